@@ -1,0 +1,121 @@
+package secrets
+
+import (
+	"math"
+	"strings"
+)
+
+// placeholderWords, when contained in a value (case-insensitively), mark it
+// as documentation or a stand-in rather than a credential.
+var placeholderWords = []string{
+	"changeme", "change_me", "change-me", "example", "dummy", "fake", "sample",
+	"placeholder", "replace_me", "replaceme", "replace-me", "your_", "your-",
+	"yourkey", "yourtoken", "yourpassword", "xxxx", "****", "todo", "redacted",
+	"notasecret", "not_a_secret", "not-a-secret", "insert_", "test",
+	"...", "…", "<", ">", "${", "{{", "}}", "$(", "%s", "%v", "%d", "%(",
+	"enc[", "vault:", "ref+", "infisical://", "secretkeyref", "valuefrom",
+	"secretref", "os.getenv", "getenv(", "process.env", "os.environ", "env(",
+	"sops:", "awssecretsmanager", "arn:aws:secretsmanager", "akv://", "op://",
+	"${{", "secrets.", "lookup(", "file(",
+}
+
+// longPlaceholders mark long values as stand-ins.
+var longPlaceholders = []string{"...", "…", "<", ">", "${", "{{", "xxxxxxxx", "enc[", "example"}
+
+// placeholderExact are whole values that are keywords, not credentials.
+var placeholderExact = map[string]bool{
+	"null": true, "none": true, "nil": true, "true": true, "false": true,
+	"undefined": true, "empty": true, "password": true, "passwd": true,
+	"secret": true, "token": true, "string": true, "required": true,
+	"optional": true, "n/a": true, "tbd": true, "default": true, "unset": true,
+	"secrets": true, "pass": true, "apikey": true, "api_key": true,
+}
+
+// referencePrefixes start values that refer to a variable or a secret
+// store instead of holding the secret.
+var referencePrefixes = []string{
+	"var.", "local.", "data.", "module.", "each.", "self.", "$", "env.",
+	"secret/", "kv/", "!ref", "@",
+}
+
+// isPlaceholder applies the global false-positive filters to a value.
+func isPlaceholder(v string) bool {
+	if len(v) == 0 {
+		return true
+	}
+	l := strings.ToLower(v)
+	if placeholderExact[l] {
+		return true
+	}
+	if len(v) > 100 {
+		// Long values (key blocks, JWTs) contain short words by chance;
+		// only unmistakable stand-ins count.
+		for _, w := range longPlaceholders {
+			if strings.Contains(l, w) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, p := range referencePrefixes {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	for _, w := range placeholderWords {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return repeated(v)
+}
+
+// repeated reports a value made of one character, or of a short unit
+// repeated ("abcabcabc", "121212").
+func repeated(v string) bool {
+	n := len(v)
+	for unit := 1; unit <= 3 && unit*3 <= n; unit++ {
+		ok := true
+		for i := unit; i < n; i++ {
+			if v[i] != v[i%unit] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// entropy is the Shannon entropy of v in bits per byte.
+func entropy(v string) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	var counts [256]int
+	for i := 0; i < len(v); i++ {
+		counts[v[i]]++
+	}
+	n := float64(len(v))
+	var h float64
+	for _, c := range counts {
+		if c > 0 {
+			p := float64(c) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h
+}
+
+// codeExts are source-code file extensions where an unquoted right-hand
+// side is an expression, not a literal.
+var codeExts = map[string]bool{
+	".go": true, ".py": true, ".js": true, ".mjs": true, ".cjs": true, ".ts": true,
+	".tsx": true, ".jsx": true, ".java": true, ".kt": true, ".scala": true,
+	".rb": true, ".php": true, ".cs": true, ".rs": true, ".c": true, ".h": true,
+	".cc": true, ".cpp": true, ".hpp": true, ".swift": true, ".m": true,
+	".dart": true, ".lua": true, ".pl": true, ".ex": true, ".exs": true,
+	".groovy": true, ".vue": true, ".svelte": true,
+}

@@ -1,0 +1,172 @@
+package secrets
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+)
+
+// DefaultMaxFileSize is the size above which files are skipped (and
+// reported) unless Options.MaxFileSize says otherwise.
+const DefaultMaxFileSize = 10 << 20
+
+// Options configure a Scanner; they mirror the repository config's secrets
+// section.
+type Options struct {
+	// Disable lists rule ids of the embedded rule file to turn off.
+	Disable []string
+	// Add are extra rules, in the rule file's format. An added rule may
+	// reuse the id of a disabled embedded rule to replace it.
+	Add []RuleSpec
+	// ExcludePaths are doublestar globs of files never scanned.
+	ExcludePaths []string
+	// MaxFileSize skips larger files (0: DefaultMaxFileSize).
+	MaxFileSize int64
+	// Ignore maps fingerprints to the reason they are accepted; matching
+	// findings are marked Suppressed (not dropped).
+	Ignore map[string]string
+	// Workers bounds ScanTree's parallelism (0: GOMAXPROCS).
+	Workers int
+}
+
+// Scanner holds compiled rules. It is safe for concurrent use.
+type Scanner struct {
+	rules       *RuleSet
+	exclude     []string
+	maxFileSize int64
+	ignore      map[string]string
+	workers     int
+}
+
+// New compiles the embedded rules, minus Disable, plus Add.
+func New(opts Options) (*Scanner, error) {
+	specs, err := DefaultRuleSpecs()
+	if err != nil {
+		return nil, err
+	}
+	disabled := map[string]bool{}
+	for _, id := range opts.Disable {
+		disabled[id] = true
+	}
+	known := map[string]bool{}
+	var all []RuleSpec
+	for _, s := range specs {
+		known[s.ID] = true
+		if !disabled[s.ID] {
+			all = append(all, s)
+		}
+	}
+	for _, id := range opts.Disable {
+		if !known[id] {
+			return nil, fmt.Errorf("disable rule %q: no such rule", id)
+		}
+	}
+	all = append(all, opts.Add...)
+	rs, err := CompileRules(all)
+	if err != nil {
+		return nil, fmt.Errorf("compile rules: %w", err)
+	}
+	for i, g := range opts.ExcludePaths {
+		if !doublestar.ValidatePattern(g) {
+			return nil, fmt.Errorf("exclude_paths[%d]: invalid glob %q", i, g)
+		}
+	}
+	s := &Scanner{
+		rules:       rs,
+		exclude:     slices.Clone(opts.ExcludePaths),
+		maxFileSize: opts.MaxFileSize,
+		ignore:      opts.Ignore,
+		workers:     opts.Workers,
+	}
+	if s.maxFileSize <= 0 {
+		s.maxFileSize = DefaultMaxFileSize
+	}
+	if s.workers <= 0 {
+		s.workers = runtime.GOMAXPROCS(0)
+	}
+	return s, nil
+}
+
+// Rules returns the compiled rule set.
+func (s *Scanner) Rules() *RuleSet { return s.rules }
+
+// Excluded reports whether path matches Options.ExcludePaths.
+func (s *Scanner) Excluded(path string) bool {
+	for _, g := range s.exclude {
+		if ok, _ := doublestar.Match(g, path); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// ScanContent scans a whole file: file rules by name, and, unless the file
+// is binary, a lock file, minified or larger than MaxFileSize, its
+// content. Findings are sorted by line and column and deduplicated (one per
+// value, the most specific rule winning).
+func (s *Scanner) ScanContent(path string, content []byte) []Finding {
+	path = cleanPath(path)
+	if s.Excluded(path) {
+		return nil
+	}
+	fs := getFileScan(s)
+	defer putFileScan(fs)
+	fs.run(path, content, contentScan(path, content, int64(len(content)), s.maxFileSize) == "")
+	return s.findings(fs.resolve(), path)
+}
+
+// findings turns resolved candidates into findings and applies Ignore.
+func (s *Scanner) findings(cands []candidate, path string) []Finding {
+	out := make([]Finding, 0, len(cands))
+	seen := map[string]bool{}
+	for _, c := range cands {
+		f := c.finding(path)
+		if seen[f.Fingerprint] {
+			continue
+		}
+		seen[f.Fingerprint] = true
+		s.suppress(&f)
+		out = append(out, f)
+	}
+	return out
+}
+
+func (s *Scanner) suppress(f *Finding) {
+	if reason, ok := s.ignore[f.Fingerprint]; ok {
+		f.Suppressed = true
+		f.SuppressedBy = "secrets.ignore: " + reason
+	}
+}
+
+// cleanPath makes a path repository-relative with forward slashes.
+func cleanPath(p string) string {
+	p = strings.ReplaceAll(p, `\`, "/")
+	for strings.HasPrefix(p, "./") {
+		p = p[2:]
+	}
+	return strings.TrimPrefix(p, "/")
+}
+
+// Dedupe keeps the first finding of each fingerprint (and, for deleted-line
+// notices, of each fingerprint among notices), preserving order. Callers
+// that scan several commits use it to report each value once.
+func Dedupe(fs []Finding) []Finding {
+	type key struct {
+		fp      string
+		deleted bool
+	}
+	seen := map[key]bool{}
+	out := fs[:0:0]
+	for _, f := range fs {
+		k := key{f.Fingerprint, f.Deleted}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, f)
+	}
+	return out
+}
