@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/housekeeper-app/housekeeper/internal/checkout"
+	"github.com/housekeeper-app/housekeeper/internal/checkrun"
+	"github.com/housekeeper-app/housekeeper/internal/config"
+	"github.com/housekeeper-app/housekeeper/internal/dirmap"
+)
+
+type checkOpts struct {
+	base   string
+	staged bool
+	only   string
+	format string
+	config string
+}
+
+func newCheckCmd() *cobra.Command {
+	var o checkOpts
+	cmd := &cobra.Command{
+		Use:   "check [--base REF | --staged] [--only dirs|secrets] [--format text|json|sarif|markdown] [--config FILE] [PATH]",
+		Short: "Run the checks on a checkout or a plain directory, as the App would",
+		Long: `Runs housekeeper/dirs and housekeeper/secrets on PATH (default ".").
+
+Without --base or --staged it audits the whole tree (in a git checkout, the
+tracked files as they are in the working tree). --base REF checks the change
+merge-base(REF, HEAD)..HEAD exactly as a pull request; --staged checks the
+staged change (for a pre-commit hook).
+
+Exit status: 0 when no finding is at failure level (or the check is in
+report-only mode), 1 when one is, 2 for usage, config or git errors.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageErr("check takes at most one PATH, got %d", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := "."
+			if len(args) == 1 {
+				path = args[0]
+			}
+			return runCheck(cmd.Context(), o, path, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.base, "base", "", "compare with merge-base(REF, HEAD), as a pull request into REF")
+	f.BoolVar(&o.staged, "staged", false, "check the staged change")
+	f.StringVar(&o.only, "only", "", "run one check: dirs or secrets")
+	f.StringVar(&o.format, "format", "text", "output format: text, json, sarif or markdown")
+	f.StringVar(&o.config, "config", "", "config file (default: REF:.github/housekeeper.yml with --base, else PATH/.github/housekeeper.yml)")
+	return cmd
+}
+
+func (o checkOpts) validate() error {
+	if o.base != "" && o.staged {
+		return usageErr("--base and --staged cannot be combined")
+	}
+	switch o.only {
+	case "", "dirs", "secrets":
+	default:
+		return usageErr("--only must be dirs or secrets, got %q", o.only)
+	}
+	switch o.format {
+	case "text", "json", "markdown", "sarif":
+	default:
+		return usageErr("--format must be text, json, sarif or markdown, got %q", o.format)
+	}
+	return nil
+}
+
+func runCheck(ctx context.Context, o checkOpts, path string, stdout, stderr io.Writer) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	repo, err := checkout.Open(ctx, path)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if (o.base != "" || o.staged) && !repo.Git {
+		flag := "--staged"
+		if o.base != "" {
+			flag = "--base"
+		}
+		return usageErr("%s needs a git checkout, and %s is not the top of one", flag, path)
+	}
+	cfg, err := loadConfig(ctx, repo, o)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	ch, err := readChange(ctx, repo, o, cfg)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	var report checkrun.Report
+	if o.only == "" || o.only == "dirs" {
+		c, err := checkDirs(ctx, repo, ch, cfg)
+		if err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+		report.Checks = append(report.Checks, c)
+	}
+	if o.only == "" || o.only == "secrets" {
+		c, err := checkSecrets(ctx, repo, ch, cfg, o, stderr)
+		if err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+		if c != nil {
+			report.Checks = append(report.Checks, *c)
+		}
+	}
+	if err := write(stdout, o.format, report); err != nil {
+		return &exitError{code: exitUsage, err: fmt.Errorf("write output: %w", err)}
+	}
+	for _, c := range report.Checks {
+		if c.Conclusion == checkrun.Failure {
+			return &exitError{code: exitFindings, err: errSilent}
+		}
+	}
+	return nil
+}
+
+func write(w io.Writer, format string, r checkrun.Report) error {
+	switch format {
+	case "json":
+		return checkrun.WriteJSON(w, r)
+	case "markdown":
+		return checkrun.WriteMarkdown(w, r)
+	case "sarif":
+		return writeSARIF(w, r)
+	}
+	return checkrun.WriteText(w, r)
+}
+
+// loadConfig finds the config as §2.6 orders it: --config, else the tip of
+// REF with --base (as the App reads the base branch), else PATH's own.
+func loadConfig(ctx context.Context, repo *checkout.Repo, o checkOpts) (*config.Config, error) {
+	if o.config != "" {
+		data, err := os.ReadFile(o.config)
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		return config.Parse(o.config, data)
+	}
+	if o.base != "" {
+		data, ok, err := repo.ReadAt(ctx, o.base, config.Path)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return config.Parse(o.base+":"+config.Path, data)
+		}
+		return config.Default(), nil
+	}
+	data, err := repo.ReadWorking(config.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return config.Default(), nil
+	case err != nil:
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return config.Parse(config.Path, data)
+}
+
+// change is what the CLI compares: a whole working tree (audit), or two
+// revisions of a checkout.
+type change struct {
+	audit bool
+	// base and head revisions; head "" is the index (--staged).
+	base, head string
+	// baseExists is false for --staged before the first commit.
+	baseExists bool
+	files      []checkout.File // audit only
+	diff       *checkout.Change
+}
+
+func readChange(ctx context.Context, repo *checkout.Repo, o checkOpts, cfg *config.Config) (*change, error) {
+	switch {
+	case o.base != "":
+		mb, err := repo.MergeBase(ctx, o.base)
+		if err != nil {
+			return nil, err
+		}
+		head, err := repo.Resolve(ctx, "HEAD")
+		if err != nil {
+			return nil, err
+		}
+		d, err := repo.Diff(ctx, mb, head)
+		if err != nil {
+			return nil, err
+		}
+		return &change{base: mb, head: head, baseExists: true, diff: d}, nil
+	case o.staged:
+		ch := &change{base: "HEAD", head: ""}
+		if _, err := repo.Resolve(ctx, "HEAD"); err == nil {
+			ch.baseExists = true
+			d, err := repo.Diff(ctx, "HEAD", "")
+			if err != nil {
+				return nil, err
+			}
+			ch.diff = d
+		} else {
+			files, err := repo.FilesAt(ctx, "")
+			if err != nil {
+				return nil, err
+			}
+			ch.diff = &checkout.Change{Added: files}
+		}
+		return ch, nil
+	}
+	files, err := repo.WorkingFiles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &change{audit: true, files: files}, nil
+}
+
+func checkDirs(ctx context.Context, repo *checkout.Repo, ch *change, cfg *config.Config) (checkrun.Check, error) {
+	in := dirmap.Input{Head: &dirmap.Side{}}
+	mp := cfg.Dirs.Map
+	if ch.audit {
+		for _, f := range ch.files {
+			in.Head.Files = append(in.Head.Files, f.Path)
+		}
+		data, err := repo.ReadWorking(mp)
+		switch {
+		case err == nil:
+			in.Head.HasMap, in.Head.Map = true, data
+		case !errors.Is(err, fs.ErrNotExist):
+			return checkrun.Check{}, fmt.Errorf("read map: %w", err)
+		}
+	} else {
+		var err error
+		if in.Head, err = side(ctx, repo, ch.head, mp); err != nil {
+			return checkrun.Check{}, err
+		}
+		in.Base = &dirmap.Side{}
+		if ch.baseExists {
+			if in.Base, err = side(ctx, repo, ch.base, mp); err != nil {
+				return checkrun.Check{}, err
+			}
+		}
+		in.Added = ch.diff.Added
+	}
+	c, _, err := checkrun.RunDirs(cfg, in, repo.Names(ctx), nil, false)
+	return c, err
+}
+
+// side reads one revision's file list and map ("" is the index).
+func side(ctx context.Context, repo *checkout.Repo, rev, mapPath string) (*dirmap.Side, error) {
+	files, err := repo.FilesAt(ctx, rev)
+	if err != nil {
+		return nil, err
+	}
+	data, ok, err := repo.ReadAt(ctx, rev, mapPath)
+	if err != nil {
+		return nil, err
+	}
+	return &dirmap.Side{Files: files, HasMap: ok, Map: data}, nil
+}

@@ -1,0 +1,78 @@
+package checkrun
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// WriteJSON prints the report in the JSON contract.
+func WriteJSON(w io.Writer, r Report) error {
+	for i := range r.Checks {
+		if r.Checks[i].Findings == nil {
+			r.Checks[i].Findings = []Finding{}
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}
+
+// WriteMarkdown prints each check's summary as the App posts it, one
+// section per check.
+func WriteMarkdown(w io.Writer, r Report) error {
+	for i, c := range r.Checks {
+		if i > 0 {
+			if _, err := io.WriteString(w, "\n"); err != nil {
+				return err
+			}
+		}
+		if _, err := fmt.Fprintf(w, "## %s: %s\n\n**%s**\n\n%s", c.Name, c.Conclusion, c.Title, c.Summary); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteText prints the report for people: one line per finding, then the
+// fix lines.
+func WriteText(w io.Writer, r Report) error {
+	var b strings.Builder
+	for i, c := range r.Checks {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "%s: %s — %s\n", c.Name, c.Conclusion, c.Title)
+		for _, f := range c.Findings {
+			where := f.File
+			if f.Line > 0 {
+				where = fmt.Sprintf("%s:%d", f.File, f.Line)
+				if f.Secret != nil && f.Column > 0 {
+					where = fmt.Sprintf("%s:%d", where, f.Column)
+				}
+			}
+			level := f.Level
+			if f.Secret != nil && f.Suppressed {
+				level += ", suppressed"
+			}
+			fmt.Fprintf(&b, "  %s: %s [%s] %s\n", where, level, f.Kind, f.Message)
+		}
+		if c.FixText != "" {
+			b.WriteString("\n" + c.FixText)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

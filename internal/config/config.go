@@ -1,0 +1,132 @@
+// Package config reads a repository's Housekeeper config
+// (.github/housekeeper.yml): strictly decoded, so that an unknown key or a
+// wrong type is an error naming the file, line and key, then validated into
+// plain values the checks use.
+package config
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/housekeeper-app/housekeeper/internal/secrets"
+)
+
+// Path is where a repository keeps its config.
+const Path = ".github/housekeeper.yml"
+
+// Tier names as config and findings spell them.
+const (
+	TierBootstrap = "bootstrap"
+	TierRuntime   = "runtime"
+)
+
+// Config is a validated repository config.
+type Config struct {
+	Version int     `yaml:"version"`
+	Dirs    Dirs    `yaml:"dirs"`
+	Secrets Secrets `yaml:"secrets"`
+
+	// Source names where the config came from ("defaults" when none), so
+	// summaries can say which config applied.
+	Source string `yaml:"-"`
+}
+
+// Dirs configures the housekeeper/dirs check.
+type Dirs struct {
+	Map      string `yaml:"map"`
+	Required bool   `yaml:"required"`
+	// Ignore is nil when unset (the default ["**/.*"] applies); a configured
+	// list replaces the default.
+	Ignore []string `yaml:"ignore"`
+	// RequiredAnnotations is nil when unset (those of Function, Layer,
+	// Namespace that the map uses apply).
+	RequiredAnnotations []string `yaml:"required_annotations"`
+	MaxDepth            int      `yaml:"max_depth"`
+	Enforce             bool     `yaml:"enforce"`
+}
+
+// Secrets configures the housekeeper/secrets check.
+type Secrets struct {
+	FailOn         []string     `yaml:"fail_on"`
+	ExcludePaths   []string     `yaml:"exclude_paths"`
+	Ignore         []Ignore     `yaml:"ignore"`
+	MaxCommits     int          `yaml:"max_commits"`
+	MaxAnnotations int          `yaml:"max_annotations"`
+	Rules          Rules        `yaml:"rules"`
+	MaxFileSize    ByteSize     `yaml:"max_file_size"`
+	Enforce        bool         `yaml:"enforce"`
+}
+
+// Ignore is an accepted finding, kept for good.
+type Ignore struct {
+	Fingerprint string `yaml:"fingerprint"`
+	Reason      string `yaml:"reason"`
+}
+
+// Rules extends or narrows the embedded secret rules.
+type Rules struct {
+	Disable []string `yaml:"disable"`
+	// Add uses the embedded rule file's format.
+	Add []secrets.RuleSpec `yaml:"add"`
+}
+
+// Default returns the built-in config.
+func Default() *Config {
+	return &Config{
+		Version: 1,
+		Dirs: Dirs{
+			Map:     "docs/dir.md",
+			Enforce: true,
+		},
+		Secrets: Secrets{
+			FailOn:         []string{TierBootstrap, TierRuntime},
+			MaxCommits:     100,
+			MaxAnnotations: 500,
+			MaxFileSize:    10 << 20,
+			Enforce:        true,
+		},
+		Source: "defaults",
+	}
+}
+
+// FailsOn reports whether findings of a tier fail the secrets check.
+func (s Secrets) FailsOn(tier string) bool {
+	for _, t := range s.FailOn {
+		if t == tier {
+			return true
+		}
+	}
+	return false
+}
+
+// Error is one problem in a config file.
+type Error struct {
+	File string
+	Line int
+	Key  string // dotted path, e.g. dirs.max_depth
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Key != "" {
+		b.WriteString(": " + e.Key)
+	}
+	b.WriteString(": " + e.Msg)
+	return b.String()
+}
+
+// Errors is every problem found in one config file.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
