@@ -47,14 +47,14 @@ type Dirs struct {
 
 // Secrets configures the housekeeper/secrets check.
 type Secrets struct {
-	FailOn         []string     `yaml:"fail_on"`
-	ExcludePaths   []string     `yaml:"exclude_paths"`
-	Ignore         []Ignore     `yaml:"ignore"`
-	MaxCommits     int          `yaml:"max_commits"`
-	MaxAnnotations int          `yaml:"max_annotations"`
-	Rules          Rules        `yaml:"rules"`
-	MaxFileSize    ByteSize     `yaml:"max_file_size"`
-	Enforce        bool         `yaml:"enforce"`
+	FailOn         []string `yaml:"fail_on"`
+	ExcludePaths   []string `yaml:"exclude_paths"`
+	Ignore         []Ignore `yaml:"ignore"`
+	MaxCommits     int      `yaml:"max_commits"`
+	MaxAnnotations int      `yaml:"max_annotations"`
+	Rules          Rules    `yaml:"rules"`
+	MaxFileSize    ByteSize `yaml:"max_file_size"`
+	Enforce        bool     `yaml:"enforce"`
 }
 
 // Ignore is an accepted finding, kept for good.

@@ -39,12 +39,12 @@ var baseFiles = []string{
 func TestScenario(t *testing.T) {
 	headMap := strings.Replace(baseMap, "  - `ingress/`", "  - `dns/` — Function: DNS | Layer: L2 | Namespace:\n  - `ingress/`", 1)
 	added := []string{
-		"apps/worker/main.go",          // under an enumerated parent: unregistered
-		"infra/modules/vpc/sub/x.tf",   // under a leaf: free
-		"tools/lint/run.sh",            // new top-level directory: unregistered (only tools)
-		".devcontainer/setup/init.sh",  // dot directory: ignored
+		"apps/worker/main.go",           // under an enumerated parent: unregistered
+		"infra/modules/vpc/sub/x.tf",    // under a leaf: free
+		"tools/lint/run.sh",             // new top-level directory: unregistered (only tools)
+		".devcontainer/setup/init.sh",   // dot directory: ignored
 		"charts/housekeeper/Chart.yaml", // realises the planned charts entry
-		"platform/dns/zone.tf",         // registered by the added entry with an empty annotation
+		"platform/dns/zone.tf",          // registered by the added entry with an empty annotation
 	}
 	removed := []string{"apps/api/main.go"} // removes a listed directory
 	head := without(append(append([]string{}, baseFiles...), added...), removed)

@@ -41,7 +41,7 @@ func TestParseFormats(t *testing.T) {
 			},
 		},
 		"table header Directory any case and status planned": {
-			src: "| function | DIRECTORY | Status |\n|---|---|---|\n| Web | `apps/web/` | Planned |\n",
+			src:  "| function | DIRECTORY | Status |\n|---|---|---|\n| Web | `apps/web/` | Planned |\n",
 			want: []wantEntry{{path: "apps/web", line: 3, planned: true, anns: map[string]string{"function": "Web", "Status": "Planned"}}},
 		},
 		"table without a path column is not a map": {
@@ -148,7 +148,6 @@ func TestParseFormats(t *testing.T) {
 		})
 	}
 }
-
 
 func TestHasAnnotation(t *testing.T) {
 	m := Parse([]byte("| Path | A | B | C | D |\n|---|---|---|---|---|\n| x | - | — | | TODO |\n"), ParseOptions{})
