@@ -104,7 +104,7 @@ func (fs *fileScan) run(p string, data []byte, scanContent bool) {
 			fs.fileRule(r, scanContent)
 		}
 	}
-	if !scanContent {
+	if !scanContent || encrypted(fs.ext, data) {
 		return
 	}
 	kwRules := fs.s.rules.kwRules
@@ -333,6 +333,24 @@ func (fs *fileScan) offsetOf(line, col int) int {
 		return len(fs.data)
 	}
 	return min(len(fs.data), fs.lineStarts[line-1]+max(0, col-1))
+}
+
+// encrypted reports a SOPS-encrypted file or a SealedSecret manifest: its
+// values are ciphertext, and its plain keys were left plain on purpose.
+func encrypted(ext string, data []byte) bool {
+	switch ext {
+	case ".yaml", ".yml", ".json", ".env", ".ini", ".txt", "":
+	default:
+		return false
+	}
+	if bytes.Contains(data, []byte("kind: SealedSecret")) {
+		return true
+	}
+	if !bytes.Contains(data, []byte("ENC[AES256_GCM,")) {
+		return false
+	}
+	return bytes.Contains(data, []byte("\nsops:")) || bytes.Contains(data, []byte(`"sops":`)) ||
+		bytes.Contains(data, []byte("sops_version=")) || bytes.Contains(data, []byte("sops_mac="))
 }
 
 // resolve drops overlapping matches of one value in favour of the most
