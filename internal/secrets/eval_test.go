@@ -13,7 +13,7 @@ import (
 // Evaluation scores the engine on a generated corpus.
 type Evaluation struct {
 	Planted, Found, TruePositives, Recalled int
-	Misses, FalsePositives, WrongTier     []string
+	Misses, FalsePositives, WrongTier       []string
 }
 
 func (e Evaluation) Recall() float64    { return ratio(e.Recalled, e.Planted) }
