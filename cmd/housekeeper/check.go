@@ -118,7 +118,15 @@ func runCheck(ctx context.Context, o checkOpts, path string, stdout, stderr io.W
 			report.Checks = append(report.Checks, *c)
 		}
 	}
-	if err := write(stdout, o.format, report); err != nil {
+	var rules []checkrun.RuleMeta
+	if o.format == "sarif" {
+		scanner, err := checkrun.NewScanner(cfg)
+		if err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+		rules = checkrun.RuleMetas(scanner)
+	}
+	if err := write(stdout, o.format, report, rules); err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("write output: %w", err)}
 	}
 	for _, c := range report.Checks {
@@ -129,14 +137,14 @@ func runCheck(ctx context.Context, o checkOpts, path string, stdout, stderr io.W
 	return nil
 }
 
-func write(w io.Writer, format string, r checkrun.Report) error {
+func write(w io.Writer, format string, r checkrun.Report, rules []checkrun.RuleMeta) error {
 	switch format {
 	case "json":
 		return checkrun.WriteJSON(w, r)
 	case "markdown":
 		return checkrun.WriteMarkdown(w, r)
 	case "sarif":
-		return writeSARIF(w, r)
+		return writeSARIF(w, r, rules)
 	}
 	return checkrun.WriteText(w, r)
 }

@@ -2,22 +2,170 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
+	"iter"
+	"os"
+	"path"
+	"strings"
+	"time"
 
 	"github.com/housekeeper-app/housekeeper/internal/checkout"
 	"github.com/housekeeper-app/housekeeper/internal/checkrun"
 	"github.com/housekeeper-app/housekeeper/internal/config"
+	"github.com/housekeeper-app/housekeeper/internal/secrets"
 )
 
-// checkSecrets runs housekeeper/secrets. The engine is not wired in yet.
+// checkSecrets runs housekeeper/secrets: the whole tree in an audit, every
+// commit's added lines with --base (as for a pull request), the staged
+// change with --staged.
 func checkSecrets(ctx context.Context, repo *checkout.Repo, ch *change, cfg *config.Config, o checkOpts, stderr io.Writer) (*checkrun.Check, error) {
-	if o.only == "secrets" {
-		return nil, errors.New("the secrets check is not built yet; run --only dirs")
+	scanner, err := checkrun.NewScanner(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("secrets rules: %w", err)
 	}
-	return nil, nil
+	scan := checkrun.NewSecretsScan(scanner, ch.audit)
+	switch {
+	case ch.audit:
+		res, err := scanner.ScanTree(ctx, workingFiles(repo, ch.files, progress(stderr, len(ch.files))))
+		if err != nil {
+			return nil, err
+		}
+		scan.AddTree(res)
+	case o.staged:
+		patch, err := repo.Patch(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		if err := addPatch(ctx, repo, scan, "", patch, "", true); err != nil {
+			return nil, err
+		}
+		scan.Allow(reader(ctx, repo, "HEAD", ch.baseExists))
+	default:
+		commits, err := repo.Commits(ctx, ch.base, ch.head)
+		if err != nil {
+			return nil, err
+		}
+		if len(commits) > cfg.Secrets.MaxCommits {
+			scan.Note(fmt.Sprintf("This change has %d commits, more than `max_commits` (%d): the net diff was scanned instead of each commit.", len(commits), cfg.Secrets.MaxCommits))
+			patch, err := repo.RangePatch(ctx, ch.base, ch.head)
+			if err != nil {
+				return nil, err
+			}
+			if err := addPatch(ctx, repo, scan, "", patch, ch.head, true); err != nil {
+				return nil, err
+			}
+		} else {
+			for i, c := range commits {
+				if len(c.Parents) > 1 {
+					continue // a merge's content comes from other commits
+				}
+				patch, err := repo.Patch(ctx, c.SHA)
+				if err != nil {
+					return nil, err
+				}
+				if err := addPatch(ctx, repo, scan, c.SHA, patch, c.SHA, i == len(commits)-1); err != nil {
+					return nil, err
+				}
+			}
+		}
+		scan.Locate(reader(ctx, repo, ch.head, true))
+		scan.Allow(reader(ctx, repo, ch.base, true))
+	}
+	c := checkrun.Secrets(checkrun.SecretsInput{Scan: scan, Config: cfg, ConfigSource: cfg.Source})
+	return &c, nil
 }
 
-func writeSARIF(w io.Writer, r checkrun.Report) error {
-	return errors.New("--format sarif comes with the secrets check, which is not built yet")
+// addPatch scans one diff; YAML files are read whole at rev, since
+// structural rules (Kubernetes Secrets, Helm values) need the document.
+func addPatch(ctx context.Context, repo *checkout.Repo, scan *checkrun.SecretsScan, sha string, patch []byte, rev string, head bool) error {
+	diffs, err := secrets.ParseDiff(patch)
+	if err != nil {
+		return fmt.Errorf("read diff of %s: %w", orIndex(sha), err)
+	}
+	content := func(p string) []byte {
+		if !wholeFileNeeded(p) {
+			return nil
+		}
+		data, ok, err := repo.ReadAt(ctx, rev, p)
+		if err != nil || !ok {
+			return nil
+		}
+		return data
+	}
+	scan.AddCommit(sha, diffs, content, head)
+	return nil
+}
+
+func orIndex(sha string) string {
+	if sha == "" {
+		return "the index"
+	}
+	return sha
+}
+
+// wholeFileNeeded names the files whose structural rules read the whole
+// document rather than the added lines alone.
+func wholeFileNeeded(p string) bool {
+	switch strings.ToLower(path.Ext(p)) {
+	case ".yaml", ".yml":
+		return true
+	}
+	return false
+}
+
+func reader(ctx context.Context, repo *checkout.Repo, rev string, exists bool) func(string) ([]byte, bool) {
+	return func(p string) ([]byte, bool) {
+		if !exists {
+			return nil, false
+		}
+		data, ok, err := repo.ReadAt(ctx, rev, p)
+		return data, err == nil && ok
+	}
+}
+
+// workingFiles feeds the working tree's regular files to the scanner;
+// symbolic links are never opened.
+func workingFiles(repo *checkout.Repo, files []checkout.File, tick func()) iter.Seq2[secrets.File, error] {
+	return func(yield func(secrets.File, error) bool) {
+		for _, f := range files {
+			if tick != nil {
+				tick()
+			}
+			if !f.Regular {
+				continue
+			}
+			p := f.Path
+			if !yield(secrets.File{Path: p, Size: f.Size, Open: func() (io.ReadCloser, error) { return repo.OpenWorking(p) }}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// progress reports a long scan's advance on a terminal, never in pipes.
+func progress(w io.Writer, total int) func() {
+	f, ok := w.(*os.File)
+	if !ok || total < 2000 {
+		return nil
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	n := 0
+	last := time.Now()
+	return func() {
+		n++
+		if time.Since(last) > 200*time.Millisecond || n == total {
+			last = time.Now()
+			fmt.Fprintf(w, "\rscanning %d/%d files", n, total)
+			if n == total {
+				fmt.Fprint(w, "\r\033[K")
+			}
+		}
+	}
+}
+
+func writeSARIF(w io.Writer, r checkrun.Report, rules []checkrun.RuleMeta) error {
+	return checkrun.WriteSARIF(w, r, rules, version)
 }

@@ -150,5 +150,10 @@ func (r *Repo) Patch(ctx context.Context, sha string) ([]byte, error) {
 	return bytes.Clone(out), nil
 }
 
+// RangePatch returns the net unified diff from base to head.
+func (r *Repo) RangePatch(ctx context.Context, base, head string) ([]byte, error) {
+	return r.git(ctx, "-c", "diff.noprefix=false", "diff", "--no-color", "--no-renames", "--no-ext-diff", "-U0", "--full-index", base, head)
+}
+
 // emptyTree is git's well-known empty tree object.
 const emptyTree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"

@@ -1,0 +1,65 @@
+package publish
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Pacer spaces content-creating requests (GitHub's secondary limit is 80 a
+// minute) as a token bucket: short bursts go at once, the rate holds over a
+// minute. One Pacer is shared by every worker; a nil Pacer does not wait.
+type Pacer struct {
+	mu       sync.Mutex
+	interval time.Duration // one token per interval
+	burst    float64
+	tokens   float64
+	last     time.Time
+}
+
+// NewPacer allows perMinute requests a minute; 0 means unpaced.
+func NewPacer(perMinute int) *Pacer {
+	if perMinute <= 0 {
+		return nil
+	}
+	burst := float64(max(perMinute/10, 1))
+	return &Pacer{interval: time.Minute / time.Duration(perMinute), burst: burst, tokens: burst, last: time.Now()}
+}
+
+// Wait blocks until the next request may go.
+func (p *Pacer) Wait(ctx context.Context) error {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	now := time.Now()
+	p.tokens = min(p.burst, p.tokens+float64(now.Sub(p.last))/float64(p.interval))
+	p.last = now
+	p.tokens-- // reserve, possibly going into debt that later callers wait out
+	var d time.Duration
+	if p.tokens < 0 {
+		d = time.Duration(-p.tokens * float64(p.interval))
+	}
+	p.mu.Unlock()
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func sortByCount(keys []string, m map[string]int) {
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+}
