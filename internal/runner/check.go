@@ -1,0 +1,305 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"path"
+	"strings"
+
+	"github.com/google/go-github/v66/github"
+
+	"github.com/housekeeper-app/housekeeper/internal/change"
+	"github.com/housekeeper-app/housekeeper/internal/checkrun"
+	"github.com/housekeeper-app/housekeeper/internal/config"
+	"github.com/housekeeper-app/housekeeper/internal/dirmap"
+	"github.com/housekeeper-app/housekeeper/internal/publish"
+	"github.com/housekeeper-app/housekeeper/internal/secrets"
+)
+
+// state is one run's working set.
+type state struct {
+	r      *Runner
+	job    Job
+	client *github.Client
+	pub    *publish.Publisher
+	target publish.Target
+	runs   publish.Runs
+	reader *change.Reader
+
+	cfg            *config.Config
+	maxAnnotations int
+	notes          []string
+}
+
+type result struct {
+	checkrun.Check
+	actions []publish.Action
+}
+
+// slowCommits: past this many commits to read one by one, the runs are
+// shown in progress first.
+const slowCommits = 3
+
+func (st *state) check(ctx context.Context) ([]result, error) {
+	job := st.job
+	st.reader = &change.Reader{Client: st.client}
+	cfg, err := st.r.loadConfig(ctx, st.reader, job)
+	if err != nil {
+		return nil, err
+	}
+	st.cfg = cfg
+	st.maxAnnotations = cfg.Secrets.MaxAnnotations
+	if job.BaseSHA == "" {
+		if err := st.start(ctx); err != nil {
+			return nil, err
+		}
+	}
+	ch, err := st.reader.Read(ctx, change.Request{
+		Owner: job.Owner, Repo: job.Repo, BaseSHA: job.BaseSHA, HeadSHA: job.HeadSHA, PR: job.PR,
+		MapPath: cfg.Dirs.Map, MaxCommits: cfg.Secrets.MaxCommits,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.configEdit(ctx, ch); err != nil {
+		return nil, err
+	}
+	if !ch.Audit && !ch.NetDiffOnly && countUnloaded(ch) > slowCommits {
+		if err := st.start(ctx); err != nil {
+			return nil, err
+		}
+	}
+	dirs, err := st.dirs(ch)
+	if err != nil {
+		return nil, err
+	}
+	sec, err := st.secrets(ctx, ch)
+	if err != nil {
+		return nil, err
+	}
+	return []result{dirs, sec}, nil
+}
+
+// start shows both runs in progress, for checks that take a while.
+func (st *state) start(ctx context.Context) error {
+	for _, name := range []string{checkrun.NameDirs, checkrun.NameSecrets} {
+		if err := st.pub.Start(ctx, st.target, st.runs, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func countUnloaded(ch *change.Change) int {
+	n := 0
+	for _, c := range ch.Commits {
+		if !c.Merge && len(c.Files) == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// configEdit tells a PR that edits the config that its change applies after
+// merge, and fails it when the new config is invalid.
+func (st *state) configEdit(ctx context.Context, ch *change.Change) error {
+	for _, f := range ch.Files {
+		if f.Path != config.Path || f.Status == "removed" {
+			continue
+		}
+		data, ok, err := st.reader.Contents(ctx, st.job.Owner, st.job.Repo, config.Path, st.job.HeadSHA)
+		if err != nil || !ok {
+			return err
+		}
+		if _, err := config.Parse(config.Path, data); err != nil {
+			return &configError{source: config.Path + " in this change", err: err, edited: true}
+		}
+		st.notes = append(st.notes, fmt.Sprintf("This change edits `%s`; it is valid, and applies once merged (the config on the base branch judges this change).", config.Path))
+	}
+	return nil
+}
+
+func (st *state) dirs(ch *change.Change) (result, error) {
+	in := dirmap.Input{Head: &dirmap.Side{HasMap: ch.HasHeadMap, Map: ch.HeadMap}}
+	for _, f := range ch.HeadFiles {
+		in.Head.Files = append(in.Head.Files, f.Path)
+	}
+	if !ch.Audit {
+		in.Base = &dirmap.Side{HasMap: ch.HasBaseMap, Map: ch.BaseMap, Files: ch.BaseFiles}
+		for _, f := range ch.Files {
+			if f.Status == "added" || f.Status == "renamed" || f.Status == "copied" {
+				in.Added = append(in.Added, f.Path)
+			}
+		}
+	}
+	c, res, err := checkrun.RunDirs(st.cfg, in, []string{st.job.Repo}, st.notes, false)
+	if err != nil {
+		return result{}, err
+	}
+	_ = res
+	return result{Check: c}, nil
+}
+
+func (st *state) secrets(ctx context.Context, ch *change.Change) (result, error) {
+	scanner, err := checkrun.NewScanner(st.cfg)
+	if err != nil {
+		return result{}, &configError{source: st.cfg.Source, err: err}
+	}
+	scan := checkrun.NewSecretsScan(scanner, ch.Audit)
+	job := st.job
+	switch {
+	case ch.Audit:
+		res, err := scanner.ScanTree(ctx, st.tarballFiles(ctx, scan))
+		if err != nil {
+			return result{}, err
+		}
+		scan.AddTree(res)
+	case ch.NetDiffOnly || !ch.FilesComplete:
+		why := fmt.Sprintf("more than `max_commits` (%d)", st.cfg.Secrets.MaxCommits)
+		if !ch.FilesComplete {
+			why = "more files than GitHub lists (3,000)"
+		}
+		scan.Note(fmt.Sprintf("This change has %s: the net diff was scanned instead of each commit.", why))
+		diffs, err := st.diffs(ctx, ch.Files)
+		if err != nil {
+			return result{}, err
+		}
+		scan.AddCommit("", diffs, st.contentAt(ctx, job.HeadSHA), true)
+	default:
+		for i := range ch.Commits {
+			cm := &ch.Commits[i]
+			if cm.Merge {
+				continue
+			}
+			if err := st.reader.LoadCommit(ctx, job.Owner, job.Repo, cm); err != nil {
+				return result{}, err
+			}
+			diffs, err := st.diffs(ctx, cm.Files)
+			if err != nil {
+				return result{}, err
+			}
+			scan.AddCommit(cm.SHA, diffs, st.contentAt(ctx, cm.SHA), i == len(ch.Commits)-1)
+		}
+		scan.Locate(st.fileAt(ctx, job.HeadSHA))
+	}
+	if !ch.Audit {
+		scan.Allow(st.fileAt(ctx, ch.MergeBase))
+	}
+	c := checkrun.Secrets(checkrun.SecretsInput{Scan: scan, Config: st.cfg, ConfigSource: st.cfg.Source, Notes: st.notes})
+	return result{Check: c}, nil
+}
+
+// tarballFiles streams the head's tarball into the scanner: one download,
+// nothing on disk, memory bounded by the scanner's workers.
+func (st *state) tarballFiles(ctx context.Context, scan *checkrun.SecretsScan) iter.Seq2[secrets.File, error] {
+	job, limit := st.job, int64(st.cfg.Secrets.MaxFileSize)
+	return func(yield func(secrets.File, error) bool) {
+		stopped := errors.New("stopped")
+		err := st.reader.Tarball(ctx, job.Owner, job.Repo, job.HeadSHA, func(e change.TarEntry) error {
+			if !e.Regular {
+				return nil
+			}
+			if e.Size > limit {
+				scan.AddSkipped(secrets.Skipped{Path: e.Path, Reason: secrets.SkipTooLarge})
+				return nil
+			}
+			data, err := readAll(e)
+			if err != nil {
+				return err
+			}
+			if !yield(secrets.ContentFile(e.Path, data), nil) {
+				return stopped
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, stopped) {
+			yield(secrets.File{}, err)
+		}
+	}
+}
+
+// diffs turns GitHub's file list into diffs; a file without a patch (too
+// large for GitHub to show) is read whole as added, unless it is binary.
+func (st *state) diffs(ctx context.Context, files []change.File) ([]secrets.FileDiff, error) {
+	var out []secrets.FileDiff
+	for _, f := range files {
+		switch {
+		case f.Status == "removed":
+			if !f.HasPatch {
+				continue
+			}
+			d, err := secrets.ParsePatch(f.Path, f.Patch)
+			if err != nil {
+				return nil, fmt.Errorf("read patch of %s: %w", f.Path, err)
+			}
+			d.OldPath, d.NewPath = f.Path, ""
+			out = append(out, d)
+		case f.HasPatch:
+			d, err := secrets.ParsePatch(f.Path, f.Patch)
+			if err != nil {
+				return nil, fmt.Errorf("read patch of %s: %w", f.Path, err)
+			}
+			if f.Status == "added" {
+				d.OldPath = ""
+			}
+			out = append(out, d)
+		case f.BlobSHA != "":
+			data, err := st.reader.Blob(ctx, st.job.Owner, st.job.Repo, f.BlobSHA)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, wholeFile(f.Path, data))
+		}
+	}
+	return out, nil
+}
+
+// wholeFile is a diff that adds every line of a file (binary files are
+// marked so, and never content-scanned).
+func wholeFile(p string, data []byte) secrets.FileDiff {
+	d := secrets.FileDiff{NewPath: p}
+	if isBinary(data) {
+		d.Binary = true
+		return d
+	}
+	for i, l := range strings.Split(string(data), "\n") {
+		d.Added = append(d.Added, secrets.DiffLine{Line: i + 1, Text: strings.TrimSuffix(l, "\r")})
+	}
+	return d
+}
+
+func isBinary(data []byte) bool {
+	n := min(len(data), 8000)
+	for _, b := range data[:n] {
+		if b == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// contentAt reads whole YAML files at a commit: structural rules (raw
+// Kubernetes Secrets, Atlantis Helm values) read the document.
+func (st *state) contentAt(ctx context.Context, sha string) func(string) []byte {
+	return func(p string) []byte {
+		switch strings.ToLower(path.Ext(p)) {
+		case ".yaml", ".yml":
+		default:
+			return nil
+		}
+		data, ok, err := st.reader.Contents(ctx, st.job.Owner, st.job.Repo, p, sha)
+		if err != nil || !ok {
+			return nil
+		}
+		return data
+	}
+}
+
+func (st *state) fileAt(ctx context.Context, sha string) func(string) ([]byte, bool) {
+	return func(p string) ([]byte, bool) {
+		data, ok, err := st.reader.Contents(ctx, st.job.Owner, st.job.Repo, p, sha)
+		return data, err == nil && ok
+	}
+}

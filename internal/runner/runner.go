@@ -1,0 +1,245 @@
+// Package runner runs both checks for one commit of one repository: it
+// reads the config and the change through the GitHub API, calls the
+// engines, and publishes the two check runs, failing closed. Work for one
+// (repository, SHA) is coalesced so bursts never race into duplicate runs.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/go-github/v66/github"
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
+
+	"github.com/housekeeper-app/housekeeper/internal/checkrun"
+	"github.com/housekeeper-app/housekeeper/internal/publish"
+)
+
+// Job says which commit to check and against what.
+type Job struct {
+	InstallationID int64
+	Owner, Repo    string
+	DefaultBranch  string
+	HeadSHA        string
+	// BaseSHA is what the head is compared with ("" audits the whole tree).
+	BaseSHA string
+	// BaseRef is the branch whose tip holds the config that judges the
+	// change (a PR's base branch; the default branch otherwise).
+	BaseRef string
+	PR      int
+	// Event and Delivery are for logs.
+	Event, Delivery string
+}
+
+func (j Job) key() string { return j.Owner + "/" + j.Repo + "@" + j.HeadSHA }
+
+// Observer receives what the runner measures; the server's metrics
+// implement it. A nil Observer is allowed.
+type Observer interface {
+	Conclusion(check, conclusion string)
+	Finding(check, level, tier string)
+	Run(d time.Duration, calls int)
+}
+
+// Runner runs jobs.
+type Runner struct {
+	Clients  githubapp.ClientCreator
+	AppID    int64
+	Pacer    *publish.Pacer
+	Observer Observer
+	// OrgConfigTTL is how long an organisation's inherited config is
+	// cached (0: 5 minutes).
+	OrgConfigTTL time.Duration
+
+	mu     sync.Mutex
+	active map[string]*slot
+	orgCfg orgCache
+}
+
+type slot struct{ pending *Job }
+
+// Run runs a job, or, when the same commit is already being checked, asks
+// that run to go once more when it ends (the newest job wins).
+func (r *Runner) Run(ctx context.Context, job Job) error {
+	key := job.key()
+	r.mu.Lock()
+	if r.active == nil {
+		r.active = map[string]*slot{}
+	}
+	if s := r.active[key]; s != nil {
+		s.pending = &job
+		r.mu.Unlock()
+		zerolog.Ctx(ctx).Debug().Str("sha", job.HeadSHA).Msg("coalesced with a run in progress for this commit")
+		return nil
+	}
+	s := &slot{}
+	r.active[key] = s
+	r.mu.Unlock()
+	var errs []error
+	for {
+		if err := r.runOnce(ctx, job); err != nil {
+			errs = append(errs, err)
+		}
+		r.mu.Lock()
+		if s.pending == nil || ctx.Err() != nil {
+			delete(r.active, key)
+			r.mu.Unlock()
+			return errors.Join(errs...)
+		}
+		job = *s.pending
+		s.pending = nil
+		r.mu.Unlock()
+	}
+}
+
+// runOnce checks one commit. Every error it survives ends with both runs
+// completed (as failures saying why), never left in progress.
+func (r *Runner) runOnce(ctx context.Context, job Job) error {
+	start := time.Now()
+	logger := zerolog.Ctx(ctx).With().Str("repository", job.Owner+"/"+job.Repo).Str("sha", job.HeadSHA).Int("pr", job.PR).Logger()
+	ctx = logger.WithContext(ctx)
+	counter := &callCounter{}
+	client, err := r.client(job.InstallationID, counter)
+	if err != nil {
+		return fmt.Errorf("installation client: %w", err)
+	}
+	pub := &publish.Publisher{Client: client, AppID: r.AppID, Pacer: r.Pacer}
+	target := publish.Target{Owner: job.Owner, Repo: job.Repo, SHA: job.HeadSHA}
+	if job.PR > 0 {
+		target.ExternalID = strconv.Itoa(job.PR)
+	}
+	runs, err := pub.Lookup(ctx, target)
+	if err != nil {
+		// Without the lookup a create could duplicate a run; the next event
+		// or a re-run completes it.
+		return err
+	}
+	st := &state{r: r, job: job, client: client, pub: pub, target: target, runs: runs}
+	checks, err := st.check(ctx)
+	if err != nil {
+		logger.Error().Err(err).Msg("check failed; failing closed")
+		ferr := r.failClosed(ctx, st, err)
+		r.observe(start, counter, nil)
+		return errors.Join(err, ferr)
+	}
+	var errs []error
+	for _, c := range checks {
+		pub.MaxAnnotations = st.maxAnnotations
+		if err := pub.Complete(ctx, target, runs, c.Check, c.actions); err != nil {
+			errs = append(errs, err)
+			// The run may be half-published: complete it as a failure.
+			if ferr := r.failOne(ctx, st, c.Name, err); ferr != nil {
+				errs = append(errs, ferr)
+			}
+		}
+	}
+	r.observe(start, counter, checks)
+	logger.Info().Int("api_calls", counter.n()).Dur("took", time.Since(start)).Msg("checks published")
+	return errors.Join(errs...)
+}
+
+func (r *Runner) observe(start time.Time, c *callCounter, checks []result) {
+	if r.Observer == nil {
+		return
+	}
+	r.Observer.Run(time.Since(start), c.n())
+	for _, ch := range checks {
+		r.Observer.Conclusion(ch.Name, string(ch.Conclusion))
+		for _, f := range ch.Findings {
+			tier := ""
+			if f.Secret != nil {
+				tier = f.Tier
+			}
+			r.Observer.Finding(ch.Name, f.Level, tier)
+		}
+	}
+}
+
+// failClosed completes both runs as failures that say what went wrong and
+// how to run them again.
+func (r *Runner) failClosed(ctx context.Context, st *state, cause error) error {
+	var errs []error
+	for _, name := range []string{checkrun.NameDirs, checkrun.NameSecrets} {
+		if err := r.failOne(ctx, st, name, cause); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Runner) failOne(ctx context.Context, st *state, name string, cause error) error {
+	// A cancelled job (shutdown) still gets its runs completed.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	c := checkrun.Check{Name: name, Conclusion: checkrun.Failure, Title: "Housekeeper could not finish this check", Summary: failureSummary(cause)}
+	var ce *configError
+	if errors.As(cause, &ce) {
+		c.Title = "Invalid Housekeeper config"
+		c.Summary = ce.summary()
+	}
+	st.pub.MaxAnnotations = 0
+	return st.pub.Complete(ctx, st.target, st.runs, c, nil)
+}
+
+func failureSummary(err error) string {
+	msg := fmt.Sprintf("Housekeeper could not finish this check, so it fails closed (a passing result it could not compute would let the change through).\n\n**Why:** %s\n\n", err)
+	var rl *github.RateLimitError
+	var ab *github.AbuseRateLimitError
+	switch {
+	case errors.As(err, &rl):
+		msg += fmt.Sprintf("GitHub's API rate limit for this installation is used up until %s. Re-run this check after that (the **Re-run** button, or comment `/housekeeper recheck` on the pull request).\n", rl.Rate.Reset.UTC().Format("15:04 MST"))
+	case errors.As(err, &ab):
+		msg += "GitHub asked Housekeeper to slow down (a secondary rate limit). Re-run this check in a few minutes (the **Re-run** button, or comment `/housekeeper recheck`).\n"
+	default:
+		msg += "Re-run this check with the **Re-run** button, comment `/housekeeper recheck` on the pull request, or push again. If it keeps failing, the App's logs have the details.\n"
+	}
+	return msg
+}
+
+// callCounter counts the GitHub API calls of one run.
+type callCounter struct {
+	mu    sync.Mutex
+	calls int
+}
+
+func (c *callCounter) n() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls
+}
+
+type countingTransport struct {
+	next http.RoundTripper
+	c    *callCounter
+}
+
+func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.c.mu.Lock()
+	t.c.calls++
+	t.c.mu.Unlock()
+	return t.next.RoundTrip(req)
+}
+
+// client returns the installation's client, counting this run's calls.
+func (r *Runner) client(installationID int64, c *callCounter) (*github.Client, error) {
+	base, err := r.Clients.NewInstallationClient(installationID)
+	if err != nil {
+		return nil, err
+	}
+	hc := *base.Client()
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	hc.Transport = countingTransport{next: next, c: c}
+	gc := github.NewClient(&hc)
+	gc.BaseURL, gc.UploadURL = base.BaseURL, base.UploadURL
+	gc.UserAgent = base.UserAgent
+	return gc, nil
+}
