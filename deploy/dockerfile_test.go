@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
@@ -80,6 +81,8 @@ CMD ["serve"]
 		"no serve":            {"CMD [\"serve\"]\n", "", "CMD"},
 		"no expose":           {"EXPOSE 8080\n", "", "EXPOSE 8080"},
 		"wrong builder":       {"golang:1.26", "golang:1.22", "golang:1.26"},
+		"lint: as casing":     {"golang:1.26 AS build", "golang:1.26 as build", "FromAsCasing"},
+		"lint: stage casing":  {"golang:1.26 AS build", "golang:1.26 AS Build", "StageNameCasing"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -105,7 +108,22 @@ func checkDockerfile(src string) []string {
 	if err != nil {
 		return []string{"parse: " + err.Error()}
 	}
-	stages, metaArgs, err := instructions.Parse(res.AST, nil)
+	for _, w := range res.Warnings {
+		add("parser warning: " + w.Short)
+	}
+	// The BuildKit lint rules that run while parsing instructions (stage name
+	// and FROM … AS casing, MAINTAINER), as `docker build --check` reports
+	// them. The other rules need BuildKit's LLB converter, a much heavier
+	// dependency; the checks below cover the ones that matter here
+	// (SecretsUsedInArgOrEnv, JSONArgsRecommended).
+	lint := linter.New(&linter.Config{Warn: func(rule, _, _, msg string, loc []parser.Range) {
+		line := 0
+		if len(loc) > 0 {
+			line = loc[0].Start.Line
+		}
+		add("lint " + rule + " (line " + strconv.Itoa(line) + "): " + msg)
+	}})
+	stages, metaArgs, err := instructions.Parse(res.AST, lint)
 	if err != nil {
 		return []string{"parse instructions: " + err.Error()}
 	}
