@@ -1,0 +1,245 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
+
+	"github.com/housekeeper-app/housekeeper/handlers"
+	"github.com/housekeeper-app/housekeeper/internal/githubtest"
+	"github.com/housekeeper-app/housekeeper/internal/runner"
+)
+
+// fixture is an emulated GitHub with one installed repository.
+type fixture struct {
+	t      *testing.T
+	gh     *githubtest.Server
+	runner *runner.Runner
+	hs     map[string]githubapp.EventHandler
+	repo   string
+}
+
+const mapMD = "# Map\n\n| Path | Function | Layer | Namespace |\n|---|---|---|---|\n" +
+	"| `apps/` | Applications | L99 | - |\n| `apps/web/` | Web | L99 | web |\n| `infra/` | Terraform | L1 | - |\n| `docs/` | Docs | - | - |\n"
+
+func newFixture(t *testing.T, opts ...githubtest.Option) *fixture {
+	t.Helper()
+	gh := githubtest.New(t, opts...)
+	gh.AddOrg("acme")
+	gh.AddRepo(githubtest.Repo{Owner: "acme", Name: "infra"})
+	inst := gh.AddInstallation(githubtest.Installation{Account: "acme", Repos: []string{"acme/infra"}})
+	_ = inst
+	gh.Push("acme", "infra", "main", map[string]string{
+		"docs/dir.md":      mapMD,
+		"apps/web/main.go": "package main\n",
+		"infra/main.tf":    "terraform {}\n",
+	})
+	cc, err := githubapp.NewDefaultCachingClientCreator(githubapp.Config{
+		V3APIURL: gh.URL + "/",
+		App: struct {
+			IntegrationID int64  `yaml:"integration_id" json:"integrationId"`
+			WebhookSecret string `yaml:"webhook_secret" json:"webhookSecret"`
+			PrivateKey    string `yaml:"private_key" json:"privateKey"`
+		}{IntegrationID: gh.AppID(), WebhookSecret: gh.WebhookSecret(), PrivateKey: string(gh.AppPrivateKeyPEM())},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &runner.Runner{Clients: cc, AppID: gh.AppID()}
+	f := &fixture{t: t, gh: gh, runner: r, hs: map[string]githubapp.EventHandler{}, repo: "acme/infra"}
+	for _, h := range handlers.All(r, cc) {
+		for _, e := range h.Handles() {
+			f.hs[e] = h
+		}
+	}
+	return f
+}
+
+func (f *fixture) deliver(event string, payload []byte) error {
+	f.t.Helper()
+	ctx := zerolog.New(zerolog.NewTestWriter(f.t)).WithContext(context.Background())
+	return f.hs[event].Handle(ctx, event, "delivery-"+event, payload)
+}
+
+// pr opens a pull request from a branch with the given commits.
+func (f *fixture) pr(branch string, commits ...map[string]string) int {
+	f.t.Helper()
+	f.gh.SetBranch("acme", "infra", branch, f.gh.Branch("acme", "infra", "main"))
+	for _, files := range commits {
+		var del []string
+		for p, c := range files {
+			if c == "" {
+				del = append(del, p)
+				delete(files, p)
+			}
+		}
+		f.gh.Push("acme", "infra", branch, files, del...)
+	}
+	pr := f.gh.OpenPullRequest(githubtest.PullRequest{Owner: "acme", Repo: "infra", Head: branch, Title: branch})
+	return pr.Number
+}
+
+func (f *fixture) runs(sha string) map[string]githubtest.CheckRun {
+	out := map[string]githubtest.CheckRun{}
+	for _, r := range f.gh.CheckRuns("acme", "infra", sha) {
+		if _, dup := out[r.Name]; dup {
+			f.t.Errorf("duplicate %s run on %s", r.Name, sha)
+		}
+		out[r.Name] = r
+	}
+	return out
+}
+
+// fakeAWSKey builds a key id at run time so no real-looking key is
+// committed.
+func fakeAWSKey(seed int64) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	r := rand.New(rand.NewSource(seed))
+	var b strings.Builder
+	b.WriteString("AK" + "IA")
+	for i := 0; i < 16; i++ {
+		b.WriteByte(alphabet[r.Intn(len(alphabet))])
+	}
+	return b.String()
+}
+
+func TestLeakAndUnregisteredDirectoryFail(t *testing.T) {
+	f := newFixture(t)
+	key := fakeAWSKey(1)
+	n := f.pr("leak", map[string]string{
+		"apps/worker/main.go": "package main\n",
+		"infra/creds.tf":      "provider \"aws\" {\n  region     = \"eu-west-1\"\n  access_key = \"" + key + "\"\n}\n",
+	})
+	if err := f.deliver("pull_request", f.gh.PullRequestEvent("opened", f.repo, n)); err != nil {
+		t.Fatal(err)
+	}
+	pr, _ := f.gh.GetPullRequest("acme", "infra", n)
+	runs := f.runs(pr.HeadSHA)
+	dirs, sec := runs["housekeeper/dirs"], runs["housekeeper/secrets"]
+	if dirs.Status != "completed" || dirs.Conclusion != "failure" {
+		t.Errorf("dirs run: %s/%s %q", dirs.Status, dirs.Conclusion, dirs.Output.Title)
+	}
+	if sec.Status != "completed" || sec.Conclusion != "failure" {
+		t.Errorf("secrets run: %s/%s %q\n%s", sec.Status, sec.Conclusion, sec.Output.Title, sec.Output.Summary)
+	}
+	if got := annotations(dirs); !contains(got, "apps/worker/main.go:1 failure") {
+		t.Errorf("dirs annotations: %v", got)
+	}
+	if got := annotations(sec); !contains(got, "infra/creds.tf:3 failure") {
+		t.Errorf("secrets annotations: %v", got)
+	}
+	if dirs.ExternalID != fmt.Sprint(n) || sec.ExternalID != fmt.Sprint(n) {
+		t.Errorf("external ids %q %q, want %d", dirs.ExternalID, sec.ExternalID, n)
+	}
+	for _, r := range runs {
+		if strings.Contains(r.Output.Summary+r.Output.Title+fmt.Sprint(r.Output.Annotations), key) {
+			t.Errorf("%s run shows the secret value", r.Name)
+		}
+	}
+}
+
+func TestCleanPullRequestPasses(t *testing.T) {
+	f := newFixture(t)
+	n := f.pr("clean", map[string]string{"apps/web/handler.go": "package main\n", "docs/dir.md": mapMD + "| `apps/api/` | API | L99 | api |\n", "apps/api/main.go": "package main\n"})
+	if err := f.deliver("pull_request", f.gh.PullRequestEvent("opened", f.repo, n)); err != nil {
+		t.Fatal(err)
+	}
+	pr, _ := f.gh.GetPullRequest("acme", "infra", n)
+	for name, r := range f.runs(pr.HeadSHA) {
+		if r.Conclusion != "success" {
+			t.Errorf("%s: %s %q\n%s", name, r.Conclusion, r.Output.Title, r.Output.Summary)
+		}
+	}
+	if calls := f.gh.Calls(); calls.Total > 0 {
+		t.Logf("API calls: %d", calls.Total)
+	}
+}
+
+func TestSecretAddedThenRemovedStillFails(t *testing.T) {
+	f := newFixture(t)
+	key := fakeAWSKey(2)
+	n := f.pr("history",
+		map[string]string{"infra/creds.tf": "access_key = \"" + key + "\"\n"},
+		map[string]string{"infra/creds.tf": "access_key = var.access_key\n"},
+	)
+	if err := f.deliver("pull_request", f.gh.PullRequestEvent("opened", f.repo, n)); err != nil {
+		t.Fatal(err)
+	}
+	pr, _ := f.gh.GetPullRequest("acme", "infra", n)
+	sec := f.runs(pr.HeadSHA)["housekeeper/secrets"]
+	if sec.Conclusion != "failure" || !strings.Contains(sec.Output.Summary, "no longer at the head") {
+		t.Errorf("secrets: %s %q\n%s", sec.Conclusion, sec.Output.Title, sec.Output.Summary)
+	}
+}
+
+func TestRedeliveryAndConcurrentEventsLeaveOneRunPerName(t *testing.T) {
+	f := newFixture(t)
+	n := f.pr("dup", map[string]string{"apps/x/main.go": "package main\n"})
+	pr, _ := f.gh.GetPullRequest("acme", "infra", n)
+	payloads := [][2]string{
+		{"pull_request", string(f.gh.PullRequestEvent("opened", f.repo, n))},
+		{"pull_request", string(f.gh.PullRequestEvent("synchronize", f.repo, n))},
+		{"check_suite", string(f.gh.CheckSuiteEvent("requested", f.repo, pr.HeadSHA))},
+		{"pull_request", string(f.gh.PullRequestEvent("opened", f.repo, n))},
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 3; i++ {
+		for _, p := range payloads {
+			wg.Add(1)
+			go func(event, body string) {
+				defer wg.Done()
+				if err := f.deliver(event, []byte(body)); err != nil {
+					t.Error(err)
+				}
+			}(p[0], p[1])
+		}
+	}
+	wg.Wait()
+	runs := f.gh.CheckRuns("acme", "infra", pr.HeadSHA)
+	if len(runs) != 2 {
+		t.Fatalf("%d runs, want 2: %+v", len(runs), runs)
+	}
+	for _, r := range runs {
+		if r.Status != "completed" {
+			t.Errorf("%s left %s", r.Name, r.Status)
+		}
+	}
+}
+
+func TestInvalidConfigFailsClosed(t *testing.T) {
+	f := newFixture(t)
+	f.gh.Push("acme", "infra", "main", map[string]string{".github/housekeeper.yml": "dirs:\n  mapp: docs/dir.md\n"})
+	n := f.pr("cfg", map[string]string{"apps/web/x.go": "package main\n"})
+	if err := f.deliver("pull_request", f.gh.PullRequestEvent("opened", f.repo, n)); err == nil {
+		t.Error("want the invalid config reported as an error")
+	}
+	pr, _ := f.gh.GetPullRequest("acme", "infra", n)
+	for name, r := range f.runs(pr.HeadSHA) {
+		if r.Status != "completed" || r.Conclusion != "failure" || !strings.Contains(r.Output.Summary, "dirs.mapp: unknown key") {
+			t.Errorf("%s: %s/%s %q\n%s", name, r.Status, r.Conclusion, r.Output.Title, r.Output.Summary)
+		}
+	}
+}
+
+func annotations(r githubtest.CheckRun) []string {
+	var out []string
+	for _, a := range r.Output.Annotations {
+		out = append(out, fmt.Sprintf("%s:%d %s", a.Path, a.StartLine, a.AnnotationLevel))
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
