@@ -243,3 +243,51 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestForkPullRequest(t *testing.T) {
+	f := newFixture(t)
+	f.gh.AddRepo(githubtest.Repo{Owner: "outsider", Name: "infra", ForkOf: "acme/infra"})
+	f.gh.SetBranch("outsider", "infra", "feature", f.gh.Branch("acme", "infra", "main"))
+	key := fakeAWSKey(3)
+	f.gh.Push("outsider", "infra", "feature", map[string]string{"newtop/creds.env": "AWS_ACCESS_KEY_ID=" + key + "\n"})
+	pr := f.gh.OpenPullRequest(githubtest.PullRequest{Owner: "acme", Repo: "infra", Head: "feature", HeadRepo: "outsider/infra"})
+	if err := f.deliver("pull_request", f.gh.PullRequestEvent("opened", f.repo, pr.Number)); err != nil {
+		t.Fatal(err)
+	}
+	runs := f.runs(pr.HeadSHA)
+	if runs["housekeeper/dirs"].Conclusion != "failure" || runs["housekeeper/secrets"].Conclusion != "failure" {
+		t.Errorf("fork PR runs: dirs %s, secrets %s\n%s", runs["housekeeper/dirs"].Conclusion, runs["housekeeper/secrets"].Conclusion, runs["housekeeper/secrets"].Output.Summary)
+	}
+	// A re-run of the fork PR's run finds its PR through external_id.
+	id := runs["housekeeper/secrets"].ID
+	if err := f.deliver("check_run", f.gh.CheckRunEvent("rerequested", id)); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.runs(pr.HeadSHA)["housekeeper/secrets"]; got.Conclusion != "failure" || got.ID != id {
+		t.Errorf("after re-run: %+v", got)
+	}
+}
+
+func TestPullRequestWith3500Files(t *testing.T) {
+	f := newFixture(t)
+	files := map[string]string{}
+	for i := 0; i < 3500; i++ {
+		files[fmt.Sprintf("apps/web/gen/f%04d.txt", i)] = fmt.Sprintf("line %d\n", i)
+	}
+	key := fakeAWSKey(4)
+	files["apps/web/gen/zz-creds.tf"] = "access_key = \"" + key + "\"\n"
+	files["newdir/x.txt"] = "x\n"
+	n := f.pr("big", files)
+	if err := f.deliver("pull_request", f.gh.PullRequestEvent("opened", f.repo, n)); err != nil {
+		t.Fatal(err)
+	}
+	pr, _ := f.gh.GetPullRequest("acme", "infra", n)
+	runs := f.runs(pr.HeadSHA)
+	dirs, sec := runs["housekeeper/dirs"], runs["housekeeper/secrets"]
+	if dirs.Conclusion != "failure" || !contains(annotations(dirs), "newdir/x.txt:1 failure") {
+		t.Errorf("dirs: %s %v", dirs.Conclusion, annotations(dirs))
+	}
+	if sec.Conclusion != "failure" || !contains(annotations(sec), "apps/web/gen/zz-creds.tf:1 failure") {
+		t.Errorf("secrets: %s %v\n%s", sec.Conclusion, annotations(sec), sec.Output.Summary)
+	}
+}

@@ -162,7 +162,13 @@ func (st *state) secrets(ctx context.Context, ch *change.Change) (result, error)
 			why = "more files than GitHub lists (3,000)"
 		}
 		scan.Note(fmt.Sprintf("This change has %s: the net diff was scanned instead of each commit.", why))
-		diffs, err := st.diffs(ctx, ch.Files)
+		var diffs []secrets.FileDiff
+		var err error
+		if ch.FilesComplete {
+			diffs, err = st.diffs(ctx, ch.Files)
+		} else {
+			diffs, err = st.tarballDiffs(ctx, ch.Files, scan)
+		}
 		if err != nil {
 			return result{}, err
 		}
@@ -218,6 +224,35 @@ func (st *state) tarballFiles(ctx context.Context, scan *checkrun.SecretsScan) i
 			yield(secrets.File{}, err)
 		}
 	}
+}
+
+// tarballDiffs reads every changed file whole from one tarball download,
+// for changes beyond GitHub's file lists (no patches, no per-file calls).
+func (st *state) tarballDiffs(ctx context.Context, files []change.File, scan *checkrun.SecretsScan) ([]secrets.FileDiff, error) {
+	changed := map[string]bool{}
+	for _, f := range files {
+		if f.Status != "removed" {
+			changed[f.Path] = true
+		}
+	}
+	limit := int64(st.cfg.Secrets.MaxFileSize)
+	var diffs []secrets.FileDiff
+	err := st.reader.Tarball(ctx, st.job.Owner, st.job.Repo, st.job.HeadSHA, func(e change.TarEntry) error {
+		if !e.Regular || !changed[e.Path] {
+			return nil
+		}
+		if e.Size > limit {
+			scan.AddSkipped(secrets.Skipped{Path: e.Path, Reason: secrets.SkipTooLarge})
+			return nil
+		}
+		data, err := readAll(e)
+		if err != nil {
+			return err
+		}
+		diffs = append(diffs, wholeFile(e.Path, data))
+		return nil
+	})
+	return diffs, err
 }
 
 // diffs turns GitHub's file list into diffs; a file without a patch (too

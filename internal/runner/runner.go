@@ -102,7 +102,7 @@ func (r *Runner) Run(ctx context.Context, job Job) error {
 // completed (as failures saying why), never left in progress.
 func (r *Runner) runOnce(ctx context.Context, job Job) error {
 	start := time.Now()
-	logger := zerolog.Ctx(ctx).With().Str("repository", job.Owner+"/"+job.Repo).Str("sha", job.HeadSHA).Int("pr", job.PR).Logger()
+	logger := zerolog.Ctx(ctx).With().Str("sha", job.HeadSHA).Int("pr", job.PR).Logger()
 	ctx = logger.WithContext(ctx)
 	counter := &callCounter{}
 	client, err := r.client(job.InstallationID, counter)
