@@ -75,12 +75,15 @@ func Verify(key []byte, m Marker) bool {
 	return err == nil && hmac.Equal(got, m.mac(key))
 }
 
-var markerRE = regexp.MustCompile(`<!-- housekeeper:v1 ([A-Za-z0-9_-]{1,4000}) -->`)
+var markerRE = regexp.MustCompile(`<!-- housekeeper:v1 ([A-Za-z0-9_-]+) -->`)
 
 // Find returns the markers in a comment body, verified or not.
 func Find(body string) []Marker {
 	var out []Marker
 	for _, m := range markerRE.FindAllStringSubmatch(body, 20) {
+		if len(m[1]) > 4000 {
+			continue
+		}
 		data, err := base64.RawURLEncoding.DecodeString(m[1])
 		if err != nil {
 			continue
