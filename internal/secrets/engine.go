@@ -99,12 +99,15 @@ func (fs *fileScan) run(p string, data []byte, scanContent bool) {
 	clear(fs.active)
 	clear(fs.doneUntil)
 	clear(fs.structTrig)
+	if scanContent && encrypted(fs.ext, data) {
+		scanContent = false // ciphertext: only file names count
+	}
 	for _, r := range rules {
 		if r.Kind == KindFile && fs.applies(r) {
 			fs.fileRule(r, scanContent)
 		}
 	}
-	if !scanContent || encrypted(fs.ext, data) {
+	if !scanContent {
 		return
 	}
 	kwRules := fs.s.rules.kwRules

@@ -12,38 +12,38 @@ import (
 // only a redacted prefix (at most 4 characters and at most a quarter of
 // the value) and a fingerprint.
 type Finding struct {
-	RuleID      string
-	Kind        Kind
-	Tier        Tier
-	Description string
+	RuleID      string `json:"rule"`
+	Kind        Kind   `json:"kind"`
+	Tier        Tier   `json:"tier"`
+	Description string `json:"description"`
 	// Path is repository-relative with forward slashes.
-	Path string
+	Path string `json:"path"`
 	// Line and Column are 1-based and point at the value's start; Line is
 	// 0 for a file rule with no line to point at. For a deleted line, Line
 	// is its number in the old file.
-	Line   int
-	Column int
+	Line   int `json:"line"`
+	Column int `json:"column"`
 	// Redacted is the value's first characters followed by "…" (empty for
 	// file rules).
-	Redacted string
+	Redacted string `json:"redacted"`
 	// Fingerprint is RULE:HASH (see Fingerprint); stable across edits
 	// around the value.
-	Fingerprint string
+	Fingerprint string `json:"fingerprint"`
 	// Remediation says where a secret of this tier belongs, and to rotate
 	// it.
-	Remediation string
+	Remediation string `json:"remediation"`
 	// Deleted marks a secret on a line the change deletes: a notice, since
 	// deleting does not remove it from history.
-	Deleted bool
+	Deleted bool `json:"deleted"`
 	// Allowed: the line carries an inline "housekeeper:allow" comment. The
 	// caller decides whether to honour it (only where the line already
 	// exists on the base; always in a whole-tree audit).
-	Allowed bool
+	Allowed bool `json:"allowed"`
 	// Suppressed is set when Options.Ignore lists the fingerprint, with
 	// SuppressedBy saying why. Suppressed findings are kept, not dropped,
 	// so they can be listed as such.
-	Suppressed   bool
-	SuppressedBy string
+	Suppressed   bool   `json:"suppressed"`
+	SuppressedBy string `json:"suppressed_by"`
 }
 
 // Remediation texts, per tier (PRODUCT.md §1.2).

@@ -34,10 +34,10 @@ func ContentFile(path string, content []byte) File {
 
 // Skipped is a file whose content was not scanned, and why.
 type Skipped struct {
-	Path   string
-	Reason SkipReason
+	Path   string     `json:"path"`
+	Reason SkipReason `json:"reason"`
 	// Err is set for SkipReadError.
-	Err error
+	Err error `json:"-"`
 }
 
 // TreeResult is a whole-tree scan's outcome.
@@ -53,9 +53,13 @@ type TreeResult struct {
 
 // TreeStats counts what a tree scan did.
 type TreeStats struct {
-	Files, ScannedFiles, Bytes int64
-	Excluded, Binary, Lock     int64
-	Minified                   int64
+	Files        int64 `json:"files"`
+	ScannedFiles int64 `json:"scanned_files"`
+	Bytes        int64 `json:"bytes"`
+	Excluded     int64 `json:"excluded"`
+	Binary       int64 `json:"binary"`
+	Lock         int64 `json:"lock"`
+	Minified     int64 `json:"minified"`
 }
 
 // ScanTree scans every file from files in parallel (Options.Workers

@@ -70,9 +70,19 @@ var tmplRe = regexp.MustCompile(`\{\{(alnum|hex|upper|lower|digits|b32|b64|b64ur
 
 // Expand replaces {{charset N}} in a rule-file sample by random text.
 func (g *Rand) Expand(tmpl string) string {
-	return tmplRe.ReplaceAllStringFunc(tmpl, func(m string) string {
+	s, _ := g.ExpandRecord(tmpl)
+	return s
+}
+
+// ExpandRecord is Expand that also returns the random pieces it made.
+func (g *Rand) ExpandRecord(tmpl string) (string, []string) {
+	var pieces []string
+	s := tmplRe.ReplaceAllStringFunc(tmpl, func(m string) string {
 		sm := tmplRe.FindStringSubmatch(m)
 		n, _ := strconv.Atoi(sm[2])
-		return g.String(charsets[sm[1]], n)
+		p := g.String(charsets[sm[1]], n)
+		pieces = append(pieces, p)
+		return p
 	})
+	return s, pieces
 }

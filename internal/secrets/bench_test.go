@@ -1,0 +1,87 @@
+package secrets_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/housekeeper-app/housekeeper/internal/secrets"
+	"github.com/housekeeper-app/housekeeper/internal/secrets/corpus"
+)
+
+// benchTree is a generated tree: mostly ordinary source and config (where
+// keywords like "token" and "password" occur as identifiers), plus the
+// evaluation corpus.
+func benchTree(nfiles int) []secrets.File {
+	g := corpus.NewRand(42)
+	var files []secrets.File
+	goSrc := func() string {
+		var b strings.Builder
+		b.WriteString("package x\n\nimport \"go/token\"\n\n")
+		for i := range 200 {
+			fmt.Fprintf(&b, "// f%d handles the %s token and returns a key.\nfunc f%d(tok token.Token, password string) (string, error) {\n", i, g.String(corpus.Lower, 8), i)
+			fmt.Fprintf(&b, "\tif tok == token.IDENT {\n\t\treturn %q, nil\n\t}\n\tsecret := lookup(password)\n\treturn secret, nil\n}\n\n", g.String(corpus.Alnum, 12))
+		}
+		return b.String()
+	}
+	yamlSrc := func() string {
+		var b strings.Builder
+		for i := range 300 {
+			fmt.Fprintf(&b, "item%d:\n  name: %s\n  secretName: app-%d\n  image: ghcr.io/acme/app:%d\n", i, g.String(corpus.Lower, 10), i, i)
+		}
+		return b.String()
+	}
+	for i := range nfiles {
+		if i%4 == 0 {
+			files = append(files, secrets.ContentFile(fmt.Sprintf("k8s/app%d/values.yaml", i), []byte(yamlSrc())))
+		} else {
+			files = append(files, secrets.ContentFile(fmt.Sprintf("pkg/p%d/x.go", i), []byte(goSrc())))
+		}
+	}
+	for _, f := range corpus.Generate(1).Files {
+		files = append(files, secrets.ContentFile(f.Path, f.Content))
+	}
+	return files
+}
+
+func treeBytes(files []secrets.File) int64 {
+	var n int64
+	for _, f := range files {
+		n += f.Size
+	}
+	return n
+}
+
+func BenchmarkScanTree(b *testing.B) {
+	files := benchTree(200)
+	s := newScanner(b, secrets.Options{})
+	b.SetBytes(treeBytes(files))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.ScanTree(context.Background(), seq(files)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkScanContent(b *testing.B) {
+	files := benchTree(8)
+	s := newScanner(b, secrets.Options{})
+	b.SetBytes(treeBytes(files))
+	b.ReportAllocs()
+	contents := make([][]byte, len(files))
+	for i, f := range files {
+		rc, err := f.Open()
+		if err != nil {
+			b.Fatal(err)
+		}
+		contents[i], _ = io.ReadAll(rc)
+	}
+	for b.Loop() {
+		for i, f := range files {
+			s.ScanContent(f.Path, contents[i])
+		}
+	}
+}

@@ -1,0 +1,183 @@
+package secrets_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/housekeeper-app/housekeeper/internal/secrets"
+	"github.com/housekeeper-app/housekeeper/internal/secrets/corpus"
+)
+
+// TestRedactionNeverLeaks plants every rule's samples and checks that no
+// finding's fields, Message(), String(), %+v or JSON carry more than 4
+// consecutive characters of any planted random value.
+func TestRedactionNeverLeaks(t *testing.T) {
+	s := newScanner(t, secrets.Options{})
+	g := corpus.NewRand(7)
+	checked := 0
+	for _, r := range s.Rules().Rules() {
+		if r.Tests == nil {
+			continue
+		}
+		path := r.Tests.Path
+		if path == "" {
+			path = "sample.txt"
+		}
+		for i, tmpl := range r.Tests.Match {
+			content, pieces := g.ExpandRecord(tmpl)
+			for _, f := range s.ScanContent(path, []byte(content)) {
+				js, err := json.Marshal(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				text := strings.Join([]string{f.Message(), f.String(), fmt.Sprintf("%+v", f), fmt.Sprintf("%#v", f), string(js)}, "\n")
+				// The fingerprint is a hash: random hex pieces may share
+				// 5 characters with it by chance.
+				text = strings.ReplaceAll(text, f.Fingerprint, "")
+				for _, p := range pieces {
+					if gram := sharedGram(text, p, 5); gram != "" {
+						t.Errorf("rule %s sample %d: finding %s leaks %q of a planted value", r.ID, i, f.RuleID, gram)
+					}
+				}
+				if n := len([]rune(strings.TrimSuffix(f.Redacted, "…"))); n > 4 {
+					t.Errorf("rule %s: Redacted %q shows %d characters", r.ID, f.Redacted, n)
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 50 {
+		t.Fatalf("only %d findings checked", checked)
+	}
+}
+
+func sharedGram(text, value string, n int) string {
+	for i := 0; i+n <= len(value); i++ {
+		if strings.Contains(text, value[i:i+n]) {
+			return value[i : i+n]
+		}
+	}
+	return ""
+}
+
+func TestRedact(t *testing.T) {
+	tests := map[string]struct{ in, want string }{
+		"token":      {"AKIA" + strings.Repeat("B", 16), "AKIA…"},
+		"short":      {"abcdefgh", "ab…"},
+		"tiny":       {"abc", "…"},
+		"quarter":    {"abcdefghijkl", "abc…"},
+		"empty":      {"", ""},
+		"pem":        {"-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----", "MIIE…"},
+		"pem-json":   {`-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----\n`, "MIIE…"},
+		"multi-byte": {"ééééééééé", "éé…"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := secrets.Redact(tc.in); got != tc.want {
+				t.Errorf("Redact = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	sum := sha256.Sum256([]byte("generic-password\x00config/app.yaml\x00hunter2hunter2"))
+	want := "generic-password:" + hex.EncodeToString(sum[:8])
+	if got := secrets.Fingerprint("generic-password", "config/app.yaml", "hunter2hunter2"); got != want {
+		t.Errorf("Fingerprint = %s, want %s", got, want)
+	}
+	pem := "-----BEGIN EC PRIVATE KEY-----\nAAAA\nBBBB\n-----END EC PRIVATE KEY-----"
+	indented := "-----BEGIN EC PRIVATE KEY-----\n    AAAA\n    BBBB\n    -----END EC PRIVATE KEY-----"
+	crlf := strings.ReplaceAll(pem, "\n", "\r\n")
+	base := secrets.Fingerprint("private-key", "k", pem)
+	for name, v := range map[string]string{"indented": indented, "crlf": crlf} {
+		if got := secrets.Fingerprint("private-key", "k", v); got != base {
+			t.Errorf("%s PEM: fingerprint %s, want %s", name, got, base)
+		}
+	}
+	if secrets.Fingerprint("a", "p", "v") == secrets.Fingerprint("a", "q", "v") {
+		t.Error("fingerprint ignores the path")
+	}
+}
+
+// TestFingerprintIndependentOfLine: moving a value keeps its fingerprint.
+func TestFingerprintIndependentOfLine(t *testing.T) {
+	s := newScanner(t, secrets.Options{})
+	tok := "gh" + "p_" + corpus.NewRand(3).String(corpus.Alnum, 36)
+	a := s.ScanContent("ci.yml", []byte("token: "+tok+"\n"))
+	b := s.ScanContent("ci.yml", []byte("# moved\n\n\n  token:   "+tok+"\r\n"))
+	if len(a) != 1 || len(b) != 1 {
+		t.Fatalf("want one finding each, got %v and %v", a, b)
+	}
+	if a[0].Fingerprint != b[0].Fingerprint || b[0].Line != 4 || b[0].Column != 12 {
+		t.Errorf("got %s at %d:%d, want %s at 4:12", b[0].Fingerprint, b[0].Line, b[0].Column, a[0].Fingerprint)
+	}
+}
+
+// TestRuleTiers pins every embedded rule's tier (PRODUCT.md §1.2, §2.3).
+func TestRuleTiers(t *testing.T) {
+	want := map[string]secrets.Tier{
+		"github-pat": secrets.Bootstrap, "github-fine-grained-pat": secrets.Bootstrap,
+		"github-app-token": secrets.Bootstrap, "github-oauth-token": secrets.Bootstrap,
+		"github-refresh-token": secrets.Bootstrap, "github-app-private-key": secrets.Bootstrap,
+		"aws-access-key-id": secrets.Bootstrap, "aws-secret-access-key": secrets.Bootstrap,
+		"cloudflare-api-token": secrets.Bootstrap, "cloudflare-r2-access-key": secrets.Bootstrap,
+		"gcp-service-account-key": secrets.Bootstrap, "azure-storage-key": secrets.Bootstrap,
+		"azure-ad-client-secret": secrets.Bootstrap, "digitalocean-token": secrets.Bootstrap,
+		"hetzner-cloud-token": secrets.Bootstrap, "linode-token": secrets.Bootstrap,
+		"vultr-api-key": secrets.Bootstrap, "tls-private-key": secrets.Runtime,
+		"private-key": secrets.Bootstrap, "terraform-cloud-token": secrets.Bootstrap,
+		"vault-token": secrets.Bootstrap, "vault-legacy-token": secrets.Bootstrap,
+		"infisical-token": secrets.Bootstrap, "kubeconfig-client-key": secrets.Bootstrap,
+		"kubeconfig-token": secrets.Bootstrap, "tfvars-secret": secrets.Bootstrap,
+		"npmrc-auth": secrets.Bootstrap, "npm-token": secrets.Bootstrap, "pypi-token": secrets.Bootstrap,
+		"docker-registry-auth": secrets.Bootstrap, "atlantis-github-token": secrets.Bootstrap,
+		"atlantis-env-literal": secrets.Bootstrap, "k8s-secret-literal": secrets.Runtime,
+		"stripe-secret-key": secrets.Runtime, "slack-token": secrets.Runtime, "slack-webhook": secrets.Runtime,
+		"sendgrid-api-key": secrets.Runtime, "twilio-api-key": secrets.Runtime, "openai-api-key": secrets.Runtime,
+		"anthropic-api-key": secrets.Runtime, "jwt": secrets.Runtime, "database-url-password": secrets.Runtime,
+		"generic-password": secrets.Runtime, "generic-api-secret": secrets.Runtime,
+		"terraform-state-file": secrets.Bootstrap, "dotenv-file": secrets.Runtime,
+		"ssh-private-key-file": secrets.Bootstrap, "pkcs12-file": secrets.Bootstrap, "private-key-file": secrets.Bootstrap,
+	}
+	s := newScanner(t, secrets.Options{})
+	seen := map[string]bool{}
+	for _, r := range s.Rules().Rules() {
+		seen[r.ID] = true
+		w, ok := want[r.ID]
+		if !ok {
+			t.Errorf("rule %s: tier not pinned in this test", r.ID)
+			continue
+		}
+		if r.Tier != w {
+			t.Errorf("rule %s: tier %s, want %s", r.ID, r.Tier, w)
+		}
+		if r.Description == "" {
+			t.Errorf("rule %s: no description", r.ID)
+		}
+	}
+	for id := range want {
+		if !seen[id] {
+			t.Errorf("rule %s is missing from the rule file", id)
+		}
+	}
+}
+
+func TestMessage(t *testing.T) {
+	s := newScanner(t, secrets.Options{})
+	tok := "AK" + "IA" + corpus.NewRand(4).String(corpus.B32, 16)
+	fs := s.ScanContent("infra/main.tf", []byte(`access_key = "`+tok+`"`))
+	if len(fs) != 1 {
+		t.Fatalf("want 1 finding, got %v", fs)
+	}
+	msg := fs[0].Message()
+	for _, want := range []string{"aws-access-key-id", "Tier 1", "AKIA…", "GitHub Secrets", "sensitive = true", "Atlantis", "rotate it"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("Message() = %q lacks %q", msg, want)
+		}
+	}
+}

@@ -1,0 +1,245 @@
+package secrets_test
+
+import (
+	"context"
+	"errors"
+	"go/parser"
+	"go/token"
+	"io"
+	"iter"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/housekeeper-app/housekeeper/internal/secrets"
+	"github.com/housekeeper-app/housekeeper/internal/secrets/corpus"
+)
+
+func TestFileRules(t *testing.T) {
+	pem := "-----BEGIN " + "EC PRIVATE KEY-----\n" + corpus.NewRand(5).String(corpus.B64, 64) + "\n-----END " + "EC PRIVATE KEY-----\n"
+	tests := map[string]struct {
+		path, content string
+		want          string // the file rule expected, "" for none
+	}{
+		"tfstate":             {"infra/terraform.tfstate", "{}", "terraform-state-file"},
+		"tfstate backup":      {"infra/terraform.tfstate.backup", "{}", "terraform-state-file"},
+		"env with values":     {"svc/.env", "# comment\nPORT=8080\n", "dotenv-file"},
+		"env.production":      {"svc/.env.production", "A=b", "dotenv-file"},
+		"env without values":  {"svc/.env", "# only comments\nEMPTY=\nREF=${X}\n", ""},
+		"env.example":         {"svc/.env.example", "PORT=8080\n", ""},
+		"env.sample":          {"svc/.env.sample", "PORT=8080\n", ""},
+		"env.template":        {"svc/.env.template", "PORT=8080\n", ""},
+		"id_rsa":              {"home/.ssh/id_rsa", "x", "ssh-private-key-file"},
+		"id_ed25519":          {"id_ed25519", "x", "ssh-private-key-file"},
+		"id_rsa.pub":          {"home/.ssh/id_rsa.pub", "ssh-rsa AAAAB3Nza x@y", ""},
+		"p12":                 {"certs/client.p12", "\x00\x01", "pkcs12-file"},
+		"pfx":                 {"certs/client.pfx", "x", "pkcs12-file"},
+		"pem with key":        {"certs/key.pem", pem, "private-key-file"},
+		"key with key":        {"certs/server.key", pem, "private-key-file"},
+		"pem with cert":       {"certs/ca.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", ""},
+		"pem with public key": {"certs/pub.pem", "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n", ""},
+	}
+	s := newScanner(t, secrets.Options{})
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var fileRules []string
+			for _, f := range s.ScanContent(tc.path, []byte(tc.content)) {
+				if f.Kind == secrets.KindFile {
+					fileRules = append(fileRules, f.RuleID)
+					if f.Redacted != "" {
+						t.Errorf("file finding with Redacted %q", f.Redacted)
+					}
+					if f.Fingerprint != secrets.Fingerprint(f.RuleID, tc.path, "") {
+						t.Errorf("file finding fingerprint is not over the empty value")
+					}
+				}
+			}
+			var want []string
+			if tc.want != "" {
+				want = []string{tc.want}
+			}
+			if !reflect.DeepEqual(fileRules, want) {
+				t.Errorf("file rules %v, want %v", fileRules, want)
+			}
+		})
+	}
+}
+
+// TestNoFalsePositives: look-alikes that must not produce any finding.
+func TestNoFalsePositives(t *testing.T) {
+	g := corpus.NewRand(9)
+	tests := map[string]struct{ path, content string }{
+		"placeholders": {"config/app.yaml", "password: changeme\napi_key: <your-api-key>\ntoken: ${TOKEN}\nsecret: \"{{ .Values.secret }}\"\n" +
+			"client_secret: $(cat /run/secret)\npassword: \"%s\"\ntoken: xxxxxxxxxxxxxxxx\npassword: \"********\"\npassword: aaaaaaaaaaaa\n" +
+			"api_key: dummy-api-key-123\napi_token: fake_token_12345\nsecret: sample-secret-99\napi_key: your_api_key_here\n" +
+			"token: REPLACE_ME\npassword: TODO\npassword: null\nsecret: none\npassword: true\n"},
+		"references": {"infra/main.tf", "password = var.db_password\ntoken = local.token\nsecret = data.vault_generic_secret.x.data[\"k\"]\n" +
+			"api_key = env(\"API_KEY\")\n"},
+		"code references": {"svc/main.go", "package main\nfunc f() {\n\tpassword := os.Getenv(\"PW\")\n\ttoken := req.Header.Get(\"X-Token\")\n" +
+			"\tsecret := secretName\n\tapiKey := cfg.APIKey\n\tpassword = getPassword()\n}\n"},
+		"python references": {"svc/settings.py", "password = os.environ['PW']\ntoken = os.getenv('TOKEN')\napi_key = settings.API_KEY\n"},
+		"js references":     {"web/cfg.js", "const token = process.env.API_TOKEN;\nconst secret = config.secret;\n"},
+		"k8s references": {"k8s/deploy.yaml", "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef: {name: db, key: password}\n" +
+			"password: vault:secret/data/db#password\ntoken: ref+vault://secret/app#token\napi_key: infisical://prod/API_KEY\n"},
+		"public keys and certs": {"keys/all.txt", "-----BEGIN PUBLIC KEY-----\n" + g.String(corpus.B64, 64) + "\n-----END PUBLIC KEY-----\n" +
+			"-----BEGIN CERTIFICATE-----\n" + g.String(corpus.B64, 64) + "\n-----END CERTIFICATE-----\n" +
+			"ssh-rsa AAAAB3NzaC1yc2E" + g.String(corpus.B64, 300) + " me@host\n"},
+		"hashes": {"ci/build.yaml", "checksum: sha256:" + g.String(corpus.Hex, 64) + "\nintegrity: sha512-" + g.String(corpus.B64, 86) + "==\n" +
+			"token_sha256: " + g.String(corpus.Hex, 64) + "\nsecret_hash: " + g.String(corpus.Hex, 40) + "\n"},
+		"uuids":                   {"config/ids.yaml", "client_id: 04b07795-8ddb-461a-bbee-02f9e1bf7b46\nsecret_id: 72f988bf-86f1-41af-91ab-2d7cd011db47\n"},
+		"identifiers":             {"config/app.yaml", "secret: secretName\nsecret_name: app-credentials\ntoken_header: X-Auth-Token\npassword_file: /run/secrets/db\ntoken_ttl: 3600\n"},
+		"stripe test":             {"svc/.env.test.yaml", "STRIPE_KEY: " + "sk_" + "test_" + g.String(corpus.Alnum, 24) + "\n"},
+		"aws docs keys":           {"README.md", "AKIAIOSFODNN7EXAMPLE\nwJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"},
+		"kube cert data":          {"kubeconfig", "apiVersion: v1\nkind: Config\nusers:\n- name: a\n  user:\n    client-certificate-data: " + g.String(corpus.B64, 200) + "\n"},
+		"lock file":               {"package-lock.json", `{"token": "` + g.String(corpus.Alnum, 40) + `", "integrity": "sha512-abc"}`},
+		"minified":                {"web/app.min.js", `var x={secret:"` + g.String(corpus.Alnum, 40) + `"}`},
+		"binary":                  {"bin/tool", "\x00\x01password = \"" + g.String(corpus.Alnum, 20) + "\""},
+		"prose":                   {"docs/x.md", "token: \"bitwise complement\"\nThe password: must be at least 12 characters.\n"},
+		"test fixtures":           {"svc/auth_test.go", "package svc\nvar pw = struct{ Password string }{Password: \"" + g.String(corpus.Alnum, 16) + "\"}\n"},
+		"sops dotenv":             {"svc/secrets.enc.env", "DB_PASSWORD=ENC[AES256_GCM,data:abc,type:str]\nsops_version=3.8.1\nsops_mac=ENC[AES256_GCM,data:x]\n"},
+		"db url without password": {"config/db.yaml", "url: postgres://db.internal:5432/app\nurl2: postgres://user@db/app\nurl3: postgres://postgres:postgres@localhost/dev\n"},
+	}
+	s := newScanner(t, secrets.Options{})
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if fs := s.ScanContent(tc.path, []byte(tc.content)); len(fs) > 0 {
+				t.Errorf("want no findings, got %v", got(fs))
+			}
+		})
+	}
+}
+
+// TestSpecificity: one value matched by several rules gives one finding,
+// from the most specific rule, and repeats of a value give one finding.
+func TestSpecificity(t *testing.T) {
+	g := corpus.NewRand(13)
+	ghp := "gh" + "p_" + g.String(corpus.Alnum, 36)
+	slack := "xo" + "xb-" + g.String(corpus.Digits, 12) + "-" + g.String(corpus.Digits, 13) + "-" + g.String(corpus.Alnum, 24)
+	tests := map[string]struct {
+		path, content string
+		want          []string
+	}{
+		"token format over generic": {"config/app.yaml", "api_token: " + ghp + "\n", []string{"github-pat@1:12"}},
+		"token format over structural": {"k8s/s.yaml", "apiVersion: v1\nkind: Secret\nstringData:\n  SLACK: " + slack + "\n  OTHER: x\n",
+			[]string{"slack-token@4:10", "k8s-secret-literal@5:10"}},
+		"structural over generic": {"k8s/s.yaml", "apiVersion: v1\nkind: Secret\nstringData:\n  password: Zq8vN3pL0sR7tY2wK5mB\n",
+			[]string{"k8s-secret-literal@4:13"}},
+		"url over generic":          {"config/app.yaml", "db_password: postgres://app:Zq8vN3pL0sR7@db/app\n", []string{"database-url-password@1:29"}},
+		"same value twice":          {"ci.yml", "a: " + ghp + "\nb: " + ghp + "\n", []string{"github-pat@1:4"}},
+		"generic bootstrap by file": {"infra/main.tf", "password = \"Zq8vN3pL0sR7tY2w\"\n", []string{"generic-password@1:13"}},
+	}
+	s := newScanner(t, secrets.Options{})
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			fs := s.ScanContent(tc.path, []byte(tc.content))
+			if g := got(fs); !reflect.DeepEqual(g, tc.want) {
+				t.Errorf("got %v, want %v", g, tc.want)
+			}
+		})
+	}
+	fs := s.ScanContent("infra/main.tf", []byte("password = \"Zq8vN3pL0sR7tY2w\"\n"))
+	if len(fs) != 1 || fs[0].Tier != secrets.Bootstrap {
+		t.Errorf("generic assignment in a .tf file: want bootstrap, got %+v", fs)
+	}
+}
+
+func TestAllowedAndIgnore(t *testing.T) {
+	tok := "gh" + "p_" + corpus.NewRand(17).String(corpus.Alnum, 36)
+	fp := secrets.Fingerprint("github-pat", "ci.yml", tok)
+	s := newScanner(t, secrets.Options{Ignore: map[string]string{fp: "revoked test token"}})
+	fs := s.ScanContent("ci.yml", []byte("a: "+tok+" # housekeeper:allow\n"))
+	if len(fs) != 1 {
+		t.Fatalf("suppressed findings are kept: got %v", fs)
+	}
+	if !fs[0].Allowed || !fs[0].Suppressed || fs[0].SuppressedBy != "secrets.ignore: revoked test token" {
+		t.Errorf("got %+v", fs[0])
+	}
+}
+
+func TestExcludePaths(t *testing.T) {
+	s := newScanner(t, secrets.Options{ExcludePaths: []string{"**/testdata/**"}})
+	if fs := s.ScanContent("a/testdata/x.env", []byte("A=1")); len(fs) != 0 {
+		t.Errorf("excluded path scanned: %v", fs)
+	}
+	if _, err := secrets.New(secrets.Options{ExcludePaths: []string{"["}}); err == nil {
+		t.Error("invalid exclude glob: no error")
+	}
+}
+
+func TestScanTree(t *testing.T) {
+	tok := "gh" + "p_" + corpus.NewRand(19).String(corpus.Alnum, 36)
+	big := strings.Repeat("token: "+tok+"\n", 100)
+	files := []secrets.File{
+		secrets.ContentFile("a/ci.yml", []byte("token: "+tok+"\n")),
+		secrets.ContentFile("big.yml", []byte(big)),
+		secrets.ContentFile("big.tfstate", []byte(big)),
+		secrets.ContentFile("bin/blob", []byte("\x00"+"token: "+tok)),
+		secrets.ContentFile("go.sum", []byte("token: "+tok)),
+		secrets.ContentFile("vendor/x.yml", []byte("token: "+tok)),
+		{Path: "broken.yml", Size: 10, Open: func() (io.ReadCloser, error) { return nil, errors.New("disk on fire") }},
+		{Path: "liar.yml", Size: 1, Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(big)), nil }},
+	}
+	s := newScanner(t, secrets.Options{MaxFileSize: 1000, ExcludePaths: []string{"vendor/**"}, Workers: 3})
+	res, err := s.ScanTree(context.Background(), seq(files))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, want := got(res.Findings), []string{"github-pat@1:8", "terraform-state-file@0:0"}; !reflect.DeepEqual(g, want) {
+		t.Errorf("findings %v, want %v", g, want)
+	}
+	var skipped []string
+	for _, sk := range res.Skipped {
+		skipped = append(skipped, sk.Path+": "+string(sk.Reason))
+	}
+	want := []string{"big.tfstate: larger than max_file_size", "big.yml: larger than max_file_size",
+		"broken.yml: could not be read", "liar.yml: larger than max_file_size"}
+	if !reflect.DeepEqual(skipped, want) {
+		t.Errorf("skipped %v, want %v", skipped, want)
+	}
+	if res.Stats.Files != 8 || res.Stats.Binary != 1 || res.Stats.Lock != 1 || res.Stats.Excluded != 1 || res.Stats.ScannedFiles != 1 {
+		t.Errorf("stats %+v", res.Stats)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.ScanTree(ctx, seq(files)); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: err = %v", err)
+	}
+	failing := func(yield func(secrets.File, error) bool) { yield(secrets.File{}, errors.New("walk failed")) }
+	if _, err := s.ScanTree(context.Background(), failing); err == nil || !strings.Contains(err.Error(), "walk failed") {
+		t.Errorf("source error: err = %v", err)
+	}
+}
+
+func seq(files []secrets.File) iter.Seq2[secrets.File, error] {
+	return func(yield func(secrets.File, error) bool) {
+		for _, f := range files {
+			if !yield(f, nil) {
+				return
+			}
+		}
+	}
+}
+
+// TestPureEngine: the engine imports no GitHub, HTTP or config package.
+func TestPureEngine(t *testing.T) {
+	paths, _ := filepath.Glob("*.go")
+	forbidden := []string{"net/http", "github.com/google/go-github", "github.com/palantir/go-githubapp", "internal/config", "os/exec"}
+	for _, p := range paths {
+		if strings.HasSuffix(p, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), p, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			for _, bad := range forbidden {
+				if strings.Contains(imp.Path.Value, bad) {
+					t.Errorf("%s imports %s", p, imp.Path.Value)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package secrets_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/housekeeper-app/housekeeper/internal/secrets"
+)
+
+// got lists findings as "rule@line:column".
+func got(fs []secrets.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.RuleID+"@"+itoa(f.Line)+":"+itoa(f.Column))
+	}
+	return out
+}
+
+func TestStructuralRules(t *testing.T) {
+	tests := map[string]struct {
+		path, content string
+		want          []string
+	}{
+		"k8s secret, multi-document, one finding per key on its line": {
+			path: "k8s/app.yaml",
+			content: "apiVersion: apps/v1\nkind: Deployment\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n" +
+				"data:\n  user: YWRtaW4=\nstringData:\n  mode: \"debug\"\n  empty: \"\"\n  tmpl: \"{{ .Values.x }}\"\n",
+			want: []string{"k8s-secret-literal@9:9", "k8s-secret-literal@11:9"},
+		},
+		"k8s secret list": {
+			path:    "k8s/list.yml",
+			content: "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  stringData:\n    k: v\n",
+			want:    []string{"k8s-secret-literal@7:8"},
+		},
+		"sealed secret":    {path: "k8s/s.yaml", content: "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nspec:\n  encryptedData:\n    k: AgBy3i4OJSWK+PiTySYZZA==\n"},
+		"sops secret":      {path: "k8s/s.yaml", content: "apiVersion: v1\nkind: Secret\nstringData:\n  k: ENC[AES256_GCM,data:abc,type:str]\nsops:\n  version: 3.8.1\n"},
+		"not a manifest":   {path: "k8s/s.json", content: `{"kind": "Secret", "stringData": {"k": "v"}}`},
+		"helm template":    {path: "chart/templates/s.yaml", content: "apiVersion: v1\nkind: Secret\ndata:\n{{- range $k, $v := .Values.x }}\n  {{ $k }}: {{ $v }}\n{{- end }}\n"},
+		"other apiVersion": {path: "k8s/x.yaml", content: "apiVersion: example.com/v1\nkind: Secret\nstringData:\n  k: v\n"},
+		"atlantis values": {
+			path:    "helm/atlantis/values.yaml",
+			content: "github:\n  user: bot\n  token: abcdef012345\n  secret: ${WEBHOOK}\n",
+			want:    []string{"atlantis-github-token@3:10"},
+		},
+		"atlantis umbrella chart": {
+			path:    "platform/values.yaml",
+			content: "atlantis:\n  github:\n    user: bot\n    secret: \"s3cr3tWebhook\"\n",
+			want:    []string{"atlantis-github-token@4:13"},
+		},
+		"github values of another chart": {
+			path:    "platform/values.yaml",
+			content: "github:\n  token: abcdef012345\n",
+			want:    []string{"generic-api-secret@2:10"}, // not Atlantis, still a literal token
+		},
+		"atlantis values referencing secrets": {
+			path:    "helm/atlantis/values.yaml",
+			content: "vcsSecretName: atlantis-vcs\ngithub:\n  user: bot\n  token:\n    valueFrom:\n      secretKeyRef: {name: a, key: b}\n  secret: \"\"\n",
+		},
+		"atlantis env in compose map": {
+			path:    "docker-compose.yaml",
+			content: "services:\n  atlantis:\n    environment:\n      ATLANTIS_GH_TOKEN: tok3nValue99\n",
+			want:    []string{"atlantis-env-literal@4:26"},
+		},
+		"atlantis env in compose list": {
+			path:    "docker-compose.yaml",
+			content: "services:\n  atlantis:\n    environment:\n      - \"ATLANTIS_GH_WEBHOOK_SECRET=w3bh00kS3cret\"\n",
+			want:    []string{"atlantis-env-literal@4:37"},
+		},
+		"atlantis env in .env": {
+			path:    "ops/atlantis.sh",
+			content: "#!/bin/sh\nexport ATLANTIS_GH_TOKEN='tok3nValue99'\nATLANTIS_GH_WEBHOOK_SECRET=$SECRET\n",
+			want:    []string{"atlantis-env-literal@2:27"},
+		},
+	}
+	s := newScanner(t, secrets.Options{})
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			g := got(s.ScanContent(tc.path, []byte(tc.content)))
+			if !reflect.DeepEqual(g, tc.want) {
+				t.Errorf("got %v, want %v", g, tc.want)
+			}
+		})
+	}
+}
+
+// TestStructuralHostileYAML: malformed, deeply nested and alias-bomb YAML
+// neither panics nor takes long.
+func TestStructuralHostileYAML(t *testing.T) {
+	bomb := "kind: Secret\na: &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n"
+	prev := "a"
+	for i := range 9 {
+		name := string(rune('b' + i))
+		bomb += name + ": &" + name + " [*" + prev + ",*" + prev + ",*" + prev + ",*" + prev + ",*" + prev + ",*" + prev + ",*" + prev + ",*" + prev + ",*" + prev + "]\n"
+		prev = name
+	}
+	inputs := map[string]string{
+		"deep flow":   "kind: Secret\nstringData: " + strings.Repeat("[", 100000) + "\n",
+		"deep block":  "kind: Secret\n" + deepBlock(2000),
+		"alias bomb":  bomb,
+		"malformed":   "kind: Secret\nstringData:\n  a: [unclosed\n  b: 'x\n\t- tab",
+		"binary junk": "kind: Secret\n\xff\xfe\x00\x01",
+	}
+	s := newScanner(t, secrets.Options{})
+	for name, in := range inputs {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			s.ScanContent("x.yaml", []byte(in))
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v", d)
+			}
+		})
+	}
+}
+
+func deepBlock(n int) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteString(strings.Repeat(" ", i))
+		b.WriteString("k:\n")
+	}
+	return b.String()
+}

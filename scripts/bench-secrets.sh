@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Benchmarks Housekeeper's secrets engine against gitleaks v8.30.1:
+#   1. speed and peak RSS on a plain-directory copy of $(go env GOROOT)/src,
+#      both tools run alternately RUNS times (default 3), median wall time;
+#   2. recall and precision of both on the generated labeled corpus
+#      (internal/secrets/cmd/gencorpus), matching findings by file and line.
+# Usage: scripts/bench-secrets.sh   (RUNS=5 scripts/bench-secrets.sh)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RUNS=${RUNS:-3}
+GITLEAKS_VERSION=v8.30.1
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$ROOT"
+
+if [ ! -x /usr/bin/time ]; then
+	echo "installing GNU time for peak RSS"
+	apt-get install -y time >/dev/null
+fi
+
+# gitleaks: $GITLEAKS if set (a binary of the pinned version), else
+# installed from source (`go install` builds report no version, so one on
+# PATH cannot be checked).
+GITLEAKS=${GITLEAKS:-}
+if [ -z "$GITLEAKS" ]; then
+	echo "installing gitleaks $GITLEAKS_VERSION into a temporary GOBIN"
+	mkdir -p "$WORK/bin"
+	(cd "$WORK" && GOBIN="$WORK/bin" GOFLAGS=-mod=mod go install "github.com/zricethezav/gitleaks/v8@$GITLEAKS_VERSION")
+	GITLEAKS="$WORK/bin/gitleaks"
+fi
+
+# ours: the CLI when it has `check --only secrets`, else the engine's
+# bench command (same engine, same parallel tree scan).
+mkdir -p "$WORK/bin"
+OURS_FORMAT=housekeeper
+if go build -o "$WORK/bin/housekeeper" ./cmd/housekeeper 2>/dev/null &&
+	"$WORK/bin/housekeeper" check --help 2>&1 | grep -q -- '--only'; then
+	printf '#!/bin/sh\nexec "%s" check --only secrets --format json "$1"\n' "$WORK/bin/housekeeper" >"$WORK/bin/ours"
+	echo "ours: housekeeper check --only secrets --format json"
+else
+	go build -o "$WORK/bin/scantree" ./internal/secrets/cmd/scantree
+	printf '#!/bin/sh\nexec "%s" "$1"\n' "$WORK/bin/scantree" >"$WORK/bin/ours"
+	OURS_FORMAT=scantree
+	echo "ours: internal/secrets/cmd/scantree (the CLI's 'check --only secrets' is not wired yet; same engine)"
+fi
+chmod +x "$WORK/bin/ours"
+go build -o "$WORK/bin/eval-secrets" ./scripts/eval-secrets
+go build -o "$WORK/bin/gencorpus" ./internal/secrets/cmd/gencorpus
+
+SRC="$WORK/src"
+cp -R "$(go env GOROOT)/src" "$SRC" # -R copies symlinks as symlinks
+BYTES=$(find "$SRC" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
+FILES=$(find "$SRC" -type f | wc -l)
+echo "tree: $SRC, $FILES regular files, $BYTES bytes"
+
+# run TOOL OUTFILE: prints "wall_seconds max_rss_kb"; exit 1 (findings) is fine.
+measure() {
+	local name=$1 out=$2
+	shift 2
+	local rc=0
+	/usr/bin/time -f '%e %M' -o "$WORK/$name.time" "$@" >"$out" 2>"$WORK/$name.stderr" || rc=$?
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
+		echo "$name failed with exit $rc:" >&2
+		tail -5 "$WORK/$name.stderr" >&2
+		exit 1
+	fi
+	cat "$WORK/$name.time"
+}
+
+: >"$WORK/gl.runs"
+: >"$WORK/hk.runs"
+for i in $(seq "$RUNS"); do
+	measure gitleaks /dev/null "$GITLEAKS" dir --no-banner --report-format json --report-path "$WORK/gl.json" "$SRC" >>"$WORK/gl.runs"
+	measure ours "$WORK/hk.json" "$WORK/bin/ours" "$SRC" >>"$WORK/hk.runs"
+	echo "run $i: gitleaks $(tail -1 "$WORK/gl.runs") · ours $(tail -1 "$WORK/hk.runs")  (seconds, peak RSS KB)"
+done
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+GL_WALL=$(awk '{print $1}' "$WORK/gl.runs" | median)
+HK_WALL=$(awk '{print $1}' "$WORK/hk.runs" | median)
+GL_RSS=$(awk '{print $2}' "$WORK/gl.runs" | sort -n | tail -1)
+HK_RSS=$(awk '{print $2}' "$WORK/hk.runs" | sort -n | tail -1)
+awk -v b="$BYTES" -v g="$GL_WALL" -v h="$HK_WALL" -v gr="$GL_RSS" -v hr="$HK_RSS" 'BEGIN {
+	printf "\n%-10s %12s %14s %14s\n", "tool", "median wall", "throughput", "peak RSS"
+	printf "%-10s %11.2fs %10.1f MB/s %11.1f MB\n", "gitleaks", g, b/g/1e6, gr/1024
+	printf "%-10s %11.2fs %10.1f MB/s %11.1f MB\n", "ours", h, b/h/1e6, hr/1024
+	printf "speed ratio (gitleaks wall / ours): %.1fx; RSS ratio (ours / gitleaks): %.2f\n", g/h, hr/gr
+}'
+
+echo
+echo "labeled corpus (matched by file and line):"
+"$WORK/bin/gencorpus" -out "$WORK/corpus" -labels "$WORK/labels.json" >/dev/null
+rc=0
+"$GITLEAKS" dir --no-banner --report-format json --report-path "$WORK/gl-corpus.json" "$WORK/corpus" >/dev/null 2>&1 || rc=$?
+[ "$rc" -le 1 ] || { echo "gitleaks failed on the corpus (exit $rc)" >&2; exit 1; }
+rc=0
+"$WORK/bin/ours" "$WORK/corpus" >"$WORK/hk-corpus.json" || rc=$?
+[ "$rc" -le 1 ] || { echo "ours failed on the corpus (exit $rc)" >&2; exit 1; }
+"$WORK/bin/eval-secrets" -name gitleaks -format gitleaks -labels "$WORK/labels.json" -root "$WORK/corpus" -report "$WORK/gl-corpus.json"
+"$WORK/bin/eval-secrets" -name ours -format "$OURS_FORMAT" -labels "$WORK/labels.json" -root "$WORK/corpus" -report "$WORK/hk-corpus.json"
