@@ -323,29 +323,36 @@ func (r *Reader) maps(ctx context.Context, c *Change) error {
 
 // Contents reads a file at a ref; ok is false when it does not exist.
 func (r *Reader) Contents(ctx context.Context, owner, repo, path, ref string) (data []byte, ok bool, err error) {
+	data, _, ok, err = r.File(ctx, owner, repo, path, ref)
+	return data, ok, err
+}
+
+// File reads a file at a ref with its blob SHA (which an update of the file
+// must name); ok is false when it does not exist.
+func (r *Reader) File(ctx context.Context, owner, repo, path, ref string) (data []byte, sha string, ok bool, err error) {
 	fc, _, resp, err := r.Client.Repositories.GetContents(ctx, owner, repo, path, &github.RepositoryContentGetOptions{Ref: ref})
 	if err != nil {
 		if resp != nil && resp.StatusCode == http.StatusNotFound {
-			return nil, false, nil
+			return nil, "", false, nil
 		}
-		return nil, false, fmt.Errorf("read %s at %s: %w", path, short(ref), err)
+		return nil, "", false, fmt.Errorf("read %s at %s: %w", path, short(ref), err)
 	}
 	if fc == nil {
-		return nil, false, nil // a directory
+		return nil, "", false, nil // a directory
 	}
 	s, err := fc.GetContent()
 	if err != nil {
-		return nil, false, fmt.Errorf("decode %s at %s: %w", path, short(ref), err)
+		return nil, "", false, fmt.Errorf("decode %s at %s: %w", path, short(ref), err)
 	}
 	if s == "" && fc.GetSize() > 0 {
 		// Files over 1 MB come without content: read the blob.
 		b, _, err := r.Client.Git.GetBlobRaw(ctx, owner, repo, fc.GetSHA())
 		if err != nil {
-			return nil, false, fmt.Errorf("read %s at %s: %w", path, short(ref), err)
+			return nil, "", false, fmt.Errorf("read %s at %s: %w", path, short(ref), err)
 		}
-		return b, true, nil
+		return b, fc.GetSHA(), true, nil
 	}
-	return []byte(s), true, nil
+	return []byte(s), fc.GetSHA(), true, nil
 }
 
 // Blob reads a blob's bytes.

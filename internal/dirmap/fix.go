@@ -295,3 +295,88 @@ func ApplyFixes(src []byte, fixes []Fix) ([]byte, error) {
 	}
 	return []byte(res), nil
 }
+
+// FixPatch renders the fixes as a unified diff of the map (three lines of
+// context, hunks merged when close), for a reply the user applies with
+// `git apply` when the App cannot commit.
+func FixPatch(mapPath string, src []byte, fixes []Fix) (string, error) {
+	fixed, err := ApplyFixes(src, fixes)
+	if err != nil {
+		return "", err
+	}
+	oldLines := splitLines(string(src))
+	newLines := splitLines(string(fixed))
+	// inserted[i] marks new line i as added; every other new line maps to
+	// the next old line in order.
+	inserted := make([]bool, len(newLines))
+	count := map[int]int{}
+	for _, f := range fixes {
+		count[f.Before]++
+	}
+	ni := 0
+	for oi := 0; oi <= len(oldLines); oi++ {
+		for k := 0; k < count[oi+1]; k++ {
+			inserted[ni] = true
+			ni++
+		}
+		if oi < len(oldLines) {
+			ni++
+		}
+	}
+	const ctx = 3
+	var b strings.Builder
+	fmt.Fprintf(&b, "--- a/%s\n+++ b/%s\n", mapPath, mapPath)
+	i := 0
+	for i < len(newLines) {
+		if !inserted[i] {
+			i++
+			continue
+		}
+		start := max(i-ctx, 0)
+		end := i
+		for j := i; j < len(newLines); j++ {
+			if inserted[j] {
+				end = j
+				continue
+			}
+			if j-end > 2*ctx {
+				break
+			}
+		}
+		stop := min(end+ctx+1, len(newLines))
+		oldStart, oldCount, newCount := 0, 0, stop-start
+		for j := 0; j < start; j++ {
+			if !inserted[j] {
+				oldStart++
+			}
+		}
+		for j := start; j < stop; j++ {
+			if !inserted[j] {
+				oldCount++
+			}
+		}
+		first := oldStart + 1
+		if oldCount == 0 {
+			first = oldStart
+		}
+		fmt.Fprintf(&b, "@@ -%d,%d +%d,%d @@\n", first, oldCount, start+1, newCount)
+		for j := start; j < stop; j++ {
+			if inserted[j] {
+				b.WriteString("+" + newLines[j] + "\n")
+			} else {
+				b.WriteString(" " + newLines[j] + "\n")
+			}
+		}
+		i = stop
+	}
+	return b.String(), nil
+}
+
+func splitLines(s string) []string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.TrimSuffix(s, "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}

@@ -1,6 +1,9 @@
 package dirmap
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -78,5 +81,32 @@ func TestFixNewTableWhenNoBlock(t *testing.T) {
 	}
 	if !strings.Contains(string(got), "| Path | Function |\n| --- | --- |\n| `a/` | TODO |\n") {
 		t.Errorf("fixed map:\n%s", got)
+	}
+}
+
+func TestFixPatchAppliesWithGit(t *testing.T) {
+	src := "# Map\n\n| Path | Function |\n|---|---|\n| `a/` | A |\n\nsome\ntext\nhere\nand\nmore\n\n- `b/` — Function: B\n  - `x/` — Function: X\n"
+	files := []string{"a/f", "b/x/f", "new/f", "b/y/f"}
+	res, err := Check(Input{Head: &Side{HasMap: true, Map: []byte(src), Files: files}}, Options{MapPath: "docs/dir.md"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	patch, err := FixPatch("docs/dir.md", []byte(src), res.Fixes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := ApplyFixes([]byte(src), res.Fixes)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "docs"), 0o755)
+	os.WriteFile(filepath.Join(dir, "docs", "dir.md"), []byte(src), 0o644)
+	os.WriteFile(filepath.Join(dir, "fix.patch"), []byte(patch), 0o644)
+	cmd := exec.Command("git", "apply", "fix.patch")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git apply: %v\n%s\npatch:\n%s", err, out, patch)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, "docs", "dir.md"))
+	if string(got) != string(want) {
+		t.Errorf("applied:\n%s\nwant:\n%s\npatch:\n%s", got, want, patch)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/housekeeper-app/housekeeper/internal/checkrun"
 	"github.com/housekeeper-app/housekeeper/internal/config"
 	"github.com/housekeeper-app/housekeeper/internal/dirmap"
+	"github.com/housekeeper-app/housekeeper/internal/marker"
 	"github.com/housekeeper-app/housekeeper/internal/publish"
 	"github.com/housekeeper-app/housekeeper/internal/secrets"
 )
@@ -122,6 +123,21 @@ func (st *state) configEdit(ctx context.Context, ch *change.Change) error {
 }
 
 func (st *state) dirs(ch *change.Change) (result, error) {
+	c, res, err := checkrun.RunDirs(st.cfg, st.dirsInput(ch), []string{st.job.Repo}, st.notes, st.job.PR > 0)
+	if err != nil {
+		return result{}, err
+	}
+	var actions []publish.Action
+	if len(res.Fixes) > 0 && st.job.PR > 0 {
+		actions = append(actions, publish.Action{Label: "Add stub entries", Description: "Commit TODO entries for new directories", Identifier: ActionAddStubs})
+	}
+	return result{Check: c, actions: actions}, nil
+}
+
+// ActionAddStubs is the "Add stub entries" button's identifier.
+const ActionAddStubs = "add-stub-entries"
+
+func (st *state) dirsInput(ch *change.Change) dirmap.Input {
 	in := dirmap.Input{Head: &dirmap.Side{HasMap: ch.HasHeadMap, Map: ch.HeadMap}}
 	for _, f := range ch.HeadFiles {
 		in.Head.Files = append(in.Head.Files, f.Path)
@@ -134,12 +150,7 @@ func (st *state) dirs(ch *change.Change) (result, error) {
 			}
 		}
 	}
-	c, res, err := checkrun.RunDirs(st.cfg, in, []string{st.job.Repo}, st.notes, false)
-	if err != nil {
-		return result{}, err
-	}
-	_ = res
-	return result{Check: c}, nil
+	return in
 }
 
 func (st *state) secrets(ctx context.Context, ch *change.Change) (result, error) {
@@ -193,8 +204,37 @@ func (st *state) secrets(ctx context.Context, ch *change.Change) (result, error)
 	if !ch.Audit {
 		scan.Allow(st.fileAt(ctx, ch.MergeBase))
 	}
+	if err := st.prIgnores(ctx, scan); err != nil {
+		return result{}, err
+	}
 	c := checkrun.Secrets(checkrun.SecretsInput{Scan: scan, Config: st.cfg, ConfigSource: st.cfg.Source, Notes: st.notes})
 	return result{Check: c}, nil
+}
+
+// prIgnores honours the /housekeeper ignore decisions recorded on the pull
+// request (one call for its comments).
+func (st *state) prIgnores(ctx context.Context, scan *checkrun.SecretsScan) error {
+	n := st.job.PR
+	if n == 0 {
+		n = st.job.IgnoresPR
+	}
+	if n == 0 || st.r.MarkerKey == nil {
+		return nil
+	}
+	comments, err := st.reader.Comments(ctx, st.job.Owner, st.job.Repo, n)
+	if err != nil {
+		return err
+	}
+	var cs []marker.Comment
+	for _, c := range comments {
+		cs = append(cs, marker.Comment{Body: c.Body, ByApp: st.r.AppID != 0 && c.AppID == st.r.AppID})
+	}
+	by := map[string]string{}
+	for fp, d := range marker.Ignores(st.r.MarkerKey, st.job.Owner+"/"+st.job.Repo, n, cs) {
+		by[fp] = fmt.Sprintf("@%s with /housekeeper ignore on #%d: %s", d.Actor, n, marker.Escape(d.Reason))
+	}
+	scan.Suppress(by)
+	return nil
 }
 
 // tarballFiles streams the head's tarball into the scanner: one download,

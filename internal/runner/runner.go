@@ -33,6 +33,10 @@ type Job struct {
 	// change (a PR's base branch; the default branch otherwise).
 	BaseRef string
 	PR      int
+	// IgnoresPR names the pull request whose accepted ignores apply when
+	// the job is not for that PR itself (its merge group, or the push that
+	// merged it).
+	IgnoresPR int
 	// Event and Delivery are for logs.
 	Event, Delivery string
 }
@@ -53,6 +57,8 @@ type Runner struct {
 	AppID    int64
 	Pacer    *publish.Pacer
 	Observer Observer
+	// MarkerKey verifies the ignore markers in the App's comments.
+	MarkerKey []byte
 	// OrgConfigTTL is how long an organisation's inherited config is
 	// cached (0: 5 minutes).
 	OrgConfigTTL time.Duration
