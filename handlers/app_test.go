@@ -13,6 +13,7 @@ import (
 
 	"github.com/housekeeper-app/housekeeper/handlers"
 	"github.com/housekeeper-app/housekeeper/internal/githubtest"
+	"github.com/housekeeper-app/housekeeper/internal/marker"
 	"github.com/housekeeper-app/housekeeper/internal/runner"
 )
 
@@ -23,6 +24,8 @@ type fixture struct {
 	runner *runner.Runner
 	hs     map[string]githubapp.EventHandler
 	repo   string
+	cc     githubapp.ClientCreator
+	inst   int64
 }
 
 const mapMD = "# Map\n\n| Path | Function | Layer | Namespace |\n|---|---|---|---|\n" +
@@ -34,7 +37,6 @@ func newFixture(t *testing.T, opts ...githubtest.Option) *fixture {
 	gh.AddOrg("acme")
 	gh.AddRepo(githubtest.Repo{Owner: "acme", Name: "infra"})
 	inst := gh.AddInstallation(githubtest.Installation{Account: "acme", Repos: []string{"acme/infra"}})
-	_ = inst
 	gh.Push("acme", "infra", "main", map[string]string{
 		"docs/dir.md":      mapMD,
 		"apps/web/main.go": "package main\n",
@@ -51,8 +53,8 @@ func newFixture(t *testing.T, opts ...githubtest.Option) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &runner.Runner{Clients: cc, AppID: gh.AppID()}
-	f := &fixture{t: t, gh: gh, runner: r, hs: map[string]githubapp.EventHandler{}, repo: "acme/infra"}
+	r := &runner.Runner{Clients: cc, AppID: gh.AppID(), MarkerKey: marker.Key([]byte(gh.WebhookSecret()))}
+	f := &fixture{t: t, gh: gh, runner: r, hs: map[string]githubapp.EventHandler{}, repo: "acme/infra", cc: cc, inst: inst}
 	for _, h := range handlers.All(r, cc) {
 		for _, e := range h.Handles() {
 			f.hs[e] = h

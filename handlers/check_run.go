@@ -8,13 +8,16 @@ import (
 	"github.com/google/go-github/v66/github"
 	"github.com/palantir/go-githubapp/githubapp"
 
+	"github.com/housekeeper-app/housekeeper/internal/command"
 	"github.com/housekeeper-app/housekeeper/internal/runner"
 )
 
-// CheckRun re-runs both checks when a user re-runs one of the App's runs.
+// CheckRun re-runs both checks when a user re-runs one of the App's runs,
+// and answers the "Add stub entries" button.
 type CheckRun struct {
-	Runner  Runner
-	Clients githubapp.ClientCreator // to read the PR its external_id names
+	Runner    Runner
+	Commenter Commenter
+	Clients   githubapp.ClientCreator // to read the PR its external_id names
 }
 
 var _ githubapp.EventHandler = (*CheckRun)(nil)
@@ -28,10 +31,14 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 	if err := decode(payload, &e, eventType); err != nil {
 		return err
 	}
-	if e.GetAction() != "rerequested" {
+	run := e.GetCheckRun()
+	switch e.GetAction() {
+	case "rerequested":
+	case "requested_action":
+		return h.action(ctx, &e, deliveryID)
+	default:
 		return nil
 	}
-	run := e.GetCheckRun()
 	if name := run.GetName(); name != "housekeeper/dirs" && name != "housekeeper/secrets" {
 		return nil
 	}
@@ -91,4 +98,30 @@ func (h *CheckRun) pullRequest(ctx context.Context, inst int64, owner, repo stri
 		return nil, fmt.Errorf("read pull request #%d: %w", n, err)
 	}
 	return pr, nil
+}
+
+// action runs a check-run button as if its user had commented the command.
+func (h *CheckRun) action(ctx context.Context, e *github.CheckRunEvent, deliveryID string) error {
+	if e.GetRequestedAction().Identifier != runner.ActionAddStubs || h.Commenter == nil {
+		return nil
+	}
+	run := e.GetCheckRun()
+	n, err := strconv.Atoi(run.GetExternalID())
+	if err != nil || n <= 0 {
+		if len(run.PullRequests) == 0 {
+			return nil // not a pull request's run: nothing to commit to
+		}
+		n = run.PullRequests[0].GetNumber()
+	}
+	repo := e.GetRepo()
+	inst := githubapp.GetInstallationIDFromEvent(e)
+	ctx, _ = logger(ctx, repo, inst, "check_run", e.GetAction(), deliveryID)
+	return h.Commenter.Comment(ctx, runner.CommentJob{
+		InstallationID: inst,
+		Owner:          repo.GetOwner().GetLogin(),
+		Repo:           repo.GetName(),
+		PR:             n,
+		Author:         e.GetSender().GetLogin(),
+		Commands:       []command.Command{{Name: command.FixDirs}},
+	})
 }

@@ -21,11 +21,12 @@ type Runner interface {
 }
 
 // All returns every event handler of the App.
-func All(r Runner, clients githubapp.ClientCreator) []githubapp.EventHandler {
+func All(r *runner.Runner, clients githubapp.ClientCreator) []githubapp.EventHandler {
 	return []githubapp.EventHandler{
 		&PullRequest{Runner: r},
 		&CheckSuite{Runner: r},
-		&CheckRun{Runner: r, Clients: clients},
+		&CheckRun{Runner: r, Commenter: r, Clients: clients},
+		&IssueComment{Commenter: r},
 	}
 }
 

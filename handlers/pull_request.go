@@ -44,21 +44,8 @@ func (h *PullRequest) Handle(ctx context.Context, eventType, deliveryID string, 
 	return h.Runner.Run(ctx, prJob(&e, pr, eventType, deliveryID))
 }
 
-// prJob checks a pull request's head against its base branch. A fork's
-// head commit is read through the base repository.
 func prJob(src githubapp.InstallationSource, pr *github.PullRequest, event, delivery string) runner.Job {
-	base := pr.GetBase()
-	repo := base.GetRepo()
-	return runner.Job{
-		InstallationID: githubapp.GetInstallationIDFromEvent(src),
-		Owner:          repo.GetOwner().GetLogin(),
-		Repo:           repo.GetName(),
-		DefaultBranch:  repo.GetDefaultBranch(),
-		HeadSHA:        pr.GetHead().GetSHA(),
-		BaseSHA:        base.GetSHA(),
-		BaseRef:        base.GetRef(),
-		PR:             pr.GetNumber(),
-		Event:          event,
-		Delivery:       delivery,
-	}
+	job := runner.JobForPR(githubapp.GetInstallationIDFromEvent(src), pr)
+	job.Event, job.Delivery = event, delivery
+	return job
 }

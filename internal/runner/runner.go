@@ -66,6 +66,7 @@ type Runner struct {
 	mu     sync.Mutex
 	active map[string]*slot
 	orgCfg orgCache
+	limits limiter
 }
 
 type slot struct{ pending *Job }

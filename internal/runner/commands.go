@@ -1,0 +1,282 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-github/v66/github"
+	"github.com/rs/zerolog"
+
+	"github.com/housekeeper-app/housekeeper/internal/command"
+	"github.com/housekeeper-app/housekeeper/internal/marker"
+)
+
+// CommentJob is a pull-request comment that may hold commands.
+type CommentJob struct {
+	InstallationID int64
+	Owner, Repo    string
+	PR             int
+	CommentID      int64 // 0 for a check-run button, which has no comment to react to
+	Author         string
+	Body           string
+	// Commands, when set, are run instead of parsing Body (buttons).
+	Commands []command.Command
+}
+
+// JobForPR checks a pull request's head against its base branch. A fork's
+// head commit is read through the base repository.
+func JobForPR(installationID int64, pr *github.PullRequest) Job {
+	base := pr.GetBase()
+	repo := base.GetRepo()
+	return Job{
+		InstallationID: installationID,
+		Owner:          repo.GetOwner().GetLogin(),
+		Repo:           repo.GetName(),
+		DefaultBranch:  repo.GetDefaultBranch(),
+		HeadSHA:        pr.GetHead().GetSHA(),
+		BaseSHA:        base.GetSHA(),
+		BaseRef:        base.GetRef(),
+		PR:             pr.GetNumber(),
+	}
+}
+
+// Comment answers the commands of a comment: 👀 on receipt, one reply with
+// every outcome, then the checks again when an outcome changes them.
+func (r *Runner) Comment(ctx context.Context, cj CommentJob) error {
+	cmds := cj.Commands
+	var replies []string
+	if cmds == nil {
+		res := command.Parse(cj.Body)
+		if res.Empty() {
+			return nil
+		}
+		cmds, replies = res.Commands, res.Replies
+	}
+	client, err := r.client(cj.InstallationID, &callCounter{})
+	if err != nil {
+		return fmt.Errorf("installation client: %w", err)
+	}
+	log := zerolog.Ctx(ctx)
+	if cj.CommentID != 0 {
+		if _, _, err := client.Reactions.CreateIssueCommentReaction(ctx, cj.Owner, cj.Repo, cj.CommentID, "eyes"); err != nil {
+			log.Warn().Err(err).Msg("could not react to the comment")
+		}
+	}
+	pr, _, err := client.PullRequests.Get(ctx, cj.Owner, cj.Repo, cj.PR)
+	if err != nil {
+		return fmt.Errorf("read pull request #%d: %w", cj.PR, err)
+	}
+	job := JobForPR(cj.InstallationID, pr)
+	x := &executor{r: r, client: client, cj: cj, pr: pr, job: job}
+	rerun := false
+	for _, c := range cmds {
+		out, again := x.run(ctx, c)
+		replies = append(replies, out)
+		rerun = rerun || again
+	}
+	if err := x.reply(ctx, replies); err != nil {
+		return err
+	}
+	if rerun {
+		return r.Run(ctx, job)
+	}
+	return nil
+}
+
+type executor struct {
+	r      *Runner
+	client *github.Client
+	cj     CommentJob
+	pr     *github.PullRequest
+	job    Job
+	perm   *bool // the author may change decisions, once looked up
+}
+
+func (x *executor) run(ctx context.Context, c command.Command) (reply string, rerun bool) {
+	key := fmt.Sprintf("%s/%s#%d", x.cj.Owner, x.cj.Repo, x.cj.PR)
+	if wait := x.r.limits.take(key, c.Name); wait > 0 {
+		return fmt.Sprintf("`%s %s`: slow down — try again in %s (commands are rate-limited per pull request).", command.Prefix, c.Name, wait.Round(time.Second)), false
+	}
+	if c.NeedsWrite() {
+		ok, why := x.canWrite(ctx)
+		if !ok {
+			return fmt.Sprintf("`%s %s`: @%s, %s", command.Prefix, c.Name, marker.Escape(x.cj.Author), why), false
+		}
+	}
+	switch c.Name {
+	case command.Help:
+		return command.HelpText(), false
+	case command.Recheck:
+		return fmt.Sprintf("Re-running both checks on %s.", shortSHA(x.job.HeadSHA)), true
+	case command.Ignore, command.Unignore:
+		action := marker.ActionIgnore
+		text := fmt.Sprintf("Accepted: @%s ignored `%s` on this pull request: %s", marker.Escape(x.cj.Author), c.Fingerprint, marker.Escape(c.Reason))
+		if c.Name == command.Unignore {
+			action = marker.ActionUnignore
+			text = fmt.Sprintf("Withdrawn: @%s no longer ignores `%s` on this pull request.", marker.Escape(x.cj.Author), c.Fingerprint)
+		}
+		if x.r.MarkerKey == nil {
+			return "This installation cannot record decisions (no webhook secret configured).", false
+		}
+		m := marker.Sign(x.r.MarkerKey, marker.Marker{Repo: x.cj.Owner + "/" + x.cj.Repo, PR: x.cj.PR, Fingerprint: c.Fingerprint, Actor: x.cj.Author, Action: action, Reason: c.Reason})
+		return text + " The checks run again now.\n" + m, true
+	case command.FixDirs:
+		return x.fixDirs(ctx), false
+	}
+	return command.HelpText(), false
+}
+
+// canWrite asks GitHub (never the payload) whether the author has write,
+// maintain or admin on the repository.
+func (x *executor) canWrite(ctx context.Context) (bool, string) {
+	if x.perm != nil {
+		return *x.perm, "this command needs write, maintain or admin access to the repository."
+	}
+	lvl, _, err := x.client.Repositories.GetPermissionLevel(ctx, x.cj.Owner, x.cj.Repo, x.cj.Author)
+	ok := false
+	if err == nil {
+		switch lvl.GetPermission() {
+		case "admin", "write":
+			ok = true
+		}
+		switch lvl.GetRoleName() {
+		case "admin", "maintain", "write":
+			ok = true
+		}
+	}
+	x.perm = &ok
+	if err != nil {
+		return false, "I could not check your access to the repository, so I did not run this (" + err.Error() + ")."
+	}
+	return ok, fmt.Sprintf("this command needs write, maintain or admin access to the repository; you have %s.", orNone(lvl.GetPermission()))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// fixDirs commits the stub entries to the PR branch, or replies with the
+// patch when the App cannot push there (a fork, or no contents write).
+func (x *executor) fixDirs(ctx context.Context) string {
+	fix, err := x.r.FixDirs(ctx, x.job)
+	if err != nil {
+		return "I could not compute the fix: " + err.Error()
+	}
+	if fix == nil {
+		return "Every new directory is already registered: nothing to fix."
+	}
+	head := x.pr.GetHead()
+	list := "`" + strings.Join(fix.Dirs, "`, `") + "`"
+	patch := fmt.Sprintf("```diff\n%s```\n\nApply it with `git apply`, then replace each `TODO`.", fix.Patch)
+	if head.GetRepo().GetFullName() != x.pr.GetBase().GetRepo().GetFullName() {
+		return fmt.Sprintf("This pull request comes from a fork, which I cannot push to. Here is the change that registers %s:\n\n%s", list, patch)
+	}
+	if err := x.r.Pacer.Wait(ctx); err != nil {
+		return "I could not commit the fix: " + err.Error()
+	}
+	opts := &github.RepositoryContentFileOptions{
+		Message: github.String(fmt.Sprintf("Register %d new director%s in %s\n\nStub entries with TODO annotations, added by /housekeeper fix dirs for @%s.", len(fix.Dirs), plural(len(fix.Dirs)), fix.MapPath, x.cj.Author)),
+		Content: fix.New,
+		Branch:  github.String(head.GetRef()),
+	}
+	var resp *github.Response
+	var res *github.RepositoryContentResponse
+	if fix.HadMap {
+		opts.SHA = github.String(fix.MapSHA)
+		res, resp, err = x.client.Repositories.UpdateFile(ctx, x.cj.Owner, x.cj.Repo, fix.MapPath, opts)
+	} else {
+		res, resp, err = x.client.Repositories.CreateFile(ctx, x.cj.Owner, x.cj.Repo, fix.MapPath, opts)
+	}
+	if err != nil {
+		if resp != nil && (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusNotFound) {
+			return fmt.Sprintf("I may not push to this branch (the App needs the contents write permission). Here is the change that registers %s:\n\n%s", list, patch)
+		}
+		return "I could not commit the fix: " + err.Error()
+	}
+	return fmt.Sprintf("Committed %s to `%s`: stub entries for %s. Replace each `TODO` annotation; the dirs check passes once they are filled in.", shortSHA(res.GetSHA()), marker.Escape(head.GetRef()), list)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return "y"
+	}
+	return "ies"
+}
+
+func (x *executor) reply(ctx context.Context, parts []string) error {
+	if len(parts) == 0 {
+		return nil
+	}
+	body := strings.Join(parts, "\n\n---\n\n")
+	if x.cj.CommentID != 0 {
+		body = fmt.Sprintf("@%s\n\n%s", marker.Escape(x.cj.Author), body)
+	}
+	if err := x.r.Pacer.Wait(ctx); err != nil {
+		return err
+	}
+	if _, _, err := x.client.Issues.CreateComment(ctx, x.cj.Owner, x.cj.Repo, x.cj.PR, &github.IssueComment{Body: github.String(body)}); err != nil {
+		return fmt.Errorf("reply on #%d: %w", x.cj.PR, err)
+	}
+	return nil
+}
+
+func shortSHA(s string) string {
+	if len(s) > 7 {
+		return s[:7]
+	}
+	return s
+}
+
+// limiter rate-limits commands per pull request: one recheck a minute, and
+// at most ten commands a minute in all.
+type limiter struct {
+	mu   sync.Mutex
+	last map[string][]time.Time
+}
+
+const (
+	commandWindow  = time.Minute
+	commandsPerPR  = 10
+	rechecksPerPR  = 1
+	limiterMaxKeys = 10000
+)
+
+func (l *limiter) take(pr string, name command.Name) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.last == nil || len(l.last) > limiterMaxKeys {
+		l.last = map[string][]time.Time{}
+	}
+	now := time.Now()
+	check := func(key string, n int) time.Duration {
+		var keep []time.Time
+		for _, t := range l.last[key] {
+			if now.Sub(t) < commandWindow {
+				keep = append(keep, t)
+			}
+		}
+		l.last[key] = keep
+		if len(keep) >= n {
+			return commandWindow - now.Sub(keep[0])
+		}
+		return 0
+	}
+	if w := check(pr, commandsPerPR); w > 0 {
+		return w
+	}
+	if name == command.Recheck {
+		if w := check(pr+" recheck", rechecksPerPR); w > 0 {
+			return w
+		}
+		l.last[pr+" recheck"] = append(l.last[pr+" recheck"], now)
+	}
+	l.last[pr] = append(l.last[pr], now)
+	return 0
+}
