@@ -65,7 +65,8 @@ measure() {
 		tail -5 "$WORK/$name.stderr" >&2
 		exit 1
 	fi
-	cat "$WORK/$name.time"
+	# GNU time prefixes "Command exited with non-zero status 1" on exit 1.
+	grep -E '^[0-9]' "$WORK/$name.time" | tail -1
 }
 
 : >"$WORK/gl.runs"
