@@ -19,13 +19,14 @@ import (
 
 // fixture is an emulated GitHub with one installed repository.
 type fixture struct {
-	t      *testing.T
-	gh     *githubtest.Server
-	runner *runner.Runner
-	hs     map[string]githubapp.EventHandler
-	repo   string
-	cc     githubapp.ClientCreator
-	inst   int64
+	t       *testing.T
+	gh      *githubtest.Server
+	runner  *runner.Runner
+	hs      map[string]githubapp.EventHandler
+	repo    string
+	cc      githubapp.ClientCreator
+	inst    int64
+	auditor *runner.Auditor
 }
 
 const mapMD = "# Map\n\n| Path | Function | Layer | Namespace |\n|---|---|---|---|\n" +
@@ -55,7 +56,9 @@ func newFixture(t *testing.T, opts ...githubtest.Option) *fixture {
 	}
 	r := &runner.Runner{Clients: cc, AppID: gh.AppID(), MarkerKey: marker.Key([]byte(gh.WebhookSecret()))}
 	f := &fixture{t: t, gh: gh, runner: r, hs: map[string]githubapp.EventHandler{}, repo: "acme/infra", cc: cc, inst: inst}
-	for _, h := range handlers.All(r, cc) {
+	f.auditor = &runner.Auditor{Runner: r}
+	t.Cleanup(f.auditor.Close)
+	for _, h := range handlers.All(r, f.auditor, cc) {
 		for _, e := range h.Handles() {
 			f.hs[e] = h
 		}

@@ -53,6 +53,11 @@ func (h *CheckSuite) Handle(ctx context.Context, eventType, deliveryID string, p
 			log.Debug().Str("branch", suite.GetHeadBranch()).Msg("suite without a pull request on another branch; skipped")
 			return nil
 		}
+		if e.GetAction() == "requested" {
+			// The push event for the same commit checks it; running here
+			// too would only spend API calls on the same result.
+			return nil
+		}
 		job := base
 		job.BaseRef = repo.GetDefaultBranch()
 		job.BaseSHA = pushBase(suite.GetBeforeSHA())

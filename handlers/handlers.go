@@ -21,12 +21,15 @@ type Runner interface {
 }
 
 // All returns every event handler of the App.
-func All(r *runner.Runner, clients githubapp.ClientCreator) []githubapp.EventHandler {
+func All(r *runner.Runner, a *runner.Auditor, clients githubapp.ClientCreator) []githubapp.EventHandler {
 	return []githubapp.EventHandler{
 		&PullRequest{Runner: r},
 		&CheckSuite{Runner: r},
 		&CheckRun{Runner: r, Commenter: r, Clients: clients},
 		&IssueComment{Commenter: r},
+		&Push{Runner: r, Clients: clients},
+		&MergeGroup{Runner: r},
+		&Installation{Auditor: a, Clients: clients},
 	}
 }
 

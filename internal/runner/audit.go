@@ -1,0 +1,237 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/go-github/v66/github"
+	"github.com/rs/zerolog"
+)
+
+// RepoRef names a repository to audit.
+type RepoRef struct {
+	Owner, Name   string
+	DefaultBranch string // "" when the event did not say
+}
+
+// Auditor runs whole-tree baseline audits of the repositories an
+// installation covers, a few at a time, so that installing the App on a
+// large organisation stays inside the installation's rate limit. Dropping
+// an installation (deleted or suspended) cancels its pending audits.
+type Auditor struct {
+	Runner *Runner
+	// Workers bounds concurrent audits (0: 2).
+	Workers int
+	// MaxWait caps how long a rate-limited audit waits before giving up
+	// (0: 15 minutes).
+	MaxWait time.Duration
+
+	once    sync.Once
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   []auditTask
+	running map[int64]map[*auditTask]context.CancelFunc
+	closed  bool
+	wg      sync.WaitGroup
+	log     zerolog.Logger
+}
+
+type auditTask struct {
+	inst int64
+	repo RepoRef
+}
+
+func (a *Auditor) init() {
+	a.once.Do(func() {
+		a.cond = sync.NewCond(&a.mu)
+		a.running = map[int64]map[*auditTask]context.CancelFunc{}
+		n := a.Workers
+		if n <= 0 {
+			n = 2
+		}
+		for i := 0; i < n; i++ {
+			a.wg.Add(1)
+			go a.work()
+		}
+	})
+}
+
+// Enqueue schedules audits; it returns at once.
+func (a *Auditor) Enqueue(ctx context.Context, inst int64, repos []RepoRef) {
+	a.init()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return
+	}
+	a.log = *zerolog.Ctx(ctx)
+	for _, r := range repos {
+		a.queue = append(a.queue, auditTask{inst: inst, repo: r})
+	}
+	a.cond.Broadcast()
+}
+
+// Drop forgets an installation's pending audits and cancels running ones;
+// with repos, only those repositories'.
+func (a *Auditor) Drop(inst int64, repos ...RepoRef) {
+	a.init()
+	match := func(t *auditTask) bool {
+		if t.inst != inst {
+			return false
+		}
+		if len(repos) == 0 {
+			return true
+		}
+		for _, r := range repos {
+			if r.Owner == t.repo.Owner && r.Name == t.repo.Name {
+				return true
+			}
+		}
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	kept := a.queue[:0]
+	for _, t := range a.queue {
+		if !match(&t) {
+			kept = append(kept, t)
+		}
+	}
+	a.queue = kept
+	for t, cancel := range a.running[inst] {
+		if match(t) {
+			cancel()
+		}
+	}
+}
+
+// Pending counts queued audits (tests, metrics).
+func (a *Auditor) Pending() int {
+	a.init()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := len(a.queue)
+	for _, m := range a.running {
+		n += len(m)
+	}
+	return n
+}
+
+// Close stops taking audits, cancels running ones, and waits for workers.
+func (a *Auditor) Close() {
+	a.init()
+	a.mu.Lock()
+	a.closed = true
+	a.queue = nil
+	for _, m := range a.running {
+		for _, cancel := range m {
+			cancel()
+		}
+	}
+	a.cond.Broadcast()
+	a.mu.Unlock()
+	a.wg.Wait()
+}
+
+func (a *Auditor) work() {
+	defer a.wg.Done()
+	for {
+		a.mu.Lock()
+		for len(a.queue) == 0 && !a.closed {
+			a.cond.Wait()
+		}
+		if a.closed {
+			a.mu.Unlock()
+			return
+		}
+		t := a.queue[0]
+		a.queue = a.queue[1:]
+		ctx, cancel := context.WithCancel(a.log.WithContext(context.Background()))
+		if a.running[t.inst] == nil {
+			a.running[t.inst] = map[*auditTask]context.CancelFunc{}
+		}
+		a.running[t.inst][&t] = cancel
+		a.mu.Unlock()
+
+		if err := a.audit(ctx, t); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Error().Err(err).Str("repository", t.repo.Owner+"/"+t.repo.Name).Msg("baseline audit failed")
+		}
+		cancel()
+		a.mu.Lock()
+		delete(a.running[t.inst], &t)
+		if len(a.running[t.inst]) == 0 {
+			delete(a.running, t.inst)
+		}
+		a.mu.Unlock()
+	}
+}
+
+// audit checks a repository's default-branch head as a whole tree,
+// backing off when GitHub says the rate limit is spent.
+func (a *Auditor) audit(ctx context.Context, t auditTask) error {
+	maxWait := a.MaxWait
+	if maxWait == 0 {
+		maxWait = 15 * time.Minute
+	}
+	deadline := time.Now().Add(maxWait)
+	for {
+		err := a.once1(ctx, t)
+		wait, retry := backoff(err)
+		if !retry {
+			return err
+		}
+		if time.Now().Add(wait).After(deadline) {
+			return fmt.Errorf("rate limited past %s: %w", maxWait, err)
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (a *Auditor) once1(ctx context.Context, t auditTask) error {
+	client, err := a.Runner.client(t.inst, &callCounter{})
+	if err != nil {
+		return err
+	}
+	branch := t.repo.DefaultBranch
+	if branch == "" {
+		repo, _, err := client.Repositories.Get(ctx, t.repo.Owner, t.repo.Name)
+		if err != nil {
+			return fmt.Errorf("read %s/%s: %w", t.repo.Owner, t.repo.Name, err)
+		}
+		branch = repo.GetDefaultBranch()
+	}
+	b, _, err := client.Repositories.GetBranch(ctx, t.repo.Owner, t.repo.Name, branch, 0)
+	if err != nil {
+		return fmt.Errorf("read branch %s of %s/%s: %w", branch, t.repo.Owner, t.repo.Name, err)
+	}
+	if b.GetCommit().GetSHA() == "" {
+		return nil // an empty repository
+	}
+	return a.Runner.Run(ctx, Job{
+		InstallationID: t.inst, Owner: t.repo.Owner, Repo: t.repo.Name, DefaultBranch: branch,
+		HeadSHA: b.GetCommit().GetSHA(), BaseRef: branch, Event: "installation",
+	})
+}
+
+// backoff says how long to wait after a rate-limit error.
+func backoff(err error) (time.Duration, bool) {
+	var rl *github.RateLimitError
+	var ab *github.AbuseRateLimitError
+	switch {
+	case errors.As(err, &ab):
+		if d := ab.GetRetryAfter(); d > 0 {
+			return d, true
+		}
+		return time.Minute, true
+	case errors.As(err, &rl):
+		return max(time.Until(rl.Rate.Reset.Time), time.Second), true
+	}
+	return 0, false
+}
