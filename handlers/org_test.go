@@ -139,4 +139,3 @@ func waitAudits(t testing.TB, f *fixture) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
