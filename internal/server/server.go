@@ -1,0 +1,201 @@
+// Package server is `housekeeper serve`: settings, the webhook HTTP server in
+// front of go-githubapp's dispatcher, a drainable scheduler, and the GitHub
+// client creator.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
+
+	"github.com/housekeeper-app/housekeeper/internal/metrics"
+)
+
+// httpShutdownTimeout bounds waiting for in-flight HTTP requests once the
+// scheduler has drained; webhook requests only queue work, so they are short.
+const httpShutdownTimeout = 5 * time.Second
+
+// Server answers webhooks and the health, readiness and metrics routes.
+type Server struct {
+	cfg        *Config
+	logger     zerolog.Logger
+	metrics    *metrics.Metrics
+	secret     []byte
+	handles    map[string]bool
+	deliveries *deliveryLog
+	sched      *Scheduler
+	dispatcher http.Handler
+	mux        *http.ServeMux
+
+	draining atomic.Bool
+	mu       sync.Mutex
+	ln       net.Listener
+}
+
+// New validates cfg, starts the scheduler's workers and builds the routes.
+// It does not listen; Run (or Listen) does. m may be nil for a private,
+// unexported set of metrics.
+func New(cfg *Config, logger zerolog.Logger, m *metrics.Metrics, handlers ...githubapp.EventHandler) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		m = metrics.New("")
+	}
+	s := &Server{
+		cfg:        cfg,
+		logger:     logger,
+		metrics:    m,
+		secret:     cfg.WebhookSecret.Bytes(),
+		handles:    map[string]bool{},
+		deliveries: newDeliveryLog(cfg.DedupWindow, cfg.DedupSize),
+	}
+	for _, h := range handlers {
+		for _, e := range h.Handles() {
+			s.handles[e] = true
+		}
+	}
+	s.sched = NewScheduler(SchedulerOptions{
+		Workers:        cfg.Workers,
+		QueueSize:      cfg.QueueSize,
+		HandlerTimeout: cfg.HandlerTimeout,
+		Metrics:        m,
+		Logger:         logger,
+		OnDone:         s.jobDone,
+	})
+	s.dispatcher = githubapp.NewEventDispatcher(handlers, string(s.secret),
+		githubapp.WithScheduler(s.sched),
+		githubapp.WithErrorCallback(s.onDispatchError),
+		githubapp.WithResponseCallback(s.onDispatchResponse),
+	)
+
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("POST "+HookPath, s.handleHook)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { plain(w, http.StatusOK, "ok") })
+	s.mux.HandleFunc("GET /readyz", s.handleReady)
+	s.mux.Handle("GET /metrics", m.Handler())
+	return s, nil
+}
+
+// jobDone keeps the delivery log honest: a GUID whose handler failed or never
+// ran is forgotten, so GitHub's redelivery of it is handled.
+func (s *Server) jobDone(d githubapp.Dispatch, err error) {
+	if err != nil {
+		s.deliveries.forget(d.DeliveryID)
+		return
+	}
+	s.deliveries.complete(d.DeliveryID)
+}
+
+// Handler is the server's routes, for tests that bring their own listener.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Scheduler is the queue the dispatcher feeds.
+func (s *Server) Scheduler() *Scheduler { return s.sched }
+
+// Ready reports what /readyz answers: workers running and not draining. The
+// settings were valid and the key parsed, or New would have failed.
+func (s *Server) Ready() bool { return !s.draining.Load() && s.sched.Running() }
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if !s.Ready() {
+		plain(w, http.StatusServiceUnavailable, "not ready")
+		return
+	}
+	plain(w, http.StatusOK, "ready")
+}
+
+// Listen binds the configured address; Addr then reports the bound one
+// (useful with port 0). Run calls it when it has not been called.
+func (s *Server) Listen() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr is the bound address, or nil before Listen.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Run serves until ctx is cancelled, then drains: new deliveries and /readyz
+// get 503, accepted work gets until shutdown_timeout to finish, then what
+// remains is cancelled; finally the listener closes. It returns nil after a
+// clean drain.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.Listen(); err != nil {
+		_ = s.sched.Shutdown(context.Background())
+		return err
+	}
+	srv := &http.Server{
+		Handler:           s.mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute, // a 25 MiB body on a slow link
+		WriteTimeout:      time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          newStdLogger(s.logger),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(s.ln) }()
+	s.logger.Info().Str("addr", s.Addr().String()).Int("workers", s.cfg.Workers).
+		Int("queue_size", s.cfg.QueueSize).Msg("listening")
+
+	var runErr error
+	select {
+	case err := <-serveErr:
+		runErr = fmt.Errorf("serve: %w", err)
+		serveErr <- nil
+	case <-ctx.Done():
+	}
+	return errors.Join(runErr, s.drain(srv, serveErr))
+}
+
+func (s *Server) drain(srv *http.Server, serveErr <-chan error) error {
+	s.draining.Store(true)
+	s.logger.Info().Dur("timeout", s.cfg.ShutdownTimeout).Msg("draining: finishing accepted deliveries")
+	dctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	schedErr := s.sched.Shutdown(dctx)
+
+	hctx, hcancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
+	defer hcancel()
+	var httpErr error
+	if err := srv.Shutdown(hctx); err != nil {
+		httpErr = fmt.Errorf("close http server: %w", err)
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		httpErr = errors.Join(httpErr, fmt.Errorf("serve: %w", err))
+	}
+	if err := errors.Join(schedErr, httpErr); err != nil {
+		return err
+	}
+	s.logger.Info().Msg("stopped")
+	return nil
+}
+
+func plain(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg + "\n"))
+}
