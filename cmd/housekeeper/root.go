@@ -27,5 +27,6 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		return usageErr("%v (see %s --help)", err, c.CommandPath())
 	})
 	root.AddCommand(newCheckCmd())
+	root.AddCommand(newServeCmd())
 	return root
 }

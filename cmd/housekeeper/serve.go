@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/spf13/cobra"
+
+	"github.com/housekeeper-app/housekeeper/internal/metrics"
+	"github.com/housekeeper-app/housekeeper/internal/server"
+)
+
+// exitServeFailed is serve's status when the server stops on an error.
+const exitServeFailed = 1
+
+// AppDeps is what the App's handlers are built from: settings, logger,
+// metrics, the GitHub client creator, the webhook secret and the pace.
+type AppDeps = server.Deps
+
+// appHandlers builds the App's webhook handlers. It is the one place the
+// App plugs into the server; with no handlers every event is acknowledged
+// with 202 and ignored.
+var appHandlers = func(deps AppDeps) ([]githubapp.EventHandler, error) {
+	return nil, nil
+}
+
+func newServeCmd() *cobra.Command {
+	var checkConfig bool
+	cmd := &cobra.Command{
+		Use:   "serve [--check-config]",
+		Short: "Run the GitHub App's webhook server",
+		Long: `Serves POST /api/github/hook, GET /healthz, GET /readyz and GET /metrics.
+
+Settings come from the environment (GITHUB_APP_INTEGRATION_ID,
+GITHUB_APP_PRIVATE_KEY or GITHUB_APP_PRIVATE_KEY_PATH,
+GITHUB_APP_WEBHOOK_SECRET or GITHUB_APP_WEBHOOK_SECRET_PATH, GITHUB_V3_API_URL,
+GITHUB_WEB_URL, HOUSEKEEPER_ADDR and HOUSEKEEPER_<KEY> for each tuning key)
+and an optional YAML file named by HOUSEKEEPER_CONFIG; the environment wins.
+See docs/server.md for every key and its default.
+
+--check-config loads and validates the settings, prints them (secrets as
+REDACTED) and exits 0, or prints every problem and exits 2.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd.Context(), checkConfig, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	cmd.Flags().BoolVar(&checkConfig, "check-config", false, "validate the settings, print them and exit")
+	return cmd
+}
+
+func runServe(ctx context.Context, checkConfig bool, stdout, stderr io.Writer) error {
+	cfg, err := server.Load(os.LookupEnv)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if checkConfig {
+		if err := cfg.Describe(stdout); err != nil {
+			return fmt.Errorf("print settings: %w", err)
+		}
+		fmt.Fprintln(stdout, "settings are valid")
+		return nil
+	}
+
+	logger := server.NewLogger(cfg, stderr)
+	m := metrics.New(version)
+	cc, err := server.NewClientCreator(cfg, m, version, nil)
+	if err != nil {
+		return err
+	}
+	handlers, err := appHandlers(AppDeps{
+		Config:        cfg,
+		Logger:        logger,
+		Metrics:       m,
+		ClientCreator: cc,
+		WebhookSecret: cfg.WebhookSecret.Bytes(),
+		ContentPace:   cfg.ContentPace,
+	})
+	if err != nil {
+		return fmt.Errorf("build the App's handlers: %w", err)
+	}
+	srv, err := server.New(cfg, logger, m, handlers...)
+	if err != nil {
+		return err
+	}
+	logger.Info().Str("version", version).Int("handlers", len(handlers)).Str("config_file", cfg.File).Msg("starting")
+	if err := srv.Run(ctx); err != nil {
+		return &exitError{code: exitServeFailed, err: err}
+	}
+	return nil
+}
