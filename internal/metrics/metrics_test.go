@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -133,6 +134,21 @@ func TestHandlerExposesEverything(t *testing.T) {
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body := rec.Body.String()
+
+	// Every metric of ours is documented.
+	doc, err := os.ReadFile("../../docs/server.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	families, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if name := f.GetName(); strings.HasPrefix(name, "housekeeper_") && !strings.Contains(string(doc), "`"+name+"`") {
+			t.Errorf("docs/server.md does not document %s", name)
+		}
+	}
 	for _, want := range []string{
 		`housekeeper_build_info{version="v1.2.3"} 1`,
 		`housekeeper_webhook_events_total{action="opened",event="pull_request"} 1`,

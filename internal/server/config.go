@@ -31,7 +31,7 @@ type Config struct {
 	LogFormat         string
 	MaxBodyBytes      int64
 	APITimeout        time.Duration
-	ContentPace       int // content-creating requests a minute per installation; 0 = unpaced
+	ContentPace       int // content-creating GitHub requests a minute; 0 = unpaced
 	ReconcileInterval time.Duration
 	DedupWindow       time.Duration
 	DedupSize         int

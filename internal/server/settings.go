@@ -107,7 +107,7 @@ var settings = []setting{
 	},
 	{
 		key: "app_slug", env: "HOUSEKEEPER_APP_SLUG",
-		doc:   "the App's slug (URL name), used to recognise its own comments; optional, else asked of GitHub",
+		doc:   "the App's slug (URL name), used to recognise its own comments; optional (GitHub tells it at GET /app)",
 		parse: func(c *Config, v string) error { c.AppSlug = v; return nil },
 		show:  func(c *Config) string { return c.AppSlug },
 		check: func(c *Config) string {
