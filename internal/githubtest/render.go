@@ -229,9 +229,15 @@ func (rd renderer) installation(inst *installationState) obj {
 		suspendedAt = ts(inst.Created)
 		suspendedBy = rd.user(inst.Account)
 	}
+	// The description's list-installations answer requires the account to
+	// be both a user and an enterprise (allOf, a quirk of GitHub's
+	// description); the enterprise fields are added so it validates.
+	account := rd.user(inst.Account)
+	account["name"], account["slug"] = inst.Account.Login, strings.ToLower(inst.Account.Login)
+	account["created_at"], account["updated_at"] = ts(inst.Created), ts(inst.Created)
 	return obj{
 		"id":                        inst.ID,
-		"account":                   rd.user(inst.Account),
+		"account":                   account,
 		"repository_selection":      selection,
 		"access_tokens_url":         fmt.Sprintf("%s/app/installations/%d/access_tokens", rd.api, inst.ID),
 		"repositories_url":          rd.api + "/installation/repositories",

@@ -59,6 +59,21 @@ func Operations() ([]string, error) {
 	return ops, nil
 }
 
+// OperationIDs lists the operationIds of the embedded description.
+func OperationIDs() ([]string, error) {
+	doc, err := loadSpec()
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, path := range doc.Paths.InMatchingOrder() {
+		for _, op := range doc.Paths.Value(path).Operations() {
+			ids = append(ids, op.OperationID)
+		}
+	}
+	return ids, nil
+}
+
 // validator matches requests to operations and validates them.
 type validator struct {
 	router routers.Router
