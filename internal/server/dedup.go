@@ -84,6 +84,17 @@ func (l *deliveryLog) forget(id string) {
 	}
 }
 
+// remembered reports whether id is held (accepted and not forgotten).
+func (l *deliveryLog) remembered(id string) bool {
+	if l == nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.entries[id]
+	return ok
+}
+
 func (l *deliveryLog) remove(e *list.Element) {
 	l.order.Remove(e)
 	delete(l.entries, e.Value.(*deliveryEntry).id)

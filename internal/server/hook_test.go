@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/housekeeper-app/housekeeper/internal/metrics"
 )
@@ -195,11 +196,7 @@ func TestHookRedelivery(t *testing.T) {
 	hr.serve(delivery{event: "pull_request", id: "fails"})
 	waitStarted(t, h, "fails")
 	eventually(t, "failing handling to finish", func() bool { return h.callsFor("fails") == 1 })
-	eventually(t, "the failure to be forgotten", func() bool {
-		ok, _ := hr.s.deliveries.claim("probe")
-		hr.s.deliveries.forget("probe")
-		return ok && counterValue(hr.m, "housekeeper_handler_duration_seconds", map[string]string{"outcome": "error"}) == 1
-	})
+	eventually(t, "the failure to be forgotten", func() bool { return !hr.s.deliveries.remembered("fails") })
 	if rec := hr.serve(delivery{event: "pull_request", id: "fails"}); rec.Code != http.StatusAccepted {
 		t.Errorf("redelivery of a failed GUID: status = %d, want 202", rec.Code)
 	}
@@ -273,7 +270,7 @@ func TestHookPanicAndTimeout(t *testing.T) {
 			return nil
 		},
 	}
-	hr := newHarness(t, func(c *Config) { c.Workers = 1; c.HandlerTimeout = 50e6 }, h)
+	hr := newHarness(t, func(c *Config) { c.Workers = 1; c.HandlerTimeout = 50 * time.Millisecond }, h)
 	for _, id := range []string{"panics", "slow", "fine"} {
 		if rec := hr.serve(delivery{event: "pull_request", id: id}); rec.Code != http.StatusAccepted {
 			t.Fatalf("%s: %d", id, rec.Code)
@@ -292,9 +289,14 @@ func TestHookPanicAndTimeout(t *testing.T) {
 	if !strings.Contains(logs, `"outcome":"panic"`) || !strings.Contains(logs, `handler panicked: handler bug`) || !strings.Contains(logs, `"stack":"goroutine`) {
 		t.Errorf("panic not logged with its stack:\n%s", logs)
 	}
-	// A panicked GUID is forgotten, so its redelivery would be handled.
-	if ok, _ := hr.s.deliveries.claim("panics"); !ok {
-		t.Error("panicked GUID still remembered")
+	// Failed GUIDs are forgotten, so their redeliveries would be handled.
+	for _, id := range []string{"panics", "slow"} {
+		if hr.s.deliveries.remembered(id) {
+			t.Errorf("%s still remembered after failing", id)
+		}
+	}
+	if !hr.s.deliveries.remembered("fine") {
+		t.Error("fine forgotten after succeeding")
 	}
 }
 
