@@ -40,7 +40,9 @@ func (s *Server) handleHook(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	event := r.Header.Get("X-GitHub-Event")
 	id := r.Header.Get("X-GitHub-Delivery")
-	log := s.logger.With().Str(githubapp.LogKeyDeliveryID, id).Str(githubapp.LogKeyEventType, event).Logger()
+	// Headers are unauthenticated until the signature checks out: clip them.
+	log := s.logger.With().Str(githubapp.LogKeyDeliveryID, clip(id, maxGUIDLen)).
+		Str(githubapp.LogKeyEventType, clip(event, 64)).Logger()
 	refuse := func(status int, reason, msg string) {
 		s.metrics.DeliveryRefused(reason)
 		s.answer(w, log, start, status, reason, msg)
@@ -109,7 +111,7 @@ func (s *Server) handleHook(w http.ResponseWriter, r *http.Request) {
 	replay.Body = io.NopCloser(bytes.NewReader(body))
 	replay.ContentLength = int64(len(body))
 	replay.Header.Set("Content-Type", "application/json") // what go-github's ValidatePayload reads
-	s.dispatcher.ServeHTTP(&outcomeWriter{ResponseWriter: w, log: log, start: start, s: s}, replay)
+	s.dispatcher.ServeHTTP(&outcomeWriter{ResponseWriter: w, log: log, start: start}, replay)
 }
 
 // readBody reads the body once, up to limit bytes, into a buffer sized from
@@ -138,7 +140,6 @@ type outcomeWriter struct {
 	http.ResponseWriter
 	log   zerolog.Logger
 	start time.Time
-	s     *Server
 }
 
 // onDispatchError answers what the dispatcher could not queue: 503 when the
