@@ -180,6 +180,10 @@ func (s *Server) fatalf(format string, args ...any) {
 	panic(fmt.Sprintf("githubtest: "+format, args...))
 }
 
+// knownAPIVersions are the REST API versions GitHub accepts (go-github v66
+// sends 2022-11-28).
+var knownAPIVersions = map[string]bool{"2022-11-28": true, "2026-03-10": true}
+
 // serveHTTP runs every request through the same steps GitHub does: find
 // the operation, authenticate, validate, rate-limit, then answer.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -221,6 +225,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	c.op = r.Method + " " + route.Path
 	c.opID = route.Operation.OperationID
 
+	// GitHub refuses API versions it does not know with 400.
+	if v := r.Header.Get("X-GitHub-Api-Version"); v != "" && !knownAPIVersions[v] {
+		c.violation("invalid-request", "unsupported X-GitHub-Api-Version "+v)
+		c.fail(http.StatusBadRequest, "API version "+v+" is not supported.")
+		return
+	}
 	if !s.sleep(r, s.latency()) {
 		c.aborted = true
 		return
