@@ -80,13 +80,14 @@ func TestDockerignore(t *testing.T) {
 	}
 }
 
-// TestDockerBuildContextCompiles rebuilds what `docker build` would see — the
-// repository filtered by .dockerignore — in a temporary directory and runs the
+// buildFromContext rebuilds what `docker build` would see — the repository
+// filtered by .dockerignore — in a temporary directory and runs the
 // Dockerfile's go build there, so a .dockerignore that drops a file the build
-// needs (an embedded file, say) is caught without a Docker engine. It compiles
-// the whole product, so it runs only when HOUSEKEEPER_DOCKER_CONTEXT_BUILD is
-// set (.ci/deploy-check sets it).
-func TestDockerBuildContextCompiles(t *testing.T) {
+// needs (an embedded file, say) is caught without a Docker engine. It
+// returns the binary. It compiles the whole product, so it runs only when
+// HOUSEKEEPER_DOCKER_CONTEXT_BUILD is set (.ci/deploy-check sets it).
+func buildFromContext(t *testing.T, version string) string {
+	t.Helper()
 	if os.Getenv("HOUSEKEEPER_DOCKER_CONTEXT_BUILD") == "" {
 		t.Skip("set HOUSEKEEPER_DOCKER_CONTEXT_BUILD=1 to compile the product from the filtered build context")
 	}
@@ -134,24 +135,26 @@ func TestDockerBuildContextCompiles(t *testing.T) {
 	}
 	t.Logf("build context: %d files", files)
 
-	out, err := buildHousekeeper(t, ctx)
+	bin := filepath.Join(t.TempDir(), "housekeeper")
+	out, err := buildHousekeeper(t, ctx, bin, version)
 	if err == nil {
-		return
+		return bin
 	}
 	// Tell a .dockerignore problem from a product that does not build at all
 	// (the root module's own CI reports that one).
-	if full, ferr := buildHousekeeper(t, root); ferr != nil {
+	if full, ferr := buildHousekeeper(t, root, filepath.Join(t.TempDir(), "housekeeper"), version); ferr != nil {
 		t.Skipf("the product does not build even from the full repository, so the build context cannot be judged:\n%s", full)
 	}
 	t.Fatalf("go build in the .dockerignore-filtered context failed, but succeeds in the full repository: .dockerignore drops a file the build needs:\n%s", out)
+	return ""
 }
 
 // buildHousekeeper runs the Dockerfile's go build in dir.
-func buildHousekeeper(t *testing.T, dir string) (string, error) {
+func buildHousekeeper(t *testing.T, dir, bin, version string) (string, error) {
 	t.Helper()
 	cmd := exec.Command("go", "build", "-trimpath",
-		"-ldflags", "-s -w -X main.version=context-test",
-		"-o", filepath.Join(t.TempDir(), "housekeeper"), "./cmd/housekeeper")
+		"-ldflags", "-s -w -X main.version="+version,
+		"-o", bin, "./cmd/housekeeper")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly -buildvcs=false", "GOWORK=off")
 	out, err := cmd.CombinedOutput()
