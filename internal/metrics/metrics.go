@@ -31,6 +31,8 @@ type Metrics struct {
 	rateLimit   *prometheus.GaugeVec
 	queueDepth  prometheus.Gauge
 	inFlight    prometheus.Gauge
+	runCalls    prometheus.Histogram
+	runTime     prometheus.Histogram
 }
 
 // New registers all collectors, plus the Go runtime and process collectors,
@@ -87,6 +89,16 @@ func New(version string) *Metrics {
 			Name: "housekeeper_workers_busy",
 			Help: "Workers currently running a handler.",
 		}),
+		runCalls: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "housekeeper_run_api_calls",
+			Help:    "GitHub API calls per check of one commit (both runs).",
+			Buckets: []float64{4, 6, 8, 10, 12, 16, 24, 48, 100, 500},
+		}),
+		runTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "housekeeper_run_duration_seconds",
+			Help:    "Time to check one commit and publish both runs.",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2, 12),
+		}),
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "housekeeper_build_info",
@@ -99,8 +111,15 @@ func New(version string) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		build, m.events, m.refused, m.ignored, m.duplicates, m.dropped, m.handling,
 		m.conclusions, m.findings, m.apiCalls, m.rateLimit, m.queueDepth, m.inFlight,
+		m.runCalls, m.runTime,
 	)
 	return m
+}
+
+// RunDone records one commit's check: its duration and API calls.
+func (m *Metrics) RunDone(d time.Duration, calls int) {
+	m.runCalls.Observe(float64(calls))
+	m.runTime.Observe(d.Seconds())
 }
 
 // Registry is the registry behind Handler, for tests and extra collectors.
