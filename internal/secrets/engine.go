@@ -124,6 +124,9 @@ func (fs *fileScan) run(p string, data []byte, scanContent bool) {
 				switch r.Kind {
 				case KindSecret:
 					ws, we := fs.window(r, end)
+					if r.assigns && bytes.IndexAny(data[end:we], ":=") < 0 {
+						continue // no operator after this keyword on its line
+					}
 					fs.doneUntil[ri] = we
 					fs.evalRule(r, ws, we)
 				case KindStructural:

@@ -145,11 +145,10 @@ func Redact(value string) string {
 		n = 4
 	}
 	var b strings.Builder
-	for i, r := range v {
+	for _, r := range v {
 		if n == 0 {
 			break
 		}
-		_ = i
 		b.WriteRune(r)
 		n--
 	}

@@ -128,6 +128,9 @@ type Rule struct {
 	keyIdx         int
 	analyser       structuralAnalyser
 	index          int
+	// assigns: the regex needs an assignment operator after its key, so
+	// a line without \':\' or \'=\' after the keyword cannot match.
+	assigns bool
 }
 
 // RuleSet is a compiled, ordered set of rules.
@@ -206,7 +209,7 @@ func CompileRules(specs []RuleSpec) (*RuleSet, error) {
 }
 
 func compileRule(spec RuleSpec) (*Rule, error) {
-	r := &Rule{RuleSpec: spec, keyIdx: -1}
+	r := &Rule{RuleSpec: spec, keyIdx: -1, assigns: assignmentRegex(spec.Regex)}
 	var errs []error
 	fail := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
@@ -335,6 +338,15 @@ func compileRule(spec RuleSpec) (*Rule, error) {
 		return nil, errors.Join(errs...)
 	}
 	return r, nil
+}
+
+// assignmentRegex recognises the "key, operator, value" rules of the rule
+// file: the regex starts with the key group and an operator follows it, so
+// no match is possible on a line without ':' or '=' after the keyword.
+func assignmentRegex(re string) bool {
+	re = strings.TrimPrefix(re, "(?i)")
+	re = strings.TrimPrefix(re, "(?:^|[^a-z0-9_.-])")
+	return strings.HasPrefix(re, "(?P<key>") && strings.Contains(re, "(?::=|=>|=|:)")
 }
 
 // appliesTo reports whether the rule's path restrictions admit path.
