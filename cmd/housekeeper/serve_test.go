@@ -235,6 +235,11 @@ func waitListening(t *testing.T, stderr *lockedBuffer, exited <-chan int) string
 
 func sendHook(t *testing.T, base, event, id, body string) int {
 	t.Helper()
+	return sendSigned(t, base, event, id, body, server.Sign([]byte(serveSecret), []byte(body)))
+}
+
+func sendSigned(t *testing.T, base, event, id, body, sig string) int {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, base+server.HookPath, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +247,7 @@ func sendHook(t *testing.T, base, event, id, body string) int {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-GitHub-Event", event)
 	req.Header.Set("X-GitHub-Delivery", id)
-	req.Header.Set("X-Hub-Signature-256", server.Sign([]byte(serveSecret), []byte(body)))
+	req.Header.Set("X-Hub-Signature-256", sig)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
