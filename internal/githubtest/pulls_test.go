@@ -175,3 +175,39 @@ func TestTreesContentsAndBlobs(t *testing.T) {
 		t.Errorf("repo %v", repo)
 	}
 }
+
+func TestBinaryLargeAndRenamedFiles(t *testing.T) {
+	s := githubtest.New(t, githubtest.WithMaxPatchSize(200), githubtest.WithResponseValidation())
+	s.AddRepo(githubtest.Repo{Owner: "o", Name: "r"})
+	inst := s.AddInstallation(githubtest.Installation{Account: "o", All: true})
+	base := s.Push("o", "r", "main", map[string]string{"old/name.txt": "same\n", "big.txt": "x\n"})
+	s.SetBranch("o", "r", "topic", base)
+	s.Push("o", "r", "topic", map[string]string{
+		"new/name.txt": "same\n",
+		"logo.png":     "\x89PNG\r\n\x1a\n\x00\x00",
+		"big.txt":      strings.Repeat("a long line of text\n", 50),
+		"run.sh":       "#!/bin/sh\n",
+	}, "old/name.txt")
+	pr := s.OpenPullRequest(githubtest.PullRequest{Owner: "o", Repo: "r", Head: "topic"})
+	c := tokenClient(t, s, s.InstallationToken(inst))
+	files := must[[]*github.CommitFile](t)(c.PullRequests.ListFiles(ctx, "o", "r", pr.Number, nil))
+	byName := map[string]*github.CommitFile{}
+	for _, f := range files {
+		byName[f.GetFilename()] = f
+	}
+	if f := byName["new/name.txt"]; f.GetStatus() != "renamed" || f.GetPreviousFilename() != "old/name.txt" || f.Patch != nil {
+		t.Errorf("rename: %v", f)
+	}
+	if f := byName["logo.png"]; f.GetStatus() != "added" || f.Patch != nil || f.GetAdditions() != 0 {
+		t.Errorf("binary: %v", f)
+	}
+	if f := byName["big.txt"]; f.Patch != nil || f.GetAdditions() != 50 || f.GetDeletions() != 1 {
+		t.Errorf("large patch kept: %v", f)
+	}
+	if f := byName["run.sh"]; f.GetPatch() != "@@ -0,0 +1 @@\n+#!/bin/sh" {
+		t.Errorf("small patch: %q", f.GetPatch())
+	}
+	if len(files) != 4 {
+		t.Errorf("%d files", len(files))
+	}
+}
