@@ -229,7 +229,7 @@ func (s *Server) issueJSONLocked(rd renderer, r *repoState, n int) obj {
 		"node_id": nodeID("Issue", stableID("issue", fmt.Sprintf("%s#%d", r.fullName(), n))),
 		"title":   title, "user": rd.login(user), "labels": []obj{}, "state": state, "locked": false,
 		"assignee": nil, "assignees": []obj{}, "milestone": nil, "comments": comments,
-		"created_at": ts(s.commitClock), "updated_at": ts(s.commitClock), "closed_at": nil,
+		"created_at": ts(s.now()), "updated_at": ts(s.now()), "closed_at": nil,
 		"author_association": "CONTRIBUTOR", "active_lock_reason": nil, "body": strOrNil(body),
 	}
 	if pr != nil {
@@ -245,12 +245,6 @@ func (s *Server) issueJSONLocked(rd renderer, r *repoState, n int) obj {
 		}
 	}
 	return issue
-}
-
-// installationPayloadLocked renders the installation object of
-// installation events (the full installation, not just its ID).
-func (s *Server) installationPayloadLocked(rd renderer, inst *installationState) obj {
-	return rd.installation(inst)
 }
 
 func shortRepo(r *repoState) obj {
@@ -273,7 +267,7 @@ func (s *Server) InstallationEvent(action string, installationID int64, opts ...
 	for _, r := range s.reposOfLocked(inst) {
 		repos = append(repos, shortRepo(r))
 	}
-	payload := obj{"action": action, "installation": s.installationPayloadLocked(rd, inst)}
+	payload := obj{"action": action, "installation": rd.installation(inst)}
 	if action == "created" || action == "deleted" || action == "new_permissions_accepted" {
 		payload["repositories"] = repos
 	}
@@ -311,7 +305,7 @@ func (s *Server) InstallationRepositoriesEvent(action string, installationID int
 	}
 	return s.envelopeLocked(rd, nil, o, "", obj{
 		"action":               action,
-		"installation":         s.installationPayloadLocked(rd, inst),
+		"installation":         rd.installation(inst),
 		"repository_selection": selection,
 		"repositories_added":   list(added),
 		"repositories_removed": list(removed),

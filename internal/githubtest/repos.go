@@ -201,15 +201,13 @@ func wrapBase64(data []byte) string {
 	return b.String()
 }
 
+// putContentRequest is the part of the body the emulator uses; the
+// commit is always attributed to the caller (the App's bot).
 type putContentRequest struct {
-	Message   string `json:"message"`
-	Content   string `json:"content"`
-	SHA       string `json:"sha"`
-	Branch    string `json:"branch"`
-	Committer *struct {
-		Name  string `json:"name"`
-		Email string `json:"email"`
-	} `json:"committer"`
+	Message string `json:"message"`
+	Content string `json:"content"`
+	SHA     string `json:"sha"`
+	Branch  string `json:"branch"`
 }
 
 // handlePutContent commits one file to a branch (an autofix uses it).

@@ -664,8 +664,8 @@ func (s *Server) repoLocked(owner, name string) *repoState {
 	return s.repos[strings.ToLower(owner+"/"+name)]
 }
 
-// resolveLocked turns a ref (SHA, branch, tag-less "heads/x", "refs/heads/x")
-// into a commit SHA of the repository.
+// resolveLocked turns a ref (a full or abbreviated SHA, a branch name,
+// "heads/x" or "refs/heads/x") into a commit SHA of the repository.
 func (s *Server) resolveLocked(r *repoState, ref string) string {
 	if ref == "" {
 		ref = r.DefaultBranch
