@@ -48,6 +48,9 @@ func WriteText(w io.Writer, r Report) error {
 		fmt.Fprintf(&b, "%s: %s — %s\n", c.Name, c.Conclusion, c.Title)
 		for _, f := range c.Findings {
 			where := f.File
+			if where == "" && f.Secret != nil {
+				where = f.Path + " (only in commit " + shortSHA(f.Commit) + ", no longer at the head)"
+			}
 			if f.Line > 0 {
 				where = fmt.Sprintf("%s:%d", f.File, f.Line)
 				if f.Secret != nil && f.Column > 0 {

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"encoding/json"
+	"math/rand"
+	"strings"
+	"testing"
+)
+
+// planted builds fake credentials at run time from a fixed seed, so no
+// real-looking secret is committed and golden files stay stable.
+type planted struct {
+	awsKey, ghToken, slackHook, dbPass, k8sValue string
+}
+
+func plant(seed int64) planted {
+	r := rand.New(rand.NewSource(seed))
+	pick := func(alphabet string, n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[r.Intn(len(alphabet))]
+		}
+		return string(b)
+	}
+	const upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	return planted{
+		awsKey:    "AK" + "IA" + pick(upper, 16),
+		ghToken:   "gh" + "p_" + pick(alnum, 36),
+		slackHook: "https://hooks.slack.com/services/T" + pick(upper, 8) + "/B" + pick(upper, 8) + "/" + pick(alnum, 24),
+		dbPass:    pick(alnum, 20),
+		k8sValue:  pick(alnum, 24),
+	}
+}
+
+// values are the secret parts (a Slack webhook's secret is its path).
+func (p planted) values() []string {
+	_, hook, _ := strings.Cut(p.slackHook, "/services/")
+	return []string{p.awsKey, p.ghToken, hook, p.dbPass, p.k8sValue}
+}
+
+// secretsScenario commits a clean base, then a change whose first commit
+// leaks what its second commit half removes.
+func secretsScenario(t *testing.T, p planted) *repo {
+	r := newRepo(t)
+	r.commit("base", baseFiles)
+	r.git("checkout", "-q", "-b", "change")
+	r.commit("add config", map[string]string{
+		"infra/envs/prod/creds.tf":     "provider \"aws\" {\n  access_key = \"" + p.awsKey + "\"\n}\n",
+		"platform/ingress/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\nstringData:\n  api-key: " + p.k8sValue + "\n",
+		"apps/web/deploy.sh":           "#!/bin/sh\nexport GITHUB_TOKEN=" + p.ghToken + "\ncurl " + p.slackHook + "\n",
+	})
+	r.commit("use a variable", map[string]string{
+		"apps/web/deploy.sh": "#!/bin/sh\nexport GITHUB_TOKEN=\"${GITHUB_TOKEN}\"\ncurl " + p.slackHook + "\n",
+		"apps/web/.env":      "DATABASE_URL=postgres://app:" + p.dbPass + "@db.internal:5432/app\n",
+	})
+	return r
+}
+
+func TestCheckSecretsBase(t *testing.T) {
+	p := plant(42)
+	r := secretsScenario(t, p)
+	out, stderr, code := runCLI(t, "check", "--base", "main", "--only", "secrets", "--format", "json", r.dir)
+	if code != exitFindings {
+		t.Fatalf("exit %d; stderr %s", code, stderr)
+	}
+	var rep struct {
+		Checks []struct {
+			Conclusion string
+			Findings   []struct {
+				Kind, Rule, Tier, Path, File, Commit, Level string
+				Line                                        int
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range rep.Checks[0].Findings {
+		where := f.File
+		if where == "" {
+			where = "(history) " + f.Path
+		}
+		got[f.Rule+" "+f.Level] = strings.Join([]string{f.Tier, where}, " ")
+	}
+	want := map[string]string{
+		"aws-access-key-id failure":     "bootstrap infra/envs/prod/creds.tf",
+		"k8s-secret-literal failure":    "runtime platform/ingress/secret.yaml",
+		"github-pat failure":            "bootstrap (history) apps/web/deploy.sh",
+		"github-pat notice":             "bootstrap apps/web/deploy.sh",
+		"slack-webhook failure":         "runtime apps/web/deploy.sh",
+		"database-url-password failure": "runtime apps/web/.env",
+		"dotenv-file failure":           "runtime apps/web/.env",
+	}
+	if len(got) != len(want) {
+		t.Errorf("findings: %v", got)
+	}
+	for rule, w := range want {
+		if got[rule] != w {
+			t.Errorf("%s: got %q, want %q", rule, got[rule], w)
+		}
+	}
+	for _, format := range []string{"json", "sarif", "markdown", "text"} {
+		out, _, _ := runCLI(t, "check", "--base", "main", "--only", "secrets", "--format", format, r.dir)
+		golden(t, "secrets."+format, out)
+	}
+}
+
+// No output format, and no error, shows a planted value.
+func TestPlantedValuesNeverShown(t *testing.T) {
+	p := plant(7)
+	r := secretsScenario(t, p)
+	runs := [][]string{}
+	for _, format := range []string{"json", "sarif", "markdown", "text"} {
+		runs = append(runs,
+			[]string{"check", "--base", "main", "--format", format, r.dir},
+			[]string{"check", "--format", format, r.dir},
+		)
+	}
+	runs = append(runs, []string{"check", "--staged", r.dir}, []string{"check", "--config", "/nonexistent/" + p.ghToken, r.dir})
+	for _, args := range runs {
+		out, stderr, _ := runCLI(t, args...)
+		for _, v := range p.values() {
+			// Any 5 consecutive characters of the value (past its public
+			// prefix) would be more than the 4 a redaction may show.
+			for i := 4; i+5 <= len(v); i += 5 {
+				if frag := v[i : i+5]; strings.Contains(out, frag) || (strings.Contains(stderr, frag) && !strings.Contains(strings.Join(args, " "), v)) {
+					t.Fatalf("%v shows part of a planted value (%q…)", args[:3], v[:4])
+				}
+			}
+		}
+	}
+}
