@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,5 +138,51 @@ func waitAudits(t testing.TB, f *fixture) {
 			t.Fatalf("audits still pending: %d", f.auditor.Pending())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestConfigInheritedFromTheOrganisation(t *testing.T) {
+	f := newFixture(t)
+	f.gh.AddRepo(githubtest.Repo{Owner: "acme", Name: ".github"})
+	f.gh.Push("acme", ".github", "main", map[string]string{".github/housekeeper.yml": "dirs:\n  enforce: false\n"})
+	f.gh.SetInstallationRepos(f.inst, "acme/infra", "acme/.github")
+	n := f.pr("org", map[string]string{"undocumented/x.txt": "x\n"})
+	if err := f.deliver("pull_request", f.gh.PullRequestEvent("opened", f.repo, n)); err != nil {
+		t.Fatal(err)
+	}
+	dirs := f.runs(f.head(n))["housekeeper/dirs"]
+	if dirs.Conclusion != "neutral" || !strings.Contains(dirs.Output.Summary, "acme/.github:.github/housekeeper.yml") || !strings.Contains(dirs.Output.Summary, "Report-only") {
+		t.Errorf("dirs: %s\n%s", dirs.Conclusion, dirs.Output.Summary)
+	}
+	// The repository's own config wins over the organisation's.
+	f.gh.Push("acme", "infra", "main", map[string]string{".github/housekeeper.yml": "dirs:\n  enforce: true\n"})
+	m := f.pr("own", map[string]string{"undocumented2/x.txt": "x\n"})
+	if err := f.deliver("pull_request", f.gh.PullRequestEvent("opened", f.repo, m)); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.runs(f.head(m))["housekeeper/dirs"]; got.Conclusion != "failure" || !strings.Contains(got.Output.Summary, "acme/infra@main:.github/housekeeper.yml") {
+		t.Errorf("own config: %s\n%s", got.Conclusion, got.Output.Summary)
+	}
+}
+
+func TestPullRequestEditingTheConfig(t *testing.T) {
+	f := newFixture(t)
+	bad := f.pr("badcfg", map[string]string{".github/housekeeper.yml": "dirs:\n  enforce: nope\n"})
+	if err := f.deliver("pull_request", f.gh.PullRequestEvent("opened", f.repo, bad)); err == nil {
+		t.Error("an invalid config in the PR should fail the runs")
+	}
+	for name, r := range f.runs(f.head(bad)) {
+		if r.Conclusion != "failure" || !strings.Contains(r.Output.Summary, "applies after merge") && !strings.Contains(r.Output.Summary, "would apply after merge") {
+			t.Errorf("%s: %s\n%s", name, r.Conclusion, r.Output.Summary)
+		}
+	}
+	good := f.pr("goodcfg", map[string]string{".github/housekeeper.yml": "dirs:\n  enforce: false\n", "undocumented/x": "x\n"})
+	if err := f.deliver("pull_request", f.gh.PullRequestEvent("opened", f.repo, good)); err != nil {
+		t.Fatal(err)
+	}
+	// The base branch's rules judge the PR: still enforced.
+	dirs := f.runs(f.head(good))["housekeeper/dirs"]
+	if dirs.Conclusion != "failure" || !strings.Contains(dirs.Output.Summary, "applies once merged") {
+		t.Errorf("dirs: %s\n%s", dirs.Conclusion, dirs.Output.Summary)
 	}
 }
