@@ -19,7 +19,7 @@ import (
 
 // fixture is an emulated GitHub with one installed repository.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	gh      *githubtest.Server
 	runner  *runner.Runner
 	hs      map[string]githubapp.EventHandler
@@ -32,7 +32,7 @@ type fixture struct {
 const mapMD = "# Map\n\n| Path | Function | Layer | Namespace |\n|---|---|---|---|\n" +
 	"| `apps/` | Applications | L99 | - |\n| `apps/web/` | Web | L99 | web |\n| `infra/` | Terraform | L1 | - |\n| `docs/` | Docs | - | - |\n"
 
-func newFixture(t *testing.T, opts ...githubtest.Option) *fixture {
+func newFixture(t testing.TB, opts ...githubtest.Option) *fixture {
 	t.Helper()
 	gh := githubtest.New(t, opts...)
 	gh.AddOrg("acme")
@@ -68,7 +68,11 @@ func newFixture(t *testing.T, opts ...githubtest.Option) *fixture {
 
 func (f *fixture) deliver(event string, payload []byte) error {
 	f.t.Helper()
-	ctx := zerolog.New(zerolog.NewTestWriter(f.t)).WithContext(context.Background())
+	log := zerolog.Nop()
+	if t, ok := f.t.(*testing.T); ok {
+		log = zerolog.New(zerolog.NewTestWriter(t))
+	}
+	ctx := log.WithContext(context.Background())
 	return f.hs[event].Handle(ctx, event, "delivery-"+event, payload)
 }
 

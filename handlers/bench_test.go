@@ -16,8 +16,7 @@ import (
 //
 //	go test ./handlers -run '^$' -bench PullRequestEvent -benchtime 50x
 func BenchmarkPullRequestEvent(b *testing.B) {
-	t := &testing.T{}
-	f := newFixture(t, githubtest.WithLatency(20*time.Millisecond))
+	f := newFixture(b, githubtest.WithLatency(20*time.Millisecond))
 	var prs []int
 	for i := 0; i < b.N+1; i++ {
 		prs = append(prs, f.pr(fmt.Sprintf("b%d", i), map[string]string{

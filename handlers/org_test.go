@@ -50,11 +50,7 @@ func TestPushToDefaultBranchRechecksIt(t *testing.T) {
 
 // orgFixture installs the App on an organisation with n repositories.
 func orgFixture(t testing.TB, n int, opts ...githubtest.Option) (*fixture, int64) {
-	tt, ok := t.(*testing.T)
-	if !ok {
-		tt = &testing.T{}
-	}
-	f := newFixture(tt, opts...)
+	f := newFixture(t, opts...)
 	var repos []string
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("svc-%02d", i)
@@ -184,5 +180,23 @@ func TestPullRequestEditingTheConfig(t *testing.T) {
 	dirs := f.runs(f.head(good))["housekeeper/dirs"]
 	if dirs.Conclusion != "failure" || !strings.Contains(dirs.Output.Summary, "applies once merged") {
 		t.Errorf("dirs: %s\n%s", dirs.Conclusion, dirs.Output.Summary)
+	}
+}
+
+// BenchmarkInstallation installs the App on an organisation of 50
+// repositories and reports the API calls each baseline audit took.
+//
+//	go test ./handlers -run '^$' -bench Installation -benchtime 1x
+func BenchmarkInstallation(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		f, inst := orgFixture(b, 50, githubtest.WithContentCreationLimit(1000))
+		f.runner.Pacer = publish.NewPacer(900)
+		f.gh.ResetCalls()
+		if err := f.deliver("installation", f.gh.InstallationEvent("created", inst)); err != nil {
+			b.Fatal(err)
+		}
+		waitAudits(b, f)
+		b.ReportMetric(float64(f.gh.Calls().Total)/50, "calls/repo")
+		b.ReportMetric(float64(len(f.gh.LimitHits())), "limit-hits")
 	}
 }
