@@ -300,3 +300,36 @@ func TestPullRequestWith3500Files(t *testing.T) {
 		t.Errorf("secrets: %s %v\n%s", sec.Conclusion, annotations(sec), sec.Output.Summary)
 	}
 }
+
+func TestAnnotationsBatchedAndCapped(t *testing.T) {
+	f := newFixture(t)
+	files := map[string]string{}
+	for i := 0; i < 120; i++ {
+		files[fmt.Sprintf("new%03d/x.txt", i)] = "x\n"
+	}
+	n := f.pr("many", files)
+	if err := f.deliver("pull_request", f.gh.PullRequestEvent("opened", f.repo, n)); err != nil {
+		t.Fatal(err)
+	}
+	dirs := f.runs(f.head(n))["housekeeper/dirs"]
+	if len(dirs.Output.Annotations) != 120 {
+		t.Errorf("%d annotations, want all 120 in batches of 50", len(dirs.Output.Annotations))
+	}
+	// With a cap, the summary says what was cut.
+	f.gh.Push("acme", "infra", "main", map[string]string{".github/housekeeper.yml": "secrets:\n  max_annotations: 100\n"})
+	m := f.pr("capped", files)
+	if err := f.deliver("pull_request", f.gh.PullRequestEvent("opened", f.repo, m)); err != nil {
+		t.Fatal(err)
+	}
+	dirs = f.runs(f.head(m))["housekeeper/dirs"]
+	if len(dirs.Output.Annotations) != 100 || !strings.Contains(dirs.Output.Summary, "20 more annotations beyond the first 100") {
+		t.Errorf("%d annotations; summary tail: %s", len(dirs.Output.Annotations), tail(dirs.Output.Summary, 300))
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}
