@@ -28,5 +28,6 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	})
 	root.AddCommand(newCheckCmd())
 	root.AddCommand(newServeCmd())
+	root.AddCommand(newSetupCmd())
 	return root
 }
