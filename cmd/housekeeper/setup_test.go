@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"go/build"
 	"html"
 	"io"
 	"net/http"
@@ -301,5 +302,37 @@ func TestSetupInBrowser(t *testing.T) {
 	checkRegistered(t, r, gh, out)
 	if p := web.Posts(); len(p) != 1 || p[0].Manifest.RedirectURL != r.base+setup.CallbackPath {
 		t.Errorf("posts: %+v", p)
+	}
+}
+
+// The emulator and the fake github.com are for tests and the demo only:
+// nothing of them may reach the housekeeper binary.
+func TestEmulatorStaysOutOfTheBinary(t *testing.T) {
+	forbidden := []string{module + "/internal/githubtest", module + "/internal/setup/setuptest", "github.com/chromedp/"}
+	seen := map[string]bool{}
+	var walk func(dir, path string, chain []string)
+	walk = func(dir, path string, chain []string) {
+		if seen[path] {
+			return
+		}
+		seen[path] = true
+		p, err := build.ImportDir(dir, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		for _, imp := range p.Imports {
+			for _, f := range forbidden {
+				if strings.HasPrefix(imp, f) {
+					t.Errorf("the binary imports %s (via %s)", imp, strings.Join(append(chain, path), " → "))
+				}
+			}
+			if rel, ok := strings.CutPrefix(imp, module+"/"); ok {
+				walk(filepath.Join("..", "..", rel), imp, append(chain, path))
+			}
+		}
+	}
+	walk(".", module+"/cmd/housekeeper", nil)
+	if !seen[module+"/internal/setup"] {
+		t.Error("the walk did not reach internal/setup")
 	}
 }
