@@ -8,12 +8,14 @@ import (
 	"time"
 
 	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/housekeeper-app/housekeeper/handlers"
 	"github.com/housekeeper-app/housekeeper/internal/marker"
 	"github.com/housekeeper-app/housekeeper/internal/metrics"
 	"github.com/housekeeper-app/housekeeper/internal/publish"
+	"github.com/housekeeper-app/housekeeper/internal/reconcile"
 	"github.com/housekeeper-app/housekeeper/internal/runner"
 	"github.com/housekeeper-app/housekeeper/internal/server"
 )
@@ -107,8 +109,39 @@ func runServe(ctx context.Context, checkConfig bool, stdout, stderr io.Writer) e
 		return err
 	}
 	logger.Info().Str("version", version).Int("handlers", len(handlers)).Str("config_file", cfg.File).Msg("starting")
+	if cfg.ReconcileInterval > 0 {
+		// Listen first: the reconciler's redeliveries come here.
+		if err := srv.Listen(); err != nil {
+			return &exitError{code: exitServeFailed, err: err}
+		}
+		stop := startReconciler(ctx, cfg, cc, srv, logger)
+		defer stop()
+	}
 	if err := srv.Run(ctx); err != nil {
 		return &exitError{code: exitServeFailed, err: err}
 	}
 	return nil
+}
+
+// startReconciler runs the reconciler (PRODUCT.md §2.7) until ctx ends;
+// stop waits for it. It stops asking for redeliveries as soon as shutdown
+// begins.
+func startReconciler(ctx context.Context, cfg *server.Config, cc githubapp.ClientCreator, srv *server.Server, logger zerolog.Logger) (stop func()) {
+	rec := reconcile.New(reconcile.Options{
+		Clients:  cc,
+		Interval: cfg.ReconcileInterval,
+		Handles:  srv.Handles,
+		Room:     srv.RedeliveryRoom,
+		Logger:   logger.With().Str("component", "reconciler").Logger(),
+	})
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rec.Run(rctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }

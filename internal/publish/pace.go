@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -41,6 +42,12 @@ func (p *Pacer) Wait(ctx context.Context) error {
 	if p.tokens < 0 {
 		d = time.Duration(-p.tokens * float64(p.interval))
 	}
+	if dl, ok := ctx.Deadline(); ok && d > 0 && now.Add(d).After(dl) {
+		// The caller would give up first: do not hold a slot it never uses.
+		p.tokens++
+		p.mu.Unlock()
+		return fmt.Errorf("pace content-creating requests: the next slot is in %s, past the deadline", d.Round(time.Millisecond))
+	}
 	p.mu.Unlock()
 	if d <= 0 {
 		return nil
@@ -51,6 +58,9 @@ func (p *Pacer) Wait(ctx context.Context) error {
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
+		p.mu.Lock()
+		p.tokens++ // give the unused slot back
+		p.mu.Unlock()
 		return ctx.Err()
 	}
 }

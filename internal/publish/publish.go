@@ -6,6 +6,7 @@ package publish
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -96,14 +97,73 @@ func (p *Publisher) Start(ctx context.Context, t Target, runs Runs, name string)
 		runs[name] = upd
 		return nil
 	}
-	r, _, err := p.Client.Checks.CreateCheckRun(ctx, t.Owner, t.Repo, github.CreateCheckRunOptions{
+	r, found, err := p.create(ctx, t, github.CreateCheckRunOptions{
 		Name: name, HeadSHA: t.SHA, Status: github.String("in_progress"), StartedAt: &now, ExternalID: github.String(t.ExternalID),
 	})
 	if err != nil {
 		return fmt.Errorf("create %s: %w", name, err)
 	}
+	if found {
+		// The create landed after all; mark it in progress.
+		runs[name] = r
+		return p.Start(ctx, t, runs, name)
+	}
 	runs[name] = r
 	return nil
+}
+
+// create posts a new run. A create that may have landed although its
+// answer did not arrive (a 5xx, a timeout, a lost connection) is never
+// blindly repeated: the commit's runs are looked up, and a run of that name
+// that was not there before is returned with found set, for the caller to
+// update; only when none is there is the create sent once more.
+func (p *Publisher) create(ctx context.Context, t Target, opts github.CreateCheckRunOptions) (run *github.CheckRun, found bool, err error) {
+	r, _, err := p.Client.Checks.CreateCheckRun(ctx, t.Owner, t.Repo, opts)
+	if err == nil {
+		return r, false, nil
+	}
+	if !MayHaveLanded(err) {
+		return nil, false, err
+	}
+	runs, lerr := p.Lookup(ctx, t)
+	if lerr != nil {
+		return nil, false, errors.Join(err, fmt.Errorf("look up whether the create landed: %w", lerr))
+	}
+	if r := runs[opts.Name]; r != nil {
+		return r, true, nil
+	}
+	if err := p.Pacer.Wait(ctx); err != nil {
+		return nil, false, err
+	}
+	r, _, err2 := p.Client.Checks.CreateCheckRun(ctx, t.Owner, t.Repo, opts)
+	if err2 != nil {
+		return nil, false, errors.Join(err, err2)
+	}
+	return r, false, nil
+}
+
+// MayHaveLanded reports whether a request that failed with err may still
+// have been carried out by GitHub: no answer at all, or a 5xx. A 4xx (a
+// validation error, a rate limit, a permission) was not.
+func MayHaveLanded(err error) bool {
+	var rl *github.RateLimitError
+	var ab *github.AbuseRateLimitError
+	if errors.As(err, &rl) || errors.As(err, &ab) {
+		return false
+	}
+	var ge *github.ErrorResponse
+	if errors.As(err, &ge) && ge.Response != nil {
+		return ge.Response.StatusCode >= 500
+	}
+	return true
+}
+
+// landed reports whether r is the completed run this create would have
+// made, so it is not updated again (an update appends its annotations once
+// more).
+func landed(r *github.CheckRun, c checkrun.Check) bool {
+	return r.GetStatus() == "completed" && r.GetConclusion() == string(c.Conclusion) &&
+		r.GetOutput().GetTitle() == clip(c.Title, maxTitle)
 }
 
 // Action is a button on a check run.
@@ -141,7 +201,26 @@ func (p *Publisher) Complete(ctx context.Context, t Target, runs Runs, c checkru
 	}
 	now := github.Timestamp{Time: p.now()}
 	var id int64
-	if r := runs[c.Name]; r != nil {
+	if runs[c.Name] == nil {
+		r, found, err := p.create(ctx, t, github.CreateCheckRunOptions{
+			Name: c.Name, HeadSHA: t.SHA, Status: github.String("completed"), Conclusion: github.String(string(c.Conclusion)),
+			CompletedAt: &now, ExternalID: github.String(t.ExternalID), Output: output(first), Actions: acts,
+		})
+		if err != nil {
+			return fmt.Errorf("create %s: %w", c.Name, err)
+		}
+		runs[c.Name] = r
+		switch {
+		case !found || landed(r, c):
+			id = r.GetID()
+		default:
+			// Another run of that name appeared meanwhile: update it.
+			if err := p.Pacer.Wait(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	if r := runs[c.Name]; id == 0 {
 		upd, _, err := p.Client.Checks.UpdateCheckRun(ctx, t.Owner, t.Repo, r.GetID(), github.UpdateCheckRunOptions{
 			Name: c.Name, Status: github.String("completed"), Conclusion: github.String(string(c.Conclusion)),
 			CompletedAt: &now, ExternalID: github.String(t.ExternalID), Output: output(first), Actions: emptyActions(acts),
@@ -151,16 +230,6 @@ func (p *Publisher) Complete(ctx context.Context, t Target, runs Runs, c checkru
 		}
 		id = upd.GetID()
 		runs[c.Name] = upd
-	} else {
-		r, _, err := p.Client.Checks.CreateCheckRun(ctx, t.Owner, t.Repo, github.CreateCheckRunOptions{
-			Name: c.Name, HeadSHA: t.SHA, Status: github.String("completed"), Conclusion: github.String(string(c.Conclusion)),
-			CompletedAt: &now, ExternalID: github.String(t.ExternalID), Output: output(first), Actions: acts,
-		})
-		if err != nil {
-			return fmt.Errorf("create %s: %w", c.Name, err)
-		}
-		id = r.GetID()
-		runs[c.Name] = r
 	}
 	for i := len(first); i < len(anns); i += annotationsPerRequest {
 		end := min(i+annotationsPerRequest, len(anns))

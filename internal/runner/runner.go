@@ -121,8 +121,17 @@ func (r *Runner) runOnce(ctx context.Context, job Job) error {
 	if job.PR > 0 {
 		target.ExternalID = strconv.Itoa(job.PR)
 	}
+	if ctx.Err() != nil {
+		// Cancelled before it began (the server's shutdown deadline passed
+		// while it was queued): complete the runs as failures saying so,
+		// rather than leave the commit without them.
+		return r.abandon(ctx, pub, target, job)
+	}
 	runs, err := pub.Lookup(ctx, target)
 	if err != nil {
+		if ctx.Err() != nil {
+			return errors.Join(err, r.abandon(ctx, pub, target, job))
+		}
 		// Without the lookup a create could duplicate a run; the next event
 		// or a re-run completes it.
 		return err
@@ -180,9 +189,39 @@ func (r *Runner) failClosed(ctx context.Context, st *state, cause error) error {
 	return errors.Join(errs...)
 }
 
+// ErrShutdown is why a job cancelled by the server's shutdown failed.
+var ErrShutdown = errors.New("the App was shutting down and could not finish this check")
+
+// abandon completes both runs of a job that was cancelled before it could
+// look them up: one lookup and two writes, within the shutdown's grace.
+func (r *Runner) abandon(ctx context.Context, pub *publish.Publisher, target publish.Target, job Job) error {
+	fctx, cancel := closingContext(ctx)
+	defer cancel()
+	runs, err := pub.Lookup(fctx, target)
+	if err != nil {
+		return fmt.Errorf("complete the runs of a cancelled job: %w", err)
+	}
+	st := &state{r: r, job: job, pub: pub, target: target, runs: runs}
+	return errors.Join(ErrShutdown, r.failClosed(ctx, st, ErrShutdown))
+}
+
+// closingContext is for the last requests of a job: not cancelled with it,
+// but short when the job was cancelled (shutdown gives handlers 5 s once it
+// cancels them).
+func closingContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := 30 * time.Second
+	if ctx.Err() != nil {
+		d = 4 * time.Second
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), d)
+}
+
 func (r *Runner) failOne(ctx context.Context, st *state, name string, cause error) error {
 	// A cancelled job (shutdown) still gets its runs completed.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	if ctx.Err() != nil && !errors.Is(cause, ErrShutdown) {
+		cause = fmt.Errorf("%w: %w", ErrShutdown, cause)
+	}
+	ctx, cancel := closingContext(ctx)
 	defer cancel()
 	c := checkrun.Check{Name: name, Conclusion: checkrun.Failure, Title: "Housekeeper could not finish this check", Summary: failureSummary(cause)}
 	var ce *configError

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/housekeeper-app/housekeeper/internal/githubtest"
 	"github.com/housekeeper-app/housekeeper/internal/metrics"
 )
 
@@ -80,5 +81,76 @@ func TestClientCreator(t *testing.T) {
 		if !strings.HasPrefix(ua, "housekeeper/1.2.3") {
 			t.Errorf("user agent %q", ua)
 		}
+	}
+}
+
+// emulatorConfig points the settings at an emulated GitHub with one
+// installed repository.
+func emulatorConfig(t *testing.T, opts ...githubtest.Option) (*githubtest.Server, *Config, int64) {
+	t.Helper()
+	gh := githubtest.New(t, opts...)
+	gh.AddOrg("acme")
+	gh.AddRepo(githubtest.Repo{Owner: "acme", Name: "infra"})
+	inst := gh.AddInstallation(githubtest.Installation{Account: "acme", Repos: []string{"acme/infra"}})
+	cfg := testConfig(t, func(c *Config) {
+		c.APIURL = gh.URL + "/"
+		c.AppID = gh.AppID()
+		c.PrivateKey = NewSecret(gh.AppPrivateKeyPEM())
+		c.APITimeout = 500 * time.Millisecond
+		c.APIMaxWait = 3 * time.Second
+	})
+	return gh, cfg, inst
+}
+
+// TestInstallationClientRecovers: server errors (the token request's
+// included), a timeout and a secondary rate limit are retried; a token
+// GitHub stops accepting mid-run is replaced.
+func TestInstallationClientRecovers(t *testing.T) {
+	gh, cfg, inst := emulatorConfig(t)
+	gh.AddFault(githubtest.Fault{Kind: githubtest.FaultServerError, Operation: "POST /app/installations/{installation_id}/access_tokens", Times: 1})
+	gh.AddFault(githubtest.Fault{Kind: githubtest.FaultServerError, Operation: "GET /repos/{owner}/{repo}", Times: 2})
+	gh.AddFault(githubtest.Fault{Kind: githubtest.FaultTimeout, Operation: "GET /repos/{owner}/{repo}/branches/{branch}", Times: 1})
+	gh.AddFault(githubtest.Fault{Kind: githubtest.FaultSecondaryRateLimit, Operation: "GET /repos/{owner}/{repo}/branches/{branch}", Times: 1, RetryAfter: time.Second})
+	gh.Push("acme", "infra", "main", map[string]string{"README.md": "hi\n"})
+	cc, err := NewClientCreator(cfg, metrics.New("test"), "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := cc.NewInstallationClient(inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, _, err := client.Repositories.Get(ctx, "acme", "infra"); err != nil {
+		t.Fatalf("get repository through two 502/503 and a failed token request: %v", err)
+	}
+	if _, _, err := client.Repositories.GetBranch(ctx, "acme", "infra", "main", 0); err != nil {
+		t.Fatalf("get branch through a timeout and a secondary limit: %v", err)
+	}
+	gh.ExpireTokens()
+	if _, _, err := client.Repositories.Get(ctx, "acme", "infra"); err != nil {
+		t.Fatalf("get repository after the token expired early: %v", err)
+	}
+	calls := gh.Calls()
+	if n := calls.Count("POST /app/installations/{installation_id}/access_tokens"); n != 3 {
+		t.Errorf("%d token requests, want 3 (a failed one, its retry, the replacement)", n)
+	}
+}
+
+// TestAppClientRetries: the App's own client (the reconciler's) retries
+// too.
+func TestAppClientRetries(t *testing.T) {
+	gh, cfg, _ := emulatorConfig(t)
+	gh.AddFault(githubtest.Fault{Kind: githubtest.FaultServerError, Operation: "GET /app/hook/deliveries", Times: 2})
+	cc, err := NewClientCreator(cfg, nil, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := cc.NewAppClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := app.Apps.ListHookDeliveries(context.Background(), nil); err != nil {
+		t.Fatalf("list deliveries through two server errors: %v", err)
 	}
 }

@@ -31,6 +31,8 @@ type Config struct {
 	LogFormat         string
 	MaxBodyBytes      int64
 	APITimeout        time.Duration
+	APIRetries        int
+	APIMaxWait        time.Duration
 	ContentPace       int // content-creating GitHub requests a minute; 0 = unpaced
 	ReconcileInterval time.Duration
 	DedupWindow       time.Duration

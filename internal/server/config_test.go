@@ -33,6 +33,7 @@ func TestDefaults(t *testing.T) {
 		"Addr": ":8080", "Workers": 4, "QueueSize": 100, "HandlerTimeout": 5 * time.Minute,
 		"ShutdownTimeout": 30 * time.Second, "LogLevel": "info", "LogFormat": "json",
 		"MaxBodyBytes": int64(25 << 20), "APITimeout": 30 * time.Second, "ContentPace": 60,
+		"APIRetries": 3, "APIMaxWait": time.Minute,
 		"ReconcileInterval": 5 * time.Minute, "DedupWindow": 72 * time.Hour, "DedupSize": 10000,
 		"APIURL": "https://api.github.com/", "WebURL": "https://github.com/",
 	}

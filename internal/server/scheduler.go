@@ -19,8 +19,8 @@ import (
 var (
 	// ErrDraining is returned by Schedule once Shutdown has begun.
 	ErrDraining = errors.New("scheduler: shutting down, not accepting work")
-	// ErrDropped is passed to OnDone for accepted work that never ran
-	// because the shutdown deadline passed first.
+	// ErrDropped is passed to OnDone for accepted work whose handler only
+	// ran cancelled because the shutdown deadline passed first.
 	ErrDropped = errors.New("scheduler: shut down before the handler ran")
 )
 
@@ -111,6 +111,16 @@ func (s *Scheduler) Schedule(ctx context.Context, d githubapp.Dispatch) error {
 	}
 }
 
+// Free is how many more deliveries the queue takes now (0 once draining).
+func (s *Scheduler) Free() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0
+	}
+	return cap(s.queue) - len(s.queue)
+}
+
 // Running reports whether the workers are up and accepting work.
 func (s *Scheduler) Running() bool {
 	s.mu.Lock()
@@ -158,17 +168,23 @@ func (s *Scheduler) work() {
 	for j := range s.queue {
 		s.metric(func(m *metrics.Metrics) { m.Dequeued() })
 		if s.base.Err() != nil {
+			// The shutdown deadline passed before a worker took it. Its
+			// handler still runs, with a cancelled context, so it can
+			// complete its check runs as failures saying why (a few quick
+			// requests within CancelGrace) rather than leave none.
 			s.dropped.Add(1)
 			s.metric(func(m *metrics.Metrics) { m.JobDropped("shutdown") })
-			j.logger.Warn().Str("outcome", "dropped").Msg("delivery dropped: shutdown deadline passed before a worker took it")
-			s.done(j.d, ErrDropped)
+			j.logger.Warn().Str("outcome", "dropped").Msg("delivery dropped: shutdown deadline passed before a worker took it; its handler runs cancelled, to fail closed")
+			s.execute(j, ErrDropped)
 			continue
 		}
-		s.execute(j)
+		s.execute(j, nil)
 	}
 }
 
-func (s *Scheduler) execute(j job) {
+// execute runs j's handler; dropped, when set, is what OnDone hears
+// whatever the handler returns (it ran only to fail closed).
+func (s *Scheduler) execute(j job, dropped error) {
 	ctx := githubapp.InitializeResponder(s.base) // for handlers that call SetResponder
 	ctx = j.logger.WithContext(ctx)
 	if s.o.HandlerTimeout > 0 {
@@ -209,6 +225,9 @@ func (s *Scheduler) execute(j job) {
 		}
 	}
 	ev.Str("outcome", outcome).Dur("queued", start.Sub(j.queued)).Dur("took", elapsed).Msg("delivery handled")
+	if dropped != nil {
+		err = errors.Join(dropped, err)
+	}
 	s.done(j.d, err)
 }
 

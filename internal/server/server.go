@@ -98,6 +98,21 @@ func (s *Server) jobDone(d githubapp.Dispatch, err error) {
 // Handler is the server's routes, for tests that bring their own listener.
 func (s *Server) Handler() http.Handler { return s.mux }
 
+// Handles reports whether a handler subscribes to event.
+func (s *Server) Handles(event string) bool { return s.handles[event] }
+
+// RedeliveryRoom is how many redeliveries the server can take now: the
+// queue's free slots less a quarter of the queue, kept for live deliveries.
+func (s *Server) RedeliveryRoom() int {
+	switch {
+	case s.draining.Load():
+		return 0
+	case s.cfg.QueueSize == 0: // hand-off only: one at a time
+		return 1
+	}
+	return max(s.sched.Free()-s.cfg.QueueSize/4, 0)
+}
+
 // Scheduler is the queue the dispatcher feeds.
 func (s *Server) Scheduler() *Scheduler { return s.sched }
 

@@ -1,0 +1,258 @@
+// Package reconcile heals lost webhooks (PRODUCT.md §2.7). GitHub never
+// redelivers on its own, so a delivery the App refused (503: queue full,
+// draining) or never answered would be lost. The reconciler lists the App's
+// recent deliveries (GET /app/hook/deliveries, with the App's JWT), groups
+// the attempts by GUID, and asks once (POST
+// /app/hook/deliveries/{id}/attempts) for the redelivery of each GUID that
+// never succeeded, whose last answer was a 5xx or none, and whose event the
+// App handles. A 400 or 413 is final: asking again would get the same.
+//
+// Run one per deployment: it remembers what it asked in memory.
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/google/go-github/v66/github"
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
+)
+
+// Window is how far back deliveries are listed: GitHub keeps three days.
+const Window = 72 * time.Hour
+
+// maxDeliveries bounds one pass's listing (time and memory).
+const maxDeliveries = 50_000
+
+// Options configure a Reconciler.
+type Options struct {
+	// Clients gives the App's client (NewAppClient, the App JWT).
+	Clients githubapp.ClientCreator
+	// Interval is the time between passes; the first runs at once.
+	Interval time.Duration
+	// Handles reports whether the App handles an event; deliveries of
+	// other events are never asked for.
+	Handles func(event string) bool
+	// Room, when set, is how many redeliveries the App can take now (free
+	// queue slots); a pass asks for no more, and the rest wait for the
+	// next pass, so redeliveries are not refused again.
+	Room   func() int
+	Logger zerolog.Logger
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+// Reconciler asks GitHub to redeliver failed deliveries.
+type Reconciler struct {
+	o Options
+
+	mu    sync.Mutex
+	asked map[string]ask // by GUID
+}
+
+// ask is a redelivery request made for a GUID.
+type ask struct {
+	attempt int64 // the delivery attempt asked about
+	at      time.Time
+	// uncertain: the request got no clear answer (a 5xx, a timeout), so it
+	// may not have reached GitHub. If no newer attempt of the GUID shows up
+	// by a later pass, it is asked once more.
+	uncertain bool
+}
+
+// New returns a reconciler; Run starts it.
+func New(o Options) *Reconciler {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Handles == nil {
+		o.Handles = func(string) bool { return true }
+	}
+	return &Reconciler{o: o, asked: map[string]ask{}}
+}
+
+// Run makes a pass at once and then every Interval until ctx ends.
+func (r *Reconciler) Run(ctx context.Context) {
+	r.o.Logger.Info().Dur("interval", r.o.Interval).Msg("reconciler started")
+	for {
+		res, err := r.Pass(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		ev := r.o.Logger.Info()
+		if err != nil {
+			ev = r.o.Logger.Warn().Err(err)
+		}
+		ev.Int("deliveries", res.Listed).Int("guids", res.GUIDs).Int("failed", res.Failed).Int("asked", res.Asked).
+			Int("deferred", res.Deferred).Int("ask_errors", res.AskErrors).Msg("reconciler pass")
+		if r.o.Interval <= 0 {
+			return
+		}
+		t := time.NewTimer(r.o.Interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Result counts one pass.
+type Result struct {
+	Listed    int // delivery attempts listed
+	GUIDs     int // distinct deliveries among them
+	Failed    int // deliveries that need a redelivery (asked now or before)
+	Asked     int // redeliveries asked for in this pass
+	Deferred  int // left for the next pass (no room)
+	AskErrors int // redelivery requests that failed
+}
+
+// attempts is what a pass keeps of one GUID's attempts.
+type attempts struct {
+	guid      string
+	event     string
+	latest    *github.HookDelivery
+	succeeded bool
+}
+
+// Pass lists the window's deliveries and asks for the redeliveries due.
+func (r *Reconciler) Pass(ctx context.Context) (Result, error) {
+	var res Result
+	client, err := r.o.Clients.NewAppClient()
+	if err != nil {
+		return res, fmt.Errorf("reconcile: App client: %w", err)
+	}
+	now := r.o.Now()
+	byGUID, listed, err := list(ctx, client, now.Add(-Window))
+	res.Listed, res.GUIDs = listed, len(byGUID)
+	if err != nil {
+		return res, err
+	}
+
+	r.mu.Lock()
+	for guid, a := range r.asked {
+		if now.Sub(a.at) > Window {
+			delete(r.asked, guid)
+		}
+	}
+	var due []*attempts
+	for _, a := range byGUID {
+		if !failed(a) || !r.o.Handles(a.event) {
+			continue
+		}
+		res.Failed++
+		if prev, ok := r.asked[a.guid]; ok {
+			// Asked once already. Ask again only when that request may not
+			// have reached GitHub: no clear answer, and no newer attempt
+			// since, an interval later.
+			if !prev.uncertain || a.latest.GetID() != prev.attempt || now.Sub(prev.at) < r.o.Interval {
+				continue
+			}
+		}
+		due = append(due, a)
+	}
+	r.mu.Unlock()
+
+	// Oldest first: they have waited longest.
+	sort.Slice(due, func(i, j int) bool { return due[i].latest.GetID() < due[j].latest.GetID() })
+	room := len(due)
+	if r.o.Room != nil {
+		room = min(room, max(r.o.Room(), 0))
+	}
+	res.Deferred = len(due) - room
+	var errs []error
+	for _, a := range due[:room] {
+		if ctx.Err() != nil {
+			break
+		}
+		_, _, err := client.Apps.RedeliverHookDelivery(ctx, a.latest.GetID())
+		var accepted *github.AcceptedError
+		if errors.As(err, &accepted) {
+			err = nil
+		}
+		if !refusedForNow(err) {
+			r.mu.Lock()
+			r.asked[a.guid] = ask{attempt: a.latest.GetID(), at: now, uncertain: err != nil && mayHaveLanded(err)}
+			r.mu.Unlock()
+		}
+		if err != nil {
+			res.AskErrors++
+			errs = append(errs, fmt.Errorf("redeliver %s (%s): %w", a.guid, a.event, err))
+			continue
+		}
+		res.Asked++
+		r.o.Logger.Info().Str(githubapp.LogKeyDeliveryID, a.guid).Str(githubapp.LogKeyEventType, a.event).
+			Int("last_status", a.latest.GetStatusCode()).Msg("asked GitHub to redeliver a failed delivery")
+	}
+	return res, errors.Join(errs...)
+}
+
+// failed: never succeeded, and the last answer was a 5xx or none (a 4xx
+// such as 400 or 413 is final).
+func failed(a *attempts) bool {
+	if a.succeeded {
+		return false
+	}
+	code := a.latest.GetStatusCode()
+	return code == 0 || code >= 500
+}
+
+// list reads the deliveries since `since`, newest first, grouped by GUID.
+func list(ctx context.Context, client *github.Client, since time.Time) (map[string]*attempts, int, error) {
+	byGUID := map[string]*attempts{}
+	opts := &github.ListCursorOptions{PerPage: 100}
+	listed := 0
+	for {
+		page, resp, err := client.Apps.ListHookDeliveries(ctx, opts)
+		if err != nil {
+			return byGUID, listed, fmt.Errorf("reconcile: list deliveries: %w", err)
+		}
+		old := false
+		for _, d := range page {
+			if d.DeliveredAt != nil && d.DeliveredAt.Before(since) {
+				old = true
+				continue
+			}
+			listed++
+			guid := d.GetGUID()
+			a := byGUID[guid]
+			if a == nil {
+				a = &attempts{guid: guid, event: d.GetEvent()}
+				byGUID[guid] = a
+			}
+			if a.latest == nil || d.GetID() > a.latest.GetID() {
+				a.latest = d
+			}
+			if c := d.GetStatusCode(); c >= 200 && c <= 299 {
+				a.succeeded = true
+			}
+		}
+		if old || resp.Cursor == "" || len(page) == 0 || listed >= maxDeliveries {
+			return byGUID, listed, nil
+		}
+		opts.Cursor = resp.Cursor
+	}
+}
+
+// refusedForNow: GitHub did not carry the request out because of a rate
+// limit, so it is not remembered as asked; the next pass asks.
+func refusedForNow(err error) bool {
+	var rl *github.RateLimitError
+	var ab *github.AbuseRateLimitError
+	return errors.As(err, &rl) || errors.As(err, &ab)
+}
+
+// mayHaveLanded: a request without a clear answer (none, or a 5xx).
+func mayHaveLanded(err error) bool {
+	var ge *github.ErrorResponse
+	if errors.As(err, &ge) && ge.Response != nil {
+		return ge.Response.StatusCode >= 500
+	}
+	return !refusedForNow(err)
+}

@@ -1,0 +1,244 @@
+package reconcile
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
+
+	"github.com/housekeeper-app/housekeeper/internal/githubtest"
+)
+
+// app is a webhook receiver that answers each GUID from a script (the
+// status of its n-th attempt; 202 past the end) and counts attempts.
+type app struct {
+	mu       sync.Mutex
+	script   map[string][]int // by event, the answers to successive attempts
+	attempts map[string]int   // by GUID
+	events   map[string]string
+	srv      *httptest.Server
+}
+
+func newApp(t *testing.T) *app {
+	a := &app{script: map[string][]int{}, attempts: map[string]int{}, events: map[string]string{}}
+	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		guid, event := r.Header.Get("X-GitHub-Delivery"), r.Header.Get("X-GitHub-Event")
+		a.mu.Lock()
+		n := a.attempts[guid]
+		a.attempts[guid]++
+		a.events[guid] = event
+		status := http.StatusAccepted
+		if s := a.script[event]; n < len(s) {
+			status = s[n]
+		}
+		a.mu.Unlock()
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(a.srv.Close)
+	return a
+}
+
+func (a *app) count(guid string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.attempts[guid]
+}
+
+func setup(t *testing.T, opts ...githubtest.Option) (*githubtest.Server, *app, githubapp.ClientCreator) {
+	t.Helper()
+	gh := githubtest.New(t, opts...)
+	a := newApp(t)
+	gh.SetWebhook(a.srv.URL, gh.WebhookSecret())
+	var cfg githubapp.Config
+	cfg.V3APIURL = gh.URL + "/"
+	cfg.App.IntegrationID = gh.AppID()
+	cfg.App.PrivateKey = string(gh.AppPrivateKeyPEM())
+	cc, err := githubapp.NewDefaultCachingClientCreator(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gh, a, cc
+}
+
+func send(t *testing.T, gh *githubtest.Server, event string) string {
+	t.Helper()
+	d, _ := gh.Send(context.Background(), event, []byte(`{"action":"opened"}`))
+	return d.GUID
+}
+
+func handles(e string) bool { return e != "star" }
+
+// TestPassAsksForWhatFailed: only deliveries that never succeeded, whose
+// last answer was a 5xx or none, of events the App handles, are asked for,
+// once each.
+func TestPassAsksForWhatFailed(t *testing.T) {
+	gh, a, cc := setup(t)
+	a.script["check_suite"] = []int{503, 503, 503} // refused again when redelivered
+	a.script["pull_request"] = []int{503}
+	a.script["push"] = []int{500}
+	a.script["check_run"] = []int{400}
+	a.script["merge_group"] = []int{413}
+	a.script["issue_comment"] = []int{503, 202} // succeeded on GitHub's own retry
+	a.script["star"] = []int{503}
+	guids := map[string]string{}
+	for _, e := range []string{"check_suite", "pull_request", "push", "check_run", "merge_group", "star", "installation"} {
+		guids[e] = send(t, gh, e)
+	}
+	guids["issue_comment"] = send(t, gh, "issue_comment")
+	for _, d := range gh.Deliveries() {
+		if d.Event == "issue_comment" {
+			if _, _, err := func() (any, any, error) {
+				app, _ := cc.NewAppClient()
+				return app.Apps.RedeliverHookDelivery(context.Background(), d.ID)
+			}(); err != nil && err.Error() != "job scheduled on GitHub side; try again later" {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	// No answer at all: the App was down.
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	d, _ := gh.Deliver(context.Background(), dead.URL, "pull_request", []byte(`{"action":"synchronize"}`), gh.WebhookSecret())
+	guids["unanswered"] = d.GUID
+
+	r := New(Options{Clients: cc, Handles: handles, Logger: zerolog.New(zerolog.NewTestWriter(t))})
+	res, err := r.Pass(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{ // attempts the App saw in the end
+		"check_suite": 2, "pull_request": 2, "push": 2, "unanswered": 1,
+		"check_run": 1, "merge_group": 1, "issue_comment": 2, "star": 1, "installation": 1,
+	}
+	for name, n := range want {
+		if got := a.count(guids[name]); got != n {
+			t.Errorf("%s: the App saw %d attempts, want %d", name, got, n)
+		}
+	}
+	if res.Asked != 4 || res.Failed != 4 {
+		t.Errorf("result %+v, want 4 failed, 4 asked", res)
+	}
+
+	// A second pass asks for nothing again, though check_suite's
+	// redelivery was refused once more.
+	res, err = r.Pass(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Asked != 0 || a.count(guids["check_suite"]) != 2 {
+		t.Errorf("second pass %+v asked again (check_suite attempts %d)", res, a.count(guids["check_suite"]))
+	}
+}
+
+// TestPassPagesAndRoom: deliveries are read through every page, and a pass
+// asks for no more than the App has room for; the rest come next pass.
+func TestPassPagesAndRoom(t *testing.T) {
+	gh, a, cc := setup(t)
+	a.script["pull_request"] = []int{503}
+	var guids []string
+	for range 130 {
+		guids = append(guids, send(t, gh, "pull_request"))
+	}
+	room := 100
+	r := New(Options{Clients: cc, Room: func() int { return room }, Logger: zerolog.Nop()})
+	res, err := r.Pass(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Listed != 130 || res.Asked != 100 || res.Deferred != 30 {
+		t.Fatalf("first pass %+v, want 130 listed, 100 asked, 30 deferred", res)
+	}
+	res, err = r.Pass(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Asked != 30 || res.Deferred != 0 {
+		t.Fatalf("second pass %+v, want the other 30 asked", res)
+	}
+	for i, g := range guids {
+		if n := a.count(g); n != 2 {
+			t.Errorf("delivery %d: %d attempts, want 2", i, n)
+		}
+	}
+}
+
+// TestPassWindow: deliveries older than three days are not asked for.
+func TestPassWindow(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	gh, a, cc := setup(t, githubtest.WithClock(clock))
+	a.script["pull_request"] = []int{503}
+	mu.Lock()
+	now = time.Now().Add(-Window - time.Hour)
+	mu.Unlock()
+	old := send(t, gh, "pull_request")
+	mu.Lock()
+	now = time.Now()
+	mu.Unlock()
+	recent := send(t, gh, "pull_request")
+	res, err := New(Options{Clients: cc, Logger: zerolog.Nop()}).Pass(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.count(old) != 1 || a.count(recent) != 2 || res.Asked != 1 {
+		t.Errorf("old %d attempts, recent %d, result %+v; want only the recent one redelivered", a.count(old), a.count(recent), res)
+	}
+}
+
+// TestPassUncertainAsk: a redelivery request that got a 5xx may not have
+// reached GitHub; when no new attempt shows up, the next pass asks again,
+// and then never more.
+func TestPassUncertainAsk(t *testing.T) {
+	gh, a, cc := setup(t)
+	a.script["pull_request"] = []int{503}
+	guid := send(t, gh, "pull_request")
+	gh.AddFault(githubtest.Fault{Kind: githubtest.FaultServerError, Operation: "POST /app/hook/deliveries/{delivery_id}/attempts", Times: 1})
+	r := New(Options{Clients: cc, Logger: zerolog.Nop()})
+	if res, err := r.Pass(context.Background()); err == nil || res.AskErrors != 1 {
+		t.Fatalf("first pass %+v, %v; want the ask to fail", res, err)
+	}
+	for range 2 {
+		if _, err := r.Pass(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := a.count(guid); n != 2 {
+		t.Errorf("%d attempts, want 2 (the first and one redelivery)", n)
+	}
+	if n := gh.Calls().Count("POST /app/hook/deliveries/{delivery_id}/attempts"); n != 2 {
+		t.Errorf("%d redelivery requests, want 2 (the failed one and one more)", n)
+	}
+}
+
+// TestRunStops: Run makes a pass at once and returns when ctx ends.
+func TestRunStops(t *testing.T) {
+	gh, a, cc := setup(t)
+	a.script["pull_request"] = []int{503}
+	guid := send(t, gh, "pull_request")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		New(Options{Clients: cc, Interval: time.Hour, Logger: zerolog.Nop()}).Run(ctx)
+		close(done)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for a.count(guid) < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	if a.count(guid) != 2 {
+		t.Errorf("%d attempts, want 2", a.count(guid))
+	}
+}
