@@ -97,7 +97,11 @@ func TestAppManifest(t *testing.T) {
 		"url":                 m.URL,
 		"hook_attributes.url": m.HookAttributes.URL,
 		"redirect_url":        m.RedirectURL,
-		"setup_url":           m.SetupURL,
+	}
+	// The server serves no pages: a setup_url or OAuth callback would send
+	// installers to a 404.
+	if m.SetupURL != "" || len(m.CallbackURLs) > 0 {
+		t.Errorf("setup_url %q / callback_urls %v point at pages the server does not serve", m.SetupURL, m.CallbackURLs)
 	}
 	for i, u := range m.CallbackURLs {
 		urls[fmt.Sprintf("callback_urls[%d]", i)] = u
