@@ -34,6 +34,9 @@ func (h *CheckSuite) Handle(ctx context.Context, eventType, deliveryID string, p
 		return nil
 	}
 	suite := e.GetCheckSuite()
+	if suite == nil {
+		return nil // nothing to check (found by FuzzHook)
+	}
 	repo := e.GetRepo()
 	ctx, log := logger(ctx, repo, githubapp.GetInstallationIDFromEvent(&e), eventType, e.GetAction(), deliveryID)
 	base := runner.Job{

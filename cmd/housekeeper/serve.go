@@ -37,6 +37,7 @@ var appHandlers = func(deps AppDeps) ([]githubapp.EventHandler, error) {
 		Pacer:     publish.NewPacer(deps.ContentPace),
 		Observer:  observer{deps.Metrics},
 		MarkerKey: marker.Key(deps.WebhookSecret),
+		Later:     deps.Later,
 	}
 	a := &runner.Auditor{Runner: r}
 	return handlers.All(r, a, deps.ClientCreator), nil
@@ -93,6 +94,12 @@ func runServe(ctx context.Context, checkConfig bool, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	bg := server.NewBackground(ctx, cfg.HandlerTimeout)
+	defer func() {
+		if n := bg.Close(5 * time.Second); n > 0 {
+			logger.Warn().Int("dropped", n).Msg("deferred checks dropped at shutdown; a re-run or the next push checks those commits")
+		}
+	}()
 	handlers, err := appHandlers(AppDeps{
 		Config:        cfg,
 		Logger:        logger,
@@ -100,6 +107,7 @@ func runServe(ctx context.Context, checkConfig bool, stdout, stderr io.Writer) e
 		ClientCreator: cc,
 		WebhookSecret: cfg.WebhookSecret.Bytes(),
 		ContentPace:   cfg.ContentPace,
+		Later:         bg.Later,
 	})
 	if err != nil {
 		return fmt.Errorf("build the App's handlers: %w", err)

@@ -231,9 +231,11 @@ func (r *Reader) tree(ctx context.Context, owner, repo, sha string) ([]TreeFile,
 }
 
 // baseFiles derives the base file list from the head and the net diff when
-// the diff is complete (no extra call), else reads the base tree.
+// the diff is complete (no extra call; the head list is complete too, from
+// the tree or, past GitHub's tree limit, the tarball), else reads the base
+// tree.
 func (r *Reader) baseFiles(ctx context.Context, c *Change) error {
-	if c.FilesComplete && !c.Truncated {
+	if c.FilesComplete {
 		base := make(map[string]bool, len(c.HeadFiles))
 		for _, f := range c.HeadFiles {
 			base[f.Path] = true
@@ -259,7 +261,7 @@ func (r *Reader) baseFiles(ctx context.Context, c *Change) error {
 		return err
 	}
 	if truncated {
-		return fmt.Errorf("the base tree %s has more entries than GitHub lists at once", short(c.MergeBase))
+		return fmt.Errorf("this change has more files than GitHub lists (3,000) in a tree larger than GitHub lists at once (base %s), so Housekeeper cannot tell which files it changed; split it", short(c.MergeBase))
 	}
 	for _, f := range files {
 		c.BaseFiles = append(c.BaseFiles, f.Path)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"sync"
@@ -39,6 +40,8 @@ type Job struct {
 	IgnoresPR int
 	// Event and Delivery are for logs.
 	Event, Delivery string
+
+	retries int // times this job was deferred (see Runner.Later)
 }
 
 func (j Job) key() string { return j.Owner + "/" + j.Repo + "@" + j.HeadSHA }
@@ -62,6 +65,16 @@ type Runner struct {
 	// OrgConfigTTL is how long an organisation's inherited config is
 	// cached (0: 5 minutes).
 	OrgConfigTTL time.Duration
+	// Later, when set, runs f after d unless the server is shutting down
+	// (server.Background.Later). A job whose runs could not be completed at
+	// all — GitHub's primary rate limit used up, or GitHub unreachable even
+	// to fail closed — is run again through it: at the limit's reset, else
+	// after RetryDelay, 2·RetryDelay, 4·RetryDelay (then it is left to a
+	// re-run or the next push).
+	Later func(d time.Duration, f func(context.Context)) bool
+	// RetryDelay is the first deferral's delay when no reset time is known
+	// (0: 30 s).
+	RetryDelay time.Duration
 
 	mu     sync.Mutex
 	active map[string]*slot
@@ -92,6 +105,7 @@ func (r *Runner) Run(ctx context.Context, job Job) error {
 	for {
 		if err := r.runOnce(ctx, job); err != nil {
 			errs = append(errs, err)
+			r.deferLost(ctx, job, err)
 		}
 		r.mu.Lock()
 		if s.pending == nil || ctx.Err() != nil {
@@ -105,8 +119,54 @@ func (r *Runner) Run(ctx context.Context, job Job) error {
 	}
 }
 
+// maxDeferrals bounds how often one job is run again later.
+const maxDeferrals = 3
+
+// lostError marks a run whose check runs could not be completed, not even
+// as failures: the commit shows no result (or an old one) until it is run
+// again.
+type lostError struct{ err error }
+
+func (e *lostError) Error() string { return e.err.Error() }
+func (e *lostError) Unwrap() error { return e.err }
+
+// deferLost runs a job again later when its runs could not be completed.
+func (r *Runner) deferLost(ctx context.Context, job Job, err error) {
+	var lost *lostError
+	if r.Later == nil || !errors.As(err, &lost) || ctx.Err() != nil || job.retries >= maxDeferrals {
+		return
+	}
+	d := r.RetryDelay
+	if d <= 0 {
+		d = 30 * time.Second
+	}
+	d <<= job.retries
+	var rl *github.RateLimitError
+	var ab *github.AbuseRateLimitError
+	switch {
+	case errors.As(err, &rl):
+		d = time.Until(rl.Rate.Reset.Time)
+	case errors.As(err, &ab) && ab.RetryAfter != nil:
+		d = *ab.RetryAfter
+	}
+	// Spread the jobs waiting for one reset.
+	d = max(d, 0) + time.Duration(rand.Float64()*float64(min(d/10+time.Second, 30*time.Second)))
+	job.retries++
+	logger := *zerolog.Ctx(ctx)
+	if r.Later(d, func(ctx context.Context) {
+		ctx = logger.WithContext(ctx)
+		logger.Info().Str("sha", job.HeadSHA).Int("retry", job.retries).Msg("running a deferred check again")
+		if err := r.Run(ctx, job); err != nil {
+			logger.Error().Err(err).Str("sha", job.HeadSHA).Msg("deferred check failed")
+		}
+	}) {
+		logger.Warn().Str("sha", job.HeadSHA).Dur("in", d).Int("retry", job.retries).Msg("the runs could not be completed; running the check again later")
+	}
+}
+
 // runOnce checks one commit. Every error it survives ends with both runs
-// completed (as failures saying why), never left in progress.
+// completed (as failures saying why), never left in progress; when not even
+// that was possible, the error is a *lostError.
 func (r *Runner) runOnce(ctx context.Context, job Job) error {
 	start := time.Now()
 	logger := zerolog.Ctx(ctx).With().Str("sha", job.HeadSHA).Int("pr", job.PR).Logger()
@@ -132,9 +192,10 @@ func (r *Runner) runOnce(ctx context.Context, job Job) error {
 		if ctx.Err() != nil {
 			return errors.Join(err, r.abandon(ctx, pub, target, job))
 		}
-		// Without the lookup a create could duplicate a run; the next event
-		// or a re-run completes it.
-		return err
+		// Without the lookup a create could duplicate a run; the job is
+		// run again later (deferLost), or the next event or a re-run
+		// completes it.
+		return &lostError{err}
 	}
 	st := &state{r: r, job: job, client: client, pub: pub, target: target, runs: runs}
 	checks, err := st.check(ctx)
@@ -142,7 +203,10 @@ func (r *Runner) runOnce(ctx context.Context, job Job) error {
 		logger.Error().Err(err).Msg("check failed; failing closed")
 		ferr := r.failClosed(ctx, st, err)
 		r.observe(start, counter, nil)
-		return errors.Join(err, ferr)
+		if ferr != nil {
+			return &lostError{errors.Join(err, ferr)}
+		}
+		return err
 	}
 	var errs []error
 	for _, c := range checks {
@@ -151,7 +215,7 @@ func (r *Runner) runOnce(ctx context.Context, job Job) error {
 			errs = append(errs, err)
 			// The run may be half-published: complete it as a failure.
 			if ferr := r.failOne(ctx, st, c.Name, err); ferr != nil {
-				errs = append(errs, ferr)
+				errs = append(errs, &lostError{ferr})
 			}
 		}
 	}
@@ -229,8 +293,21 @@ func (r *Runner) failOne(ctx context.Context, st *state, name string, cause erro
 		c.Title = "Invalid Housekeeper config"
 		c.Summary = ce.summary()
 	}
-	st.pub.MaxAnnotations = 0
-	return st.pub.Complete(ctx, st.target, st.runs, c, nil)
+	// A client of its own: go-github refuses, without asking GitHub, every
+	// request of a client that saw a rate limit until it resets, though
+	// the limit may not apply to these writes (a secondary limit on reads).
+	pub := *st.pub
+	pub.Client = freshClient(st.pub.Client)
+	pub.MaxAnnotations = 0
+	return pub.Complete(ctx, st.target, st.runs, c, nil)
+}
+
+// freshClient is a go-github client over the same HTTP client (token,
+// retries, metrics) without the rate-limit state of the old one.
+func freshClient(old *github.Client) *github.Client {
+	gc := github.NewClient(old.Client())
+	gc.BaseURL, gc.UploadURL, gc.UserAgent = old.BaseURL, old.UploadURL, old.UserAgent
+	return gc
 }
 
 func failureSummary(err error) string {
@@ -239,7 +316,7 @@ func failureSummary(err error) string {
 	var ab *github.AbuseRateLimitError
 	switch {
 	case errors.As(err, &rl):
-		msg += fmt.Sprintf("GitHub's API rate limit for this installation is used up until %s. Re-run this check after that (the **Re-run** button, or comment `/housekeeper recheck` on the pull request).\n", rl.Rate.Reset.UTC().Format("15:04 MST"))
+		msg += fmt.Sprintf("GitHub's API rate limit for this installation is used up until %s. Re-run this check after that (the **Re-run** button, or comment `/housekeeper recheck` on the pull request).\n", rl.Rate.Reset.UTC().Format("15:04:05 MST"))
 	case errors.As(err, &ab):
 		msg += "GitHub asked Housekeeper to slow down (a secondary rate limit). Re-run this check in a few minutes (the **Re-run** button, or comment `/housekeeper recheck`).\n"
 	default:
@@ -285,7 +362,6 @@ func (r *Runner) client(installationID int64, c *callCounter) (*github.Client, e
 	}
 	hc.Transport = countingTransport{next: next, c: c}
 	gc := github.NewClient(&hc)
-	gc.BaseURL, gc.UploadURL = base.BaseURL, base.UploadURL
-	gc.UserAgent = base.UserAgent
+	gc.BaseURL, gc.UploadURL, gc.UserAgent = base.BaseURL, base.UploadURL, base.UserAgent
 	return gc, nil
 }

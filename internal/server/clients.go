@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -238,4 +239,6 @@ type Deps struct {
 	WebhookSecret []byte
 	// ContentPace is content-creating requests a minute; 0 = unpaced.
 	ContentPace int
+	// Later runs deferred work (Background.Later); nil = none.
+	Later func(d time.Duration, f func(context.Context)) bool
 }
