@@ -13,14 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/palantir/go-githubapp/githubapp"
-
 	"github.com/housekeeper-app/housekeeper/handlers"
 	"github.com/housekeeper-app/housekeeper/internal/githubtest"
-	"github.com/housekeeper-app/housekeeper/internal/marker"
 	"github.com/housekeeper-app/housekeeper/internal/metrics"
-	"github.com/housekeeper-app/housekeeper/internal/publish"
-	"github.com/housekeeper-app/housekeeper/internal/runner"
 	"github.com/housekeeper-app/housekeeper/internal/server"
 )
 
@@ -64,18 +59,6 @@ func fakeToken() (string, error) {
 	return string(b), nil
 }
 
-// appHandlers wires the App as `housekeeper serve` does (serve.go's
-// appHandlers): the same runner, auditor and handlers.All.
-func appHandlers(deps server.Deps) []githubapp.EventHandler {
-	r := &runner.Runner{
-		Clients:   deps.ClientCreator,
-		AppID:     deps.Config.AppID,
-		Pacer:     publish.NewPacer(deps.ContentPace),
-		MarkerKey: marker.Key(deps.WebhookSecret),
-	}
-	return handlers.All(r, &runner.Auditor{Runner: r}, deps.ClientCreator)
-}
-
 // runWith runs the demo; the server's logs go to logs.
 func runWith(ctx context.Context, stdout, logs io.Writer) error {
 	start := time.Now()
@@ -111,7 +94,7 @@ func runWith(ctx context.Context, stdout, logs io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hs := appHandlers(server.Deps{
+	hs := handlers.App(server.Deps{
 		Config: cfg, Logger: logger, Metrics: m, ClientCreator: cc,
 		WebhookSecret: cfg.WebhookSecret.Bytes(), ContentPace: cfg.ContentPace,
 	})

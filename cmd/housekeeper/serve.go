@@ -12,11 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/housekeeper-app/housekeeper/handlers"
-	"github.com/housekeeper-app/housekeeper/internal/marker"
 	"github.com/housekeeper-app/housekeeper/internal/metrics"
-	"github.com/housekeeper-app/housekeeper/internal/publish"
 	"github.com/housekeeper-app/housekeeper/internal/reconcile"
-	"github.com/housekeeper-app/housekeeper/internal/runner"
 	"github.com/housekeeper-app/housekeeper/internal/server"
 )
 
@@ -31,24 +28,8 @@ type AppDeps = server.Deps
 // App plugs into the server; with no handlers every event is acknowledged
 // with 202 and ignored.
 var appHandlers = func(deps AppDeps) ([]githubapp.EventHandler, error) {
-	r := &runner.Runner{
-		Clients:   deps.ClientCreator,
-		AppID:     deps.Config.AppID,
-		Pacer:     publish.NewPacer(deps.ContentPace),
-		Observer:  observer{deps.Metrics},
-		MarkerKey: marker.Key(deps.WebhookSecret),
-		Later:     deps.Later,
-	}
-	a := &runner.Auditor{Runner: r}
-	return handlers.All(r, a, deps.ClientCreator), nil
+	return handlers.App(deps), nil
 }
-
-// observer feeds the runner's measurements to the metrics.
-type observer struct{ m *metrics.Metrics }
-
-func (o observer) Conclusion(check, conclusion string) { o.m.CheckConclusion(check, conclusion) }
-func (o observer) Finding(check, level, tier string)   { o.m.Findings(check, tier, level, 1) }
-func (o observer) Run(d time.Duration, calls int)      { o.m.RunDone(d, calls) }
 
 func newServeCmd() *cobra.Command {
 	var checkConfig bool
