@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/google/go-github/v66/github"
 )
@@ -98,12 +99,20 @@ type Reader struct {
 // when the change edits it).
 func (r *Reader) Read(ctx context.Context, req Request) (*Change, error) {
 	c := &Change{Req: req, Audit: req.BaseSHA == "", FilesComplete: true}
+	// The compare and the head tree are independent (they fill different
+	// fields): one round trip for both.
+	var cmpErr error
+	var wg sync.WaitGroup
 	if !c.Audit {
-		if err := r.compare(ctx, c); err != nil {
-			return nil, err
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmpErr = r.compare(ctx, c)
+		}()
 	}
-	if err := r.headTree(ctx, c); err != nil {
+	treeErr := r.headTree(ctx, c)
+	wg.Wait()
+	if err := errors.Join(cmpErr, treeErr); err != nil {
 		return nil, err
 	}
 	if !c.Audit {

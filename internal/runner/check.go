@@ -32,6 +32,41 @@ type state struct {
 	cfg            *config.Config
 	maxAnnotations int
 	notes          []string
+
+	// comments are the ignore PR's comments, read while the rest loads.
+	comments    chan commentsResult
+	commentsFor int
+}
+
+type commentsResult struct {
+	list []change.Comment
+	err  error
+}
+
+// drainComments waits for a prefetch nobody used (the check failed
+// early), so no request outlives the run.
+func (st *state) drainComments() {
+	if st.comments != nil {
+		<-st.comments
+	}
+}
+
+// prefetchComments starts reading the comments that hold the ignore
+// markers, in parallel with the config and the change.
+func (st *state) prefetchComments(ctx context.Context) {
+	n := st.job.PR
+	if n == 0 {
+		n = st.job.IgnoresPR
+	}
+	if n == 0 || st.r.MarkerKey == nil {
+		return
+	}
+	st.commentsFor = n
+	st.comments = make(chan commentsResult, 1)
+	go func() {
+		list, err := st.reader.Comments(ctx, st.job.Owner, st.job.Repo, n)
+		st.comments <- commentsResult{list, err}
+	}()
 }
 
 type result struct {
@@ -46,6 +81,8 @@ const slowCommits = 3
 func (st *state) check(ctx context.Context) ([]result, error) {
 	job := st.job
 	st.reader = &change.Reader{Client: st.client}
+	st.prefetchComments(ctx)
+	defer st.drainComments()
 	cfg, err := st.r.loadConfig(ctx, st.reader, job)
 	if err != nil {
 		return nil, err
@@ -214,14 +251,13 @@ func (st *state) secrets(ctx context.Context, ch *change.Change) (result, error)
 // prIgnores honours the /housekeeper ignore decisions recorded on the pull
 // request (one call for its comments).
 func (st *state) prIgnores(ctx context.Context, scan *checkrun.SecretsScan) error {
-	n := st.job.PR
-	if n == 0 {
-		n = st.job.IgnoresPR
-	}
-	if n == 0 || st.r.MarkerKey == nil {
+	if st.comments == nil {
 		return nil
 	}
-	comments, err := st.reader.Comments(ctx, st.job.Owner, st.job.Repo, n)
+	n := st.commentsFor
+	res := <-st.comments
+	st.comments = nil
+	comments, err := res.list, res.err
 	if err != nil {
 		return err
 	}
