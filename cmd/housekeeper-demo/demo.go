@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/housekeeper-app/housekeeper/handlers"
+	"github.com/housekeeper-app/housekeeper/internal/app"
 	"github.com/housekeeper-app/housekeeper/internal/githubtest"
 	"github.com/housekeeper-app/housekeeper/internal/metrics"
 	"github.com/housekeeper-app/housekeeper/internal/server"
@@ -94,7 +94,7 @@ func runWith(ctx context.Context, stdout, logs io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hs := handlers.App(server.Deps{
+	hs := app.Handlers(server.Deps{
 		Config: cfg, Logger: logger, Metrics: m, ClientCreator: cc,
 		WebhookSecret: cfg.WebhookSecret.Bytes(), ContentPace: cfg.ContentPace,
 	})

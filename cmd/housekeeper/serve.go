@@ -11,7 +11,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
-	"github.com/housekeeper-app/housekeeper/handlers"
+	"github.com/housekeeper-app/housekeeper/internal/app"
 	"github.com/housekeeper-app/housekeeper/internal/metrics"
 	"github.com/housekeeper-app/housekeeper/internal/reconcile"
 	"github.com/housekeeper-app/housekeeper/internal/server"
@@ -28,7 +28,7 @@ type AppDeps = server.Deps
 // App plugs into the server; with no handlers every event is acknowledged
 // with 202 and ignored.
 var appHandlers = func(deps AppDeps) ([]githubapp.EventHandler, error) {
-	return handlers.App(deps), nil
+	return app.Handlers(deps), nil
 }
 
 func newServeCmd() *cobra.Command {

@@ -1,10 +1,14 @@
-package handlers
+// Package app wires the GitHub App: the runner, the auditor and the event
+// handlers, from the server's dependencies. The serve command and the demo
+// both use it, so the demo runs exactly the App.
+package app
 
 import (
 	"time"
 
 	"github.com/palantir/go-githubapp/githubapp"
 
+	"github.com/housekeeper-app/housekeeper/handlers"
 	"github.com/housekeeper-app/housekeeper/internal/marker"
 	"github.com/housekeeper-app/housekeeper/internal/metrics"
 	"github.com/housekeeper-app/housekeeper/internal/publish"
@@ -12,11 +16,9 @@ import (
 	"github.com/housekeeper-app/housekeeper/internal/server"
 )
 
-// App wires the App's handlers from the server's dependencies: one runner
-// (pacing, ignore markers, deferred re-runs, metrics) and one auditor. The
-// serve command and the demo both call it, so the demo runs exactly the
-// App.
-func App(deps server.Deps) []githubapp.EventHandler {
+// Handlers builds the App's handlers: one runner (pacing, ignore markers,
+// deferred re-runs, metrics) and one auditor.
+func Handlers(deps server.Deps) []githubapp.EventHandler {
 	r := &runner.Runner{
 		Clients:   deps.ClientCreator,
 		AppID:     deps.Config.AppID,
@@ -27,7 +29,7 @@ func App(deps server.Deps) []githubapp.EventHandler {
 	if deps.Metrics != nil {
 		r.Observer = observer{deps.Metrics}
 	}
-	return All(r, &runner.Auditor{Runner: r}, deps.ClientCreator)
+	return handlers.All(r, &runner.Auditor{Runner: r}, deps.ClientCreator)
 }
 
 // observer feeds the runner's measurements to the metrics.
