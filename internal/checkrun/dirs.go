@@ -161,12 +161,14 @@ func dirsSummary(in DirsInput, c Check, counts map[string]map[string]int) string
 		b.WriteString("\nEvery directory is registered and every entry is annotated and exists.\n")
 		return b.String()
 	}
-	fix := fixSection(in)
+	// The fix lines take at most half of GitHub's limit; the findings table
+	// gets the rest. Each says what it could not show.
+	fix := fixSection(in, MaxText/2)
 	b.WriteString("\n" + levelCounts(c.Findings) + "\n\n")
 	table := findingsTable(c.Findings, MaxText-b.Len()-len(fix)-200)
 	b.WriteString(table)
 	b.WriteString(fix)
-	return b.String()
+	return clipText(b.String(), MaxText)
 }
 
 func configName(src string) string {
@@ -224,8 +226,9 @@ func findingsTable(fs []Finding, budget int) string {
 	return b.String()
 }
 
-// fixSection shows the exact lines that register what is missing.
-func fixSection(in DirsInput) string {
+// fixSection shows the exact lines that register what is missing, within
+// budget bytes.
+func fixSection(in DirsInput, budget int) string {
 	r := in.Result
 	if len(r.Fixes) == 0 {
 		return ""
@@ -233,15 +236,31 @@ func fixSection(in DirsInput) string {
 	var b strings.Builder
 	b.WriteString("\n### Register the new directories\n\n")
 	fmt.Fprintf(&b, "Paste these lines into `%s`, then replace each `TODO` (a TODO still counts as missing, so the check passes once they are filled in):\n", in.MapPath)
+	left := 0
 	for _, g := range dirmap.GroupFixes(r.Fixes) {
-		fmt.Fprintf(&b, "\nBefore line %d (%s):\n\n", g.Before, g.Format)
 		fence := "```"
 		for _, l := range g.Lines {
 			for strings.Contains(l, fence) {
 				fence += "`"
 			}
 		}
-		b.WriteString(fence + "\n" + strings.Join(g.Lines, "\n") + "\n" + fence + "\n")
+		head := fmt.Sprintf("\nBefore line %d (%s):\n\n%s\n", g.Before, g.Format, fence)
+		var lines []string
+		size := b.Len() + len(head) + len(fence) + 400
+		for i, l := range g.Lines {
+			if size+len(l)+1 > budget {
+				left += len(g.Lines) - i
+				break
+			}
+			lines = append(lines, l)
+			size += len(l) + 1
+		}
+		if len(lines) > 0 {
+			b.WriteString(head + strings.Join(lines, "\n") + "\n" + fence + "\n")
+		}
+	}
+	if left > 0 {
+		fmt.Fprintf(&b, "\n%d more lines are not shown here (GitHub's size limit); `housekeeper check` prints them all.\n", left)
 	}
 	if in.FixCommand {
 		b.WriteString("\nOr press **Add stub entries** above, or comment `/housekeeper fix dirs`, to commit them to this branch.\n")

@@ -1,0 +1,68 @@
+package checkrun
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/housekeeper-app/housekeeper/internal/config"
+	"github.com/housekeeper-app/housekeeper/internal/dirmap"
+	"github.com/housekeeper-app/housekeeper/internal/secrets"
+)
+
+// A summary never exceeds GitHub's 65,535 characters, and says what it cut.
+func TestDirsSummaryFitsGitHubsLimit(t *testing.T) {
+	var files []string
+	for i := 0; i < 5000; i++ {
+		files = append(files, fmt.Sprintf("dir%04d-with-a-rather-long-name-to-fill-the-summary/file.txt", i))
+	}
+	cfg := config.Default()
+	c, _, err := RunDirs(cfg, dirmap.Input{Head: &dirmap.Side{HasMap: true, Map: []byte("| Path | Function |\n|---|---|\n| `a/` | A |\n"), Files: files}}, nil, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Summary) > MaxText || !utf8.ValidString(c.Summary) {
+		t.Fatalf("summary of %d bytes", len(c.Summary))
+	}
+	if !strings.Contains(c.Summary, "more findings are not shown here") || !strings.Contains(c.Summary, "unregistered") {
+		t.Errorf("summary does not say what it cut: …%s", c.Summary[len(c.Summary)-300:])
+	}
+	if c.Conclusion != Failure || len(c.Findings) != 5001 {
+		t.Errorf("conclusion %s with %d findings (the JSON keeps them all)", c.Conclusion, len(c.Findings))
+	}
+}
+
+func TestSecretsConclusions(t *testing.T) {
+	scanner, err := secrets.New(secrets.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "AK" + "IA" + strings.Repeat("QX7", 5) + "Z"
+	content := []byte("access_key = \"" + key + "\"\n")
+	tests := map[string]struct {
+		yaml string
+		want Conclusion
+	}{
+		"enforced":                     {"", Failure},
+		"report only":                  {"secrets:\n  enforce: false\n", Neutral},
+		"tier not in fail_on: warning": {"secrets:\n  fail_on: [runtime]\n", Success},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := config.Parse("c.yml", []byte(tc.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			scan := NewSecretsScan(scanner, true)
+			scan.AddTree(secrets.TreeResult{Findings: scanner.ScanContent("infra/main.tf", content)})
+			c := Secrets(SecretsInput{Scan: scan, Config: cfg, ConfigSource: cfg.Source})
+			if c.Conclusion != tc.want || len(c.Findings) != 1 {
+				t.Errorf("conclusion %s, findings %d; want %s", c.Conclusion, len(c.Findings), tc.want)
+			}
+			if strings.Contains(c.Summary+c.Title, key[4:]) {
+				t.Error("the summary shows the key")
+			}
+		})
+	}
+}
