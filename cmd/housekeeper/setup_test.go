@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"go/build"
 	"html"
 	"io"
 	"net/http"
@@ -309,29 +308,13 @@ func TestSetupInBrowser(t *testing.T) {
 // nothing of them may reach the housekeeper binary.
 func TestEmulatorStaysOutOfTheBinary(t *testing.T) {
 	forbidden := []string{module + "/internal/githubtest", module + "/internal/setup/setuptest", "github.com/chromedp/"}
-	seen := map[string]bool{}
-	var walk func(dir, path string, chain []string)
-	walk = func(dir, path string, chain []string) {
-		if seen[path] {
-			return
-		}
-		seen[path] = true
-		p, err := build.ImportDir(dir, 0)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		for _, imp := range p.Imports {
-			for _, f := range forbidden {
-				if strings.HasPrefix(imp, f) {
-					t.Errorf("the binary imports %s (via %s)", imp, strings.Join(append(chain, path), " → "))
-				}
-			}
-			if rel, ok := strings.CutPrefix(imp, module+"/"); ok {
-				walk(filepath.Join("..", "..", rel), imp, append(chain, path))
+	seen := walkImports(t, ".", module+"/cmd/housekeeper", func(imp string, chain []string) {
+		for _, f := range forbidden {
+			if strings.HasPrefix(imp, f) {
+				t.Errorf("the binary imports %s (via %s)", imp, strings.Join(chain, " → "))
 			}
 		}
-	}
-	walk(".", module+"/cmd/housekeeper", nil)
+	})
 	if !seen[module+"/internal/setup"] {
 		t.Error("the walk did not reach internal/setup")
 	}
