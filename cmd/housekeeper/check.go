@@ -258,9 +258,34 @@ func checkDirs(ctx context.Context, repo *checkout.Repo, ch *change, cfg *config
 			}
 		}
 		in.Added = ch.diff.Added
+		in.Changed = append(append([]string(nil), ch.diff.Added...), ch.diff.Modified...)
 	}
-	c, _, err := checkrun.RunDirs(cfg, in, repo.Names(ctx), nil, false)
+	names := repo.Names(ctx)
+	for _, p := range dirmap.ManifestScope(in, checkrun.DirsOptions(cfg, names)) {
+		m, err := readManifest(ctx, repo, ch, p)
+		if err != nil {
+			return checkrun.Check{}, fmt.Errorf("read manifest %s: %w", p, err)
+		}
+		in.Manifests = append(in.Manifests, m)
+	}
+	c, _, err := checkrun.RunDirs(cfg, in, names, nil, false)
 	return c, err
+}
+
+// readManifest reads a file the namespace check asks for, no more than
+// just over the engine's limit from the working tree.
+func readManifest(ctx context.Context, repo *checkout.Repo, ch *change, p string) (dirmap.Manifest, error) {
+	if !ch.audit {
+		data, _, err := repo.ReadAt(ctx, ch.head, p)
+		return dirmap.Manifest{Path: p, Data: data}, err
+	}
+	f, err := repo.OpenWorking(p)
+	if err != nil {
+		return dirmap.Manifest{}, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, dirmap.MaxManifestSize+1))
+	return dirmap.Manifest{Path: p, Data: data}, err
 }
 
 // side reads one revision's file list and map ("" is the index).

@@ -2,6 +2,7 @@ package checkrun
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/housekeeper-app/housekeeper/internal/config"
@@ -67,7 +68,30 @@ func DirsOptions(cfg *config.Config, rootNames []string) dirmap.Options {
 		RequiredAnnotations: cfg.Dirs.RequiredAnnotations,
 		MaxDepth:            cfg.Dirs.MaxDepth,
 		RootNames:           rootNames,
+		Annotations:         annotationRules(cfg.Dirs.Annotations),
 	}
+}
+
+// annotationRules maps dirs.annotations onto the engine's rules, in name
+// order so that findings come out the same every run. The config was
+// validated, so patterns compile.
+func annotationRules(anns map[string]config.Annotation) []dirmap.AnnotationRule {
+	names := make([]string, 0, len(anns))
+	for name := range anns {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var out []dirmap.AnnotationRule
+	for _, name := range names {
+		a := anns[name]
+		r := dirmap.AnnotationRule{Key: name, Values: a.Values, PatternText: a.Pattern,
+			VerifyManifests: a.Verify == config.VerifyManifests, Level: dirmap.Level(a.Level)}
+		if a.Pattern != "" {
+			r.Pattern, _ = config.AnnotationPattern(a.Pattern)
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 func fixText(in DirsInput) string {
@@ -117,6 +141,8 @@ var dirsKinds = []struct{ kind, one, many string }{
 	{"unregistered", "unregistered directory", "unregistered directories"},
 	{"stale", "stale entry", "stale entries"},
 	{"incomplete", "incomplete entry", "incomplete entries"},
+	{"invalid-annotation", "invalid annotation", "invalid annotations"},
+	{"namespace-drift", "namespace drift", "namespace drifts"},
 	{"realised", "realised planned entry", "realised planned entries"},
 }
 

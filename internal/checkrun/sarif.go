@@ -17,12 +17,14 @@ type RuleMeta struct {
 
 // dirsRules describe the dirs check's kinds as SARIF rules.
 var dirsRules = map[string]string{
-	"unregistered":  "A new directory is not registered in the directory map.",
-	"stale":         "A directory map entry names a directory that does not exist.",
-	"realised":      "A planned directory map entry now exists.",
-	"incomplete":    "A directory map entry lacks a required annotation.",
-	"malformed-map": "A directory map line cannot be used.",
-	"missing-map":   "The directory map is missing.",
+	"unregistered":       "A new directory is not registered in the directory map.",
+	"stale":              "A directory map entry names a directory that does not exist.",
+	"realised":           "A planned directory map entry now exists.",
+	"incomplete":         "A directory map entry lacks a required annotation.",
+	"invalid-annotation": "A directory map entry has an annotation value the config does not declare.",
+	"namespace-drift":    "A manifest deploys into another namespace than its directory map entry says.",
+	"malformed-map":      "A directory map line cannot be used.",
+	"missing-map":        "The directory map is missing.",
 }
 
 // WriteSARIF prints the report as SARIF 2.1.0, as GitHub code scanning

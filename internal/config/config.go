@@ -43,7 +43,27 @@ type Dirs struct {
 	RequiredAnnotations []string `yaml:"required_annotations"`
 	MaxDepth            int      `yaml:"max_depth"`
 	Enforce             bool     `yaml:"enforce"`
+	// Annotations declare the values an annotation may take, keyed by the
+	// annotation's name as the map writes it.
+	Annotations map[string]Annotation `yaml:"annotations"`
 }
+
+// Annotation declares one annotation's accepted values: a set or a
+// pattern matching the whole value. Verify and Level apply to Namespace
+// only.
+type Annotation struct {
+	Values  []string `yaml:"values"`
+	Pattern string   `yaml:"pattern"`
+	// Verify is "manifests" to compare Namespace with what the manifests
+	// under the entry deploy into.
+	Verify string `yaml:"verify"`
+	// Level of namespace-drift findings: warning (default), failure or
+	// notice.
+	Level string `yaml:"level"`
+}
+
+// VerifyManifests is the only value of Annotation.Verify.
+const VerifyManifests = "manifests"
 
 // Secrets configures the housekeeper/secrets check.
 type Secrets struct {

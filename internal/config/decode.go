@@ -86,6 +86,8 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, key string) {
 	switch v.Kind() {
 	case reflect.Struct:
 		d.mapping(n, v, key)
+	case reflect.Map:
+		d.keyed(n, v, key)
 	case reflect.Slice:
 		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 			v.Set(reflect.MakeSlice(v.Type(), 0, 0))
@@ -164,6 +166,37 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key string) {
 		}
 		d.value(val, v.Field(fi), full)
 	}
+}
+
+// keyed decodes a mapping whose keys the user chooses (e.g. annotation
+// names) into a map with string keys, each value decoded strictly.
+func (d *decoder) keyed(n *yaml.Node, v reflect.Value, key string) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, key, "expected a mapping, got %s", describe(n))
+		return
+	}
+	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode || k.Value == "" {
+			d.fail(k, key, "keys must be plain words")
+			continue
+		}
+		full := key + "." + k.Value
+		if line, dup := seen[k.Value]; dup {
+			d.fail(k, full, "duplicate key (first set on line %d)", line)
+			continue
+		}
+		seen[k.Value] = k.Line
+		elem := reflect.New(v.Type().Elem()).Elem()
+		d.value(val, elem, full)
+		m.SetMapIndex(reflect.ValueOf(k.Value), elem)
+	}
+	v.Set(m)
 }
 
 func kindName(k reflect.Kind) string {

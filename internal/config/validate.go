@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -43,6 +44,7 @@ func validate(file string, c *Config, root *yaml.Node) Errors {
 	if c.Dirs.MaxDepth < 0 {
 		fail("dirs.max_depth", "must be 0 (no limit) or more, got %d", c.Dirs.MaxDepth)
 	}
+	validateAnnotations(c.Dirs.Annotations, fail)
 	// secrets
 	for i, t := range c.Secrets.FailOn {
 		if t != TierBootstrap && t != TierRuntime {
@@ -92,6 +94,60 @@ func validate(file string, c *Config, root *yaml.Node) Errors {
 		}
 	}
 	return errs
+}
+
+// validateAnnotations checks dirs.annotations: values and pattern exclude
+// each other, patterns compile, verify and level belong to Namespace.
+func validateAnnotations(anns map[string]Annotation, fail func(string, string, ...any)) {
+	names := make([]string, 0, len(anns))
+	for name := range anns {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	seen := map[string]string{}
+	for _, name := range names {
+		a := anns[name]
+		k := "dirs.annotations." + name
+		if other, dup := seen[strings.ToLower(name)]; dup {
+			fail(k, "declared twice (also as %s; annotation names are case-insensitive)", other)
+		}
+		seen[strings.ToLower(name)] = name
+		if len(a.Values) > 0 && a.Pattern != "" {
+			fail(k, "set either values or pattern, not both")
+		}
+		for i, v := range a.Values {
+			if strings.TrimSpace(v) == "" {
+				fail(fmt.Sprintf("%s.values[%d]", k, i), "must not be empty")
+			}
+		}
+		if a.Pattern != "" {
+			if _, err := AnnotationPattern(a.Pattern); err != nil {
+				fail(k+".pattern", "invalid regular expression: %v", err)
+			}
+		}
+		namespace := strings.EqualFold(name, "Namespace")
+		switch {
+		case a.Verify != "" && !namespace:
+			fail(k+".verify", "only Namespace can be verified")
+		case a.Verify != "" && a.Verify != VerifyManifests:
+			fail(k+".verify", "unknown value %q (manifests)", a.Verify)
+		}
+		switch {
+		case a.Level != "" && !namespace:
+			fail(k+".level", "only Namespace has a level (of its namespace-drift findings)")
+		case a.Level != "" && a.Level != "warning" && a.Level != "failure" && a.Level != "notice":
+			fail(k+".level", "unknown level %q (warning, failure or notice)", a.Level)
+		}
+	}
+}
+
+// AnnotationPattern compiles a declared pattern so that it must match the
+// whole value.
+func AnnotationPattern(p string) (*regexp.Regexp, error) {
+	if _, err := regexp.Compile(p); err != nil {
+		return nil, err
+	}
+	return regexp.Compile(`^(?:` + p + `)$`)
 }
 
 func hasDotDot(p string) bool {

@@ -40,3 +40,63 @@ func BenchmarkCheckLargeMap(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNamespaceDrift audits a 10,000-entry map against a
+// 5,000-directory tree holding 20,000 manifests (four per directory) with namespace
+// verification on (target: under a second per check). One manifest in 100
+// drifts; a quarter set no namespace and are skipped before decoding.
+func BenchmarkNamespaceDrift(b *testing.B) {
+	var m strings.Builder
+	m.WriteString("| Path | Function | Layer | Namespace |\n|---|---|---|---|\n")
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(&m, "| `svc%03d/` | Service %d | L2 | ns%d |\n", i, i, i)
+		for j := 0; j < 99; j++ {
+			fmt.Fprintf(&m, "| `svc%03d/mod%02d/` | Module | L2 | ns%d |\n", i, j, i)
+		}
+	}
+	var files []string
+	var manifests []Manifest
+	drifting := 0
+	for i := 0; i < 100; i++ {
+		for j := -1; j < 49; j++ {
+			for k := 0; k < 4; k++ {
+				p := fmt.Sprintf("svc%03d/mod%02d/m%d.yaml", i, j, k)
+				if j < 0 {
+					p = fmt.Sprintf("svc%03d/m%d.yaml", i, k)
+				}
+				files = append(files, p)
+				ns := fmt.Sprintf("ns%d", i)
+				if (i*200+j*4+k)%100 == 0 {
+					ns, drifting = "elsewhere", drifting+1
+				}
+				doc := fmt.Sprintf("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d%d\n  namespace: %s\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n        - name: app\n          image: example/app:1\n", k, ns)
+				if k == 3 && ns != "elsewhere" {
+					doc = fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c%d\ndata:\n  key: value\n", k)
+				}
+				manifests = append(manifests, Manifest{Path: p, Data: []byte(doc)})
+			}
+		}
+	}
+	opts := Options{MapPath: "docs/dir.md", Annotations: []AnnotationRule{{Key: "Namespace", VerifyManifests: true}}}
+	in := Input{Head: &Side{HasMap: true, Map: []byte(m.String()), Files: files}, Manifests: manifests}
+	if n := len(ManifestScope(in, opts)); n != len(manifests) {
+		b.Fatalf("scope %d of %d manifests", n, len(manifests))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := Check(in, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for _, f := range res.Findings {
+			if f.Kind == KindNamespaceDrift {
+				n++
+			}
+		}
+		if res.Dirs != 5000 || n != drifting {
+			b.Fatalf("dirs %d, drift findings %d, want %d", res.Dirs, n, drifting)
+		}
+	}
+}

@@ -18,6 +18,11 @@ const (
 	KindIncomplete   Kind = "incomplete"
 	KindMalformed    Kind = "malformed-map"
 	KindMissing      Kind = "missing-map"
+	// KindInvalidAnnotation is a value outside what dirs.annotations declares.
+	KindInvalidAnnotation Kind = "invalid-annotation"
+	// KindNamespaceDrift is a manifest deploying into another namespace than
+	// its entry's Namespace.
+	KindNamespaceDrift Kind = "namespace-drift"
 )
 
 // Level is a finding's severity.
@@ -64,6 +69,9 @@ type Options struct {
 	MaxDepth int
 	// RootNames mark the repository root on a tree's first line.
 	RootNames []string
+	// Annotations declare accepted values per annotation key, and whether
+	// Namespace is verified against the manifests.
+	Annotations []AnnotationRule
 }
 
 // Side is one side of a change.
@@ -81,6 +89,12 @@ type Input struct {
 	// Added are the files the change adds (or renames into place), used to
 	// place annotations on a new directory's first file.
 	Added []string
+	// Changed are the files the change adds or modifies (Added included);
+	// the namespace check reads them and says which side changed.
+	Changed []string
+	// Manifests are the head files ManifestScope asked for, read by the
+	// caller; each is compared with its entry's Namespace.
+	Manifests []Manifest
 }
 
 // Result is the outcome of a check.
@@ -122,10 +136,18 @@ func Check(in Input, opts Options) (*Result, error) {
 			return nil, fmt.Errorf("dirmap: invalid ignore glob %q", g)
 		}
 	}
-	c := &checker{in: in, opts: opts, ignore: ignore, res: &Result{Audit: in.Base == nil}}
+	c := newChecker(in, opts)
 	c.run()
 	sortFindings(c.res.Findings)
 	return c.res, nil
+}
+
+func newChecker(in Input, opts Options) *checker {
+	ignore := opts.Ignore
+	if ignore == nil {
+		ignore = DefaultIgnore
+	}
+	return &checker{in: in, opts: opts, ignore: ignore, res: &Result{Audit: in.Base == nil}}
 }
 
 type checker struct {
@@ -138,12 +160,14 @@ type checker struct {
 	headMap, baseMap     *Map
 	registered, enumd    map[string]bool
 	headFiles, addedSort []string
+	owners               map[string]*Entry // directory → the entry that names it
 }
 
 func (c *checker) add(f Finding) { c.res.Findings = append(c.res.Findings, f) }
 
-func (c *checker) run() {
-	mp := c.opts.MapPath
+// prepare reads both maps and trees and works out which directories the
+// head map registers; it needs a head map.
+func (c *checker) prepare() {
 	c.headFiles = sortedCopy(c.in.Head.Files)
 	c.head = newDirSet(c.headFiles)
 	c.res.Dirs = len(c.head.list)
@@ -151,6 +175,22 @@ func (c *checker) run() {
 		c.base = newDirSet(c.in.Base.Files)
 		c.addedSort = sortedCopy(c.in.Added)
 	}
+	if !c.in.Head.HasMap {
+		return
+	}
+	popts := ParseOptions{RootNames: c.opts.RootNames}
+	c.headMap = Parse(c.in.Head.Map, popts)
+	c.res.Map = c.headMap
+	if c.in.Base != nil && c.in.Base.HasMap {
+		c.baseMap = Parse(c.in.Base.Map, popts)
+	}
+	c.expand()
+	c.buildOwners()
+}
+
+func (c *checker) run() {
+	mp := c.opts.MapPath
+	c.prepare()
 	if !c.in.Head.HasMap {
 		c.res.MapMissing = true
 		switch {
@@ -166,19 +206,13 @@ func (c *checker) run() {
 		}
 		return
 	}
-	popts := ParseOptions{RootNames: c.opts.RootNames}
-	c.headMap = Parse(c.in.Head.Map, popts)
-	c.res.Map = c.headMap
-	if c.in.Base != nil && c.in.Base.HasMap {
-		c.baseMap = Parse(c.in.Base.Map, popts)
-	}
 	for _, p := range c.headMap.Problems {
 		c.add(Finding{Kind: KindMalformed, Path: mp, File: mp, Line: p.Line, Level: LevelFailure,
 			Message: fmt.Sprintf("%s line %d: %s", mp, p.Line, p.Message)})
 	}
-	c.expand()
 	c.unregistered()
 	c.entries()
+	c.namespaceDrift()
 }
 
 // expand computes the registered and enumerated directories.
@@ -325,10 +359,9 @@ func (c *checker) entries() {
 			c.add(Finding{Kind: KindIncomplete, Path: e.Path, File: mp, Line: e.Line, Level: level,
 				Message: fmt.Sprintf("%s has no %s annotation (TODO and empty count as missing; write - for none).", e.Path, strings.Join(missing, ", "))})
 		}
+		c.invalidAnnotations(e)
 	}
 }
-
-var kindOrder = map[Kind]int{KindMissing: 0, KindMalformed: 1, KindUnregistered: 2, KindStale: 3, KindIncomplete: 4, KindRealised: 5}
 
 func sortFindings(fs []Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"path"
 	"strings"
@@ -109,7 +110,7 @@ func (st *state) check(ctx context.Context) ([]result, error) {
 			return nil, err
 		}
 	}
-	dirs, err := st.dirs(ch)
+	dirs, err := st.dirs(ctx, ch)
 	if err != nil {
 		return nil, err
 	}
@@ -159,8 +160,12 @@ func (st *state) configEdit(ctx context.Context, ch *change.Change) error {
 	return nil
 }
 
-func (st *state) dirs(ch *change.Change) (result, error) {
-	c, res, err := checkrun.RunDirs(st.cfg, st.dirsInput(ch), []string{st.job.Repo}, st.notes, st.job.PR > 0)
+func (st *state) dirs(ctx context.Context, ch *change.Change) (result, error) {
+	in := st.dirsInput(ch)
+	if err := st.manifests(ctx, ch, &in); err != nil {
+		return result{}, err
+	}
+	c, res, err := checkrun.RunDirs(st.cfg, in, []string{st.job.Repo}, st.notes, st.job.PR > 0)
 	if err != nil {
 		return result{}, err
 	}
@@ -182,12 +187,65 @@ func (st *state) dirsInput(ch *change.Change) dirmap.Input {
 	if !ch.Audit {
 		in.Base = &dirmap.Side{HasMap: ch.HasBaseMap, Map: ch.BaseMap, Files: ch.BaseFiles}
 		for _, f := range ch.Files {
-			if f.Status == "added" || f.Status == "renamed" || f.Status == "copied" {
+			switch f.Status {
+			case "added", "renamed", "copied":
 				in.Added = append(in.Added, f.Path)
+				in.Changed = append(in.Changed, f.Path)
+			case "modified", "changed":
+				in.Changed = append(in.Changed, f.Path)
 			}
 		}
 	}
 	return in
+}
+
+// maxManifestReads is how many manifests are read one by one; beyond it
+// one tarball download is cheaper.
+const maxManifestReads = 50
+
+// manifests reads, at the head, the files the namespace check asks for,
+// each bounded to just over the engine's size limit (which reports what
+// is larger).
+func (st *state) manifests(ctx context.Context, ch *change.Change, in *dirmap.Input) error {
+	job := st.job
+	scope := dirmap.ManifestScope(*in, checkrun.DirsOptions(st.cfg, []string{job.Repo}))
+	if len(scope) == 0 {
+		return nil
+	}
+	if len(scope) <= maxManifestReads {
+		blobs := make(map[string]change.TreeFile, len(ch.HeadFiles))
+		for _, f := range ch.HeadFiles {
+			blobs[f.Path] = f
+		}
+		for _, p := range scope {
+			f := blobs[p]
+			if f.Size > dirmap.MaxManifestSize || f.BlobSHA == "" || !f.Regular {
+				in.Manifests = append(in.Manifests, dirmap.Manifest{Path: p, TooLarge: true})
+				continue
+			}
+			data, err := st.reader.Blob(ctx, job.Owner, job.Repo, f.BlobSHA)
+			if err != nil {
+				return err
+			}
+			in.Manifests = append(in.Manifests, dirmap.Manifest{Path: p, Data: data})
+		}
+		return nil
+	}
+	want := make(map[string]bool, len(scope))
+	for _, p := range scope {
+		want[p] = true
+	}
+	return st.reader.Tarball(ctx, job.Owner, job.Repo, job.HeadSHA, func(e change.TarEntry) error {
+		if !e.Regular || !want[e.Path] {
+			return nil
+		}
+		data, err := io.ReadAll(io.LimitReader(e.Reader, dirmap.MaxManifestSize+1))
+		if err != nil {
+			return fmt.Errorf("read %s from the tarball: %w", e.Path, err)
+		}
+		in.Manifests = append(in.Manifests, dirmap.Manifest{Path: e.Path, Data: data})
+		return nil
+	})
 }
 
 func (st *state) secrets(ctx context.Context, ch *change.Change) (result, error) {
