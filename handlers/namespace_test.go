@@ -46,6 +46,10 @@ func TestNamespaceDriftOnPullRequest(t *testing.T) {
 			if strings.Contains(fmt.Sprint(got), "apps/api/deploy.yaml") || strings.Contains(fmt.Sprint(got), "extra/") {
 				t.Errorf("manifests that match their entry were reported: %v", got)
 			}
+			ops := f.gh.Calls().ByOperation
+			if tarballs := ops["GET /repos/{owner}/{repo}/tarball/{ref}"]; (tarballs > 0) != many {
+				t.Errorf("tarball downloads: %d (operations %v)", tarballs, ops)
+			}
 			for _, want := range []string{"1 invalid annotation", "1 namespace drift"} {
 				if !strings.Contains(dirs.Output.Title, want) {
 					t.Errorf("title %q lacks %q", dirs.Output.Title, want)
