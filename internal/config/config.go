@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bmatcuk/doublestar/v4"
+	"gopkg.in/yaml.v3"
+
 	"github.com/housekeeper-app/housekeeper/internal/secrets"
 )
 
@@ -25,6 +28,11 @@ type Config struct {
 	Version int     `yaml:"version"`
 	Dirs    Dirs    `yaml:"dirs"`
 	Secrets Secrets `yaml:"secrets"`
+	// Onboarding: whether the App opens an onboarding pull request in a
+	// repository without a map (on by default).
+	Onboarding Onboarding `yaml:"onboarding"`
+	// Dashboard: keep a "Housekeeping dashboard" issue (off by default).
+	Dashboard bool `yaml:"dashboard"`
 
 	// Source names where the config came from ("defaults" when none), so
 	// summaries can say which config applied.
@@ -46,6 +54,58 @@ type Dirs struct {
 	// Annotations declare the values an annotation may take, keyed by the
 	// annotation's name as the map writes it.
 	Annotations map[string]Annotation `yaml:"annotations"`
+	// Layers give generated maps their Layer annotation: the first entry
+	// whose glob matches a directory wins.
+	Layers []Layer `yaml:"layers"`
+}
+
+// Layer maps directories (a doublestar glob over directory paths) to a
+// layer name.
+type Layer struct {
+	Path  string `yaml:"path"`
+	Layer string `yaml:"layer"`
+}
+
+// LayerOf returns the layer of the first entry matching dir, or "".
+func (d Dirs) LayerOf(dir string) string {
+	for _, l := range d.Layers {
+		if ok, _ := doublestar.Match(strings.TrimSuffix(l.Path, "/"), dir); ok {
+			return l.Layer
+		}
+	}
+	return ""
+}
+
+// Onboarding is on, off or dry-run (log what would be opened, write
+// nothing).
+type Onboarding string
+
+// Onboarding values.
+const (
+	OnboardingOn     Onboarding = "on"
+	OnboardingOff    Onboarding = "off"
+	OnboardingDryRun Onboarding = "dry-run"
+)
+
+// UnmarshalYAML accepts true, false or dry-run.
+func (o *Onboarding) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		switch {
+		case n.Tag == "!!bool":
+			var b bool
+			if err := n.Decode(&b); err == nil {
+				*o = OnboardingOff
+				if b {
+					*o = OnboardingOn
+				}
+				return nil
+			}
+		case n.Value == "dry-run":
+			*o = OnboardingDryRun
+			return nil
+		}
+	}
+	return fmt.Errorf("must be true, false or dry-run, got %s", describe(n))
 }
 
 // Annotation declares one annotation's accepted values: a set or a
@@ -105,7 +165,8 @@ func Default() *Config {
 			MaxFileSize:    10 << 20,
 			Enforce:        true,
 		},
-		Source: "defaults",
+		Onboarding: OnboardingOn,
+		Source:     "defaults",
 	}
 }
 

@@ -41,6 +41,17 @@ func validate(file string, c *Config, root *yaml.Node) Errors {
 			fail(fmt.Sprintf("dirs.required_annotations[%d]", i), "must not be empty")
 		}
 	}
+	for i, l := range c.Dirs.Layers {
+		k := fmt.Sprintf("dirs.layers[%d]", i)
+		if strings.TrimSpace(l.Path) == "" || !doublestar.ValidatePattern(strings.TrimSuffix(l.Path, "/")) {
+			fail(k+".path", "invalid glob %q", l.Path)
+		}
+		if strings.TrimSpace(l.Layer) == "" {
+			fail(k+".layer", "must name a layer, e.g. L1")
+		} else if strings.ContainsAny(l.Layer, "|;#`\n\r") || len(l.Layer) > 64 {
+			fail(k+".layer", "must be at most 64 characters without | ; # or backticks (it is written into the map), got %q", l.Layer)
+		}
+	}
 	if c.Dirs.MaxDepth < 0 {
 		fail("dirs.max_depth", "must be 0 (no limit) or more, got %d", c.Dirs.MaxDepth)
 	}

@@ -72,6 +72,10 @@ type Options struct {
 	// Annotations declare accepted values per annotation key, and whether
 	// Namespace is verified against the manifests.
 	Annotations []AnnotationRule
+	// FixValue, when set, gives the value a fix line writes for an
+	// annotation of a directory (housekeeper init fills in what it could
+	// infer); nil writes TODO. Values must already be safe to write.
+	FixValue func(dir, key string) string
 }
 
 // Side is one side of a change.
@@ -282,7 +286,7 @@ func (c *checker) unregistered() {
 		c.add(Finding{Kind: KindUnregistered, Path: d, File: file, Line: 1, Level: LevelFailure,
 			Message: fmt.Sprintf("New directory %s is not registered in %s (%s); add an entry with its annotations.", d, c.opts.MapPath, where)})
 	}
-	c.res.Fixes = planFixes(c.headMap, missing, c.requiredKeys())
+	c.res.Fixes = planFixes(c.headMap, missing, c.requiredKeys(), c.opts.FixValue)
 }
 
 // requiredKeys are the annotations every entry must carry.

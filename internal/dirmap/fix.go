@@ -20,21 +20,25 @@ type Fix struct {
 }
 
 // planFixes writes the lines that register each missing directory.
-func planFixes(m *Map, missing []string, keys []string) []Fix {
+// val gives the value written for an annotation; nil writes TODO.
+func planFixes(m *Map, missing []string, keys []string, val func(dir, key string) string) []Fix {
+	if val == nil {
+		val = func(string, string) string { return "TODO" }
+	}
 	if m == nil || len(missing) == 0 {
 		return nil
 	}
 	var fixes []Fix
 	var orphans []string
 	for _, d := range missing {
-		if f, ok := m.fixFor(d, keys); ok {
+		if f, ok := m.fixFor(d, keys, val); ok {
 			fixes = append(fixes, f)
 		} else {
 			orphans = append(orphans, d)
 		}
 	}
 	if len(orphans) > 0 {
-		fixes = append(fixes, newTable(m, orphans, keys)...)
+		fixes = append(fixes, newTable(m, orphans, keys, val)...)
 	}
 	cornerLastTreeChild(fixes)
 	sort.SliceStable(fixes, func(i, j int) bool { return fixes[i].Before < fixes[j].Before })
@@ -43,7 +47,7 @@ func planFixes(m *Map, missing []string, keys []string) []Fix {
 
 // fixFor finds the block that lists d's siblings (or its parent) and writes
 // d's line there.
-func (m *Map) fixFor(d string, keys []string) (Fix, bool) {
+func (m *Map) fixFor(d string, keys []string, val func(dir, key string) string) (Fix, bool) {
 	parent := parentDir(d)
 	var candidates []int
 	seen := map[int]bool{}
@@ -70,11 +74,11 @@ func (m *Map) fixFor(d string, keys []string) (Fix, bool) {
 		var ok bool
 		switch b.Format {
 		case FormatTable:
-			f, ok = b.table.fix(d, keys), true
+			f, ok = b.table.fix(d, val), true
 		case FormatTree:
-			f, ok = b.tree.fix(b, d, keys)
+			f, ok = b.tree.fix(b, d, keys, val)
 		case FormatList:
-			f, ok = b.list.fix(d, keys)
+			f, ok = b.list.fix(d, keys, val)
 		}
 		if ok {
 			f.Path, f.Format = d, b.Format
@@ -84,15 +88,15 @@ func (m *Map) fixFor(d string, keys []string) (Fix, bool) {
 	return Fix{}, false
 }
 
-func annotationText(keys []string) string {
+func annotationText(d string, keys []string, val func(dir, key string) string) string {
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + ": TODO"
+		parts[i] = k + ": " + val(d, k)
 	}
 	return strings.Join(parts, " | ")
 }
 
-func (t *tableBlock) fix(d string, keys []string) Fix {
+func (t *tableBlock) fix(d string, val func(dir, key string) string) Fix {
 	name := d
 	if t.slash {
 		name += "/"
@@ -108,16 +112,16 @@ func (t *tableBlock) fix(d string, keys []string) Fix {
 		case strings.EqualFold(h, "status"):
 			cells[i] = ""
 		default:
-			cells[i] = "TODO"
+			cells[i] = val(d, h)
 		}
 	}
 	return Fix{Before: t.lastRow + 1, Text: "| " + strings.Join(cells, " | ") + " |"}
 }
 
-func (t *treeBlock) fix(b *Block, d string, keys []string) (Fix, bool) {
+func (t *treeBlock) fix(b *Block, d string, keys []string, val func(dir, key string) string) (Fix, bool) {
 	parent := parentDir(d)
 	suffix := "/"
-	if ann := annotationText(keys); ann != "" {
+	if ann := annotationText(d, keys, val); ann != "" {
 		suffix += "  # " + ann
 	}
 	pi := -1
@@ -174,7 +178,7 @@ func cornerLastTreeChild(fixes []Fix) {
 	}
 }
 
-func (l *listBlock) fix(d string, keys []string) (Fix, bool) {
+func (l *listBlock) fix(d string, keys []string, val func(dir, key string) string) (Fix, bool) {
 	parent := parentDir(d)
 	pi := -1
 	if parent != "" {
@@ -193,7 +197,7 @@ func (l *listBlock) fix(d string, keys []string) (Fix, bool) {
 		name += "/"
 	}
 	text := "`" + name + "`"
-	if ann := annotationText(keys); ann != "" {
+	if ann := annotationText(d, keys, val); ann != "" {
 		text += " — " + ann
 	}
 	// Before the first existing child keeps the list's own indentation.
@@ -210,7 +214,7 @@ func (l *listBlock) fix(d string, keys []string) (Fix, bool) {
 }
 
 // newTable appends a table for directories no block can take.
-func newTable(m *Map, dirs []string, keys []string) []Fix {
+func newTable(m *Map, dirs []string, keys []string, val func(dir, key string) string) []Fix {
 	before := len(m.lines) + 1
 	if before > 1 && len(bytes.TrimSpace(m.lines[before-2])) == 0 {
 		before-- // the source ends with a newline
@@ -230,8 +234,8 @@ func newTable(m *Map, dirs []string, keys []string) []Fix {
 	}
 	for _, d := range dirs {
 		cells := []string{"`" + d + "/`"}
-		for range header[1:] {
-			cells = append(cells, "TODO")
+		for _, k := range header[1:] {
+			cells = append(cells, val(d, k))
 		}
 		fixes = append(fixes, Fix{Path: d, Format: FormatTable, Before: before, Text: "| " + strings.Join(cells, " | ") + " |"})
 	}

@@ -1,0 +1,53 @@
+package manifest
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestNamespaces(t *testing.T) {
+	tests := map[string]struct {
+		name, data string
+		want       []Namespace
+	}{
+		"manifests, several documents": {"deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: web\n---\napiVersion: v1\nkind: Service\nmetadata:\n  namespace: web-2\n",
+			[]Namespace{{"web", SourceMetadata, 5}, {"web-2", SourceMetadata, 10}}},
+		"kustomization file": {"overlays/prod/kustomization.yaml", "resources: [../../base]\nnamespace: shop\n",
+			[]Namespace{{"shop", SourceKustomization, 2}}},
+		"Argo CD Application destination, not its own namespace": {"apps/web.yaml", "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  namespace: argocd\nspec:\n  destination:\n    namespace: web\n",
+			[]Namespace{{"web", SourceArgoCD, 7}}},
+		"Helm values": {"charts/x/values.yaml", "namespaceOverride: monitoring\nnamespace: other\n",
+			[]Namespace{{"other", SourceHelmValues, 2}, {"monitoring", SourceHelmValues, 1}}},
+		"Helm template is skipped":  {"charts/x/templates/d.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: {{ .Release.Namespace }}\n", nil},
+		"invalid name is not taken": {"x.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: \"Web | Layer: L0\"\n", nil},
+		"not a manifest":            {"config.yaml", "metadata:\n  namespace: web\n", nil},
+		"alias not followed":        {"x.yaml", "a: &a web\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: *a\n", nil},
+		"scalar document":           {"x.yaml", "just text\n", nil},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := Namespaces(tc.name, []byte(tc.data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestNamespacesBounded(t *testing.T) {
+	if _, err := Namespaces("big.yaml", make([]byte, MaxSize+1)); err != ErrTooLarge {
+		t.Errorf("oversized file: err %v, want ErrTooLarge", err)
+	}
+	many := strings.Repeat("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: a\n---\n", MaxDocs+50)
+	got, err := Namespaces("many.yaml", []byte(many))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != MaxDocs {
+		t.Errorf("read %d documents, want at most %d", len(got), MaxDocs)
+	}
+}
