@@ -122,8 +122,8 @@ type gen struct {
 	ignore []string
 	res    *Result
 
-	files       []File          // sorted, not under ignored directories
-	paths       []string        // every file path (the layout), plus the map
+	files       []File              // sorted, not under ignored directories
+	paths       []string            // every file path (the layout), plus the map
 	direct      map[string][]string // directory → names of its files
 	byPath      map[string]File
 	readBytes   int64

@@ -186,9 +186,9 @@ func TestDepth(t *testing.T) {
 // in the map's own format, and nothing else changes.
 func TestExtendExisting(t *testing.T) {
 	existing := map[string]string{
-		"tree": "# Map\n\n```tree\n.\n├── argocd/  # Function: Argo CD | Layer: L3 | Namespace: argocd\n│   └── apps/  # Function: Applications | Layer: L3 | Namespace: argocd\n└── docs/  # Function: Docs | Layer: - | Namespace: -\n```\n\nProse after the map stays.\n",
-		"list": "# Map\n\n- `argocd/` — Function: Argo CD | Layer: L3 | Namespace: argocd\n  - `apps/` — Function: Applications | Layer: L3 | Namespace: argocd\n- `docs/` — Function: Docs | Layer: - | Namespace: -\n",
-		"table": "| Path | Function | Layer | Namespace |\n|---|---|---|---|\n| `argocd/` | Argo CD | L3 | argocd |\n| `argocd/apps/` | Applications | L3 | argocd |\n| `docs/` | Docs | - | - |\n",
+		"tree":     "# Map\n\n```tree\n.\n├── argocd/  # Function: Argo CD | Layer: L3 | Namespace: argocd\n│   └── apps/  # Function: Applications | Layer: L3 | Namespace: argocd\n└── docs/  # Function: Docs | Layer: - | Namespace: -\n```\n\nProse after the map stays.\n",
+		"list":     "# Map\n\n- `argocd/` — Function: Argo CD | Layer: L3 | Namespace: argocd\n  - `apps/` — Function: Applications | Layer: L3 | Namespace: argocd\n- `docs/` — Function: Docs | Layer: - | Namespace: -\n",
+		"table":    "| Path | Function | Layer | Namespace |\n|---|---|---|---|\n| `argocd/` | Argo CD | L3 | argocd |\n| `argocd/apps/` | Applications | L3 | argocd |\n| `docs/` | Docs | - | - |\n",
 		"complete": "| Path | Function |\n|---|---|\n| `argocd/` | x |\n| `charts/` | x |\n| `clusters/` | x |\n| `docs/` | x |\n| `kustomize/` | x |\n",
 	}
 	for name, m := range existing {
