@@ -40,7 +40,7 @@ func walkImports(t *testing.T, dir, path string, visit func(imp string, chain []
 // (STYLE.md): they take plain data and return plain findings.
 func TestDomainPackagesStayPlain(t *testing.T) {
 	forbidden := []string{"net/http", "github.com/google/go-github", "github.com/palantir/go-githubapp", "github.com/bradleyfalzon/ghinstallation"}
-	for _, pkg := range []string{"internal/dirmap", "internal/secrets", "internal/config", "internal/checkrun", "internal/checkout"} {
+	for _, pkg := range []string{"internal/dirmap", "internal/secrets", "internal/config", "internal/checkrun", "internal/checkout", "internal/mapgen", "internal/manifest"} {
 		walkImports(t, filepath.Join("..", "..", pkg), module+"/"+pkg, func(imp string, chain []string) {
 			for _, f := range forbidden {
 				if imp == f || strings.HasPrefix(imp, f+"/") {

@@ -27,6 +27,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		return usageErr("%v (see %s --help)", err, c.CommandPath())
 	})
 	root.AddCommand(newCheckCmd())
+	root.AddCommand(newInitCmd())
 	root.AddCommand(newServeCmd())
 	root.AddCommand(newSetupCmd())
 	return root

@@ -271,7 +271,7 @@ func clean(s string) string {
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			b.WriteRune(r)
-		case strings.ContainsRune(" .,:'\"()/+-=%?!@", r):
+		case strings.ContainsRune(" .,:'\"()/+-=%?!@…", r):
 			b.WriteRune(r)
 		case r == '&':
 			b.WriteString(" and ")
