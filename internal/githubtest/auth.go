@@ -294,9 +294,9 @@ func permissionFor(opID string) (perm string, write bool) {
 	case strings.HasPrefix(opID, "checks/"):
 		return "checks", opID != "checks/get" && opID != "checks/list-annotations" && opID != "checks/list-for-ref"
 	case strings.HasPrefix(opID, "issues/"), strings.HasPrefix(opID, "reactions/"):
-		return "issues", opID != "issues/get-comment" && opID != "issues/list-comments"
+		return "issues", opID != "issues/get-comment" && opID != "issues/list-comments" && opID != "issues/get" && opID != "issues/list-for-repo"
 	case strings.HasPrefix(opID, "pulls/"), opID == "repos/list-pull-requests-associated-with-commit":
-		return "pull_requests", false
+		return "pull_requests", opID == "pulls/create"
 	case strings.HasPrefix(opID, "git/"), opID == "repos/create-or-update-file-contents":
 		return "contents", !strings.HasPrefix(opID, "git/get-")
 	case opID == "repos/get-content", opID == "repos/download-tarball-archive", opID == "repos/get-commit",

@@ -436,3 +436,24 @@ func (s *Server) MergeGroupEvent(action, repo string, number int, headSHA string
 		},
 	})
 }
+
+// IssuesEvent builds an issues payload (opened, edited, closed, reopened)
+// for an issue of repo ("owner/name"); for edited, BodyBefore gives
+// changes.body.from.
+func (s *Server) IssuesEvent(action, repo string, number int, bodyBefore string, opts ...EventOption) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := buildOpts(opts)
+	r := s.lookupLocked(repo)
+	is := s.issueData[prKey(r.fullName(), number)]
+	if is == nil {
+		s.fatalf("IssuesEvent: no issue %s#%d", repo, number)
+		return nil
+	}
+	rd := s.renderer(s.URL)
+	payload := obj{"action": action, "issue": rd.issue(is)}
+	if action == "edited" {
+		payload["changes"] = obj{"body": obj{"from": bodyBefore}}
+	}
+	return s.envelopeLocked(rd, r, o, is.User, payload)
+}

@@ -254,3 +254,69 @@ func handleUpdateRef(c *call) {
 		"object":  obj{"type": "commit", "sha": req.SHA, "url": api + "/git/commits/" + req.SHA},
 	})
 }
+
+func (c *call) refJSON(r *repoState, ref, sha string) obj {
+	api := c.apiBase() + "/repos/" + r.fullName()
+	return obj{
+		"ref":     ref,
+		"node_id": nodeID("Ref", stableID("ref", r.fullName()+ref)),
+		"url":     api + "/git/" + ref,
+		"object":  obj{"type": "commit", "sha": sha, "url": api + "/git/commits/" + sha},
+	}
+}
+
+func handleGetRef(c *call) {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := c.repoOf()
+	ref := "refs/" + strings.TrimPrefix(c.param("ref"), "refs/")
+	sha, ok := r.Refs[ref]
+	if !ok {
+		c.notFound()
+		return
+	}
+	c.json(http.StatusOK, c.refJSON(r, ref, sha))
+}
+
+func handleCreateRef(c *call) {
+	var req struct {
+		Ref string `json:"ref"`
+		SHA string `json:"sha"`
+	}
+	if !c.decode(&req) {
+		return
+	}
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := c.repoOf()
+	if !strings.HasPrefix(req.Ref, "refs/") || strings.Count(req.Ref, "/") < 2 {
+		c.fail(http.StatusUnprocessableEntity, "Reference name is not valid")
+		return
+	}
+	if _, ok := r.Refs[req.Ref]; ok {
+		c.fail(http.StatusUnprocessableEntity, "Reference already exists")
+		return
+	}
+	if s.objects.commits[req.SHA] == nil {
+		c.fail(http.StatusUnprocessableEntity, "Object does not exist")
+		return
+	}
+	r.Refs[req.Ref] = req.SHA
+	c.json(http.StatusCreated, c.refJSON(r, req.Ref, req.SHA))
+}
+
+func handleDeleteRef(c *call) {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := c.repoOf()
+	ref := "refs/" + strings.TrimPrefix(c.param("ref"), "refs/")
+	if _, ok := r.Refs[ref]; !ok {
+		c.fail(http.StatusUnprocessableEntity, "Reference does not exist")
+		return
+	}
+	delete(r.Refs, ref)
+	c.send(http.StatusNoContent, "", nil)
+}

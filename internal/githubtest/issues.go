@@ -1,7 +1,9 @@
 package githubtest
 
 import (
+	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -146,4 +148,135 @@ func handleCreateReaction(c *call) {
 	}
 	cm.Reactions = append(cm.Reactions, Reaction{ID: s.nextID(), User: user, Content: req.Content, Created: s.now()})
 	c.json(http.StatusCreated, c.rd().reaction(&cm.Reactions[len(cm.Reactions)-1]))
+}
+
+func (c *call) issueOf() *Issue {
+	n, _ := strconv.Atoi(c.param("issue_number"))
+	return c.s.issueData[prKey(c.repoOf().fullName(), n)]
+}
+
+// handleListIssues lists issues by state and creator. Pull requests are
+// issues too on GitHub; they are listed as such (with pull_request).
+func handleListIssues(c *call) {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := c.repoOf()
+	state := c.query("state")
+	if state == "" {
+		state = "open"
+	}
+	creator := c.query("creator")
+	type item struct {
+		n int
+		o obj
+	}
+	var list []item
+	for _, is := range s.issueData {
+		if !strings.EqualFold(is.Owner+"/"+is.Repo, r.fullName()) || (state != "all" && is.State != state) ||
+			(creator != "" && !strings.EqualFold(creator, is.User)) {
+			continue
+		}
+		list = append(list, item{is.Number, c.rd().issue(is)})
+	}
+	for _, pr := range s.sortedPullsLocked() {
+		if pr.base != r || (state != "all" && pr.State != state) || (creator != "" && !strings.EqualFold(creator, pr.User)) {
+			continue
+		}
+		o := c.rd().pullRequestSimple(pr)
+		o["pull_request"] = obj{"url": o["url"], "html_url": o["html_url"], "diff_url": o["diff_url"], "patch_url": o["patch_url"], "merged_at": o["merged_at"]}
+		o["url"] = o["issue_url"]
+		o["repository_url"] = c.apiBase() + "/repos/" + r.fullName()
+		o["labels_url"] = o["issue_url"].(string) + "/labels{/name}"
+		o["events_url"] = o["issue_url"].(string) + "/events"
+		o["comments"] = 0
+		list = append(list, item{pr.Number, o})
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].n > list[j].n })
+	from, to := c.page(len(list))
+	out := make([]obj, 0, to-from)
+	for _, it := range list[from:to] {
+		out = append(out, it.o)
+	}
+	c.json(http.StatusOK, out)
+}
+
+func handleCreateIssue(c *call) {
+	var req struct {
+		Title any    `json:"title"`
+		Body  string `json:"body"`
+	}
+	if !c.decode(&req) {
+		return
+	}
+	title := fmt.Sprint(req.Title)
+	if strings.TrimSpace(title) == "" {
+		c.invalid("Issue", "title", "missing_field", "")
+		return
+	}
+	if len([]rune(req.Body)) > 65536 {
+		c.invalid("Issue", "body", "custom", "Body is too long (maximum is 65536 characters)")
+		return
+	}
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := c.repoOf()
+	s.issueSeq[r.ID]++
+	n := s.issueSeq[r.ID]
+	key := prKey(r.fullName(), n)
+	is := &Issue{Owner: r.Owner.Login, Repo: r.Name, Number: n, ID: stableID("issue", key), Title: title, Body: req.Body,
+		User: c.actorLogin(), ViaApp: c.cred.kind == credInstallation, State: "open", Created: s.now(), Updated: s.now()}
+	s.issues[key] = true
+	s.issueData[key] = is
+	c.json(http.StatusCreated, c.rd().issue(is))
+}
+
+func handleGetIssue(c *call) {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	is := c.issueOf()
+	if is == nil {
+		c.notFound()
+		return
+	}
+	c.json(http.StatusOK, c.rd().issue(is))
+}
+
+func handleUpdateIssue(c *call) {
+	var req struct {
+		Title       *string `json:"title"`
+		Body        *string `json:"body"`
+		State       *string `json:"state"`
+		StateReason *string `json:"state_reason"`
+	}
+	if !c.decode(&req) {
+		return
+	}
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	is := c.issueOf()
+	if is == nil {
+		c.notFound()
+		return
+	}
+	if req.Body != nil && len([]rune(*req.Body)) > 65536 {
+		c.invalid("Issue", "body", "custom", "Body is too long (maximum is 65536 characters)")
+		return
+	}
+	if req.Title != nil {
+		is.Title = *req.Title
+	}
+	if req.Body != nil {
+		is.Body = *req.Body
+	}
+	if req.State != nil {
+		is.State = *req.State
+	}
+	if req.StateReason != nil {
+		is.StateReason = *req.StateReason
+	}
+	is.Updated = s.now()
+	c.json(http.StatusOK, c.rd().issue(is))
 }

@@ -155,7 +155,7 @@ func (rd renderer) repo(r *repoState, full bool) obj {
 		"stargazers_count":  0,
 		"watchers_count":    0,
 		"watchers":          0,
-		"size":              0,
+		"size":              repoSize(r),
 		"default_branch":    r.DefaultBranch,
 		"open_issues_count": 0,
 		"open_issues":       0,
@@ -167,7 +167,7 @@ func (rd renderer) repo(r *repoState, full bool) obj {
 		"has_pages":         false,
 		"has_downloads":     true,
 		"has_discussions":   false,
-		"archived":          false,
+		"archived":          r.Archived,
 		"disabled":          false,
 		"allow_forking":     true,
 		"license":           nil,
@@ -612,4 +612,62 @@ func (rd renderer) reaction(re *Reaction) obj {
 		"content":    re.Content,
 		"created_at": ts(re.Created),
 	}
+}
+
+// repoSize is 0 for an empty repository (no default branch yet), as
+// GitHub reports it, and a token size otherwise.
+func repoSize(r *repoState) int {
+	if r.Refs["refs/heads/"+r.DefaultBranch] == "" {
+		return 0
+	}
+	return 1
+}
+
+// issue renders an issue (a pull request's issue carries pull_request).
+func (rd renderer) issue(is *Issue) obj {
+	r := rd.s.repoLocked(is.Owner, is.Repo)
+	base := rd.api + "/repos/" + r.fullName()
+	u := fmt.Sprintf("%s/issues/%d", base, is.Number)
+	closedAt := any(nil)
+	if is.State == "closed" {
+		closedAt = ts(is.Updated)
+	}
+	comments := 0
+	for _, c := range rd.s.comments {
+		if c.Number == is.Number && strings.EqualFold(c.Owner+"/"+c.Repo, r.fullName()) {
+			comments++
+		}
+	}
+	o := obj{
+		"id":                       is.ID,
+		"node_id":                  nodeID("Issue", is.ID),
+		"url":                      u,
+		"repository_url":           base,
+		"labels_url":               u + "/labels{/name}",
+		"comments_url":             u + "/comments",
+		"events_url":               u + "/events",
+		"html_url":                 fmt.Sprintf("%s/%s/issues/%d", rd.web, r.fullName(), is.Number),
+		"number":                   is.Number,
+		"state":                    is.State,
+		"state_reason":             strOrNil(is.StateReason),
+		"title":                    is.Title,
+		"body":                     strOrNil(is.Body),
+		"user":                     rd.login(is.User),
+		"labels":                   []obj{},
+		"assignee":                 nil,
+		"assignees":                []obj{},
+		"milestone":                nil,
+		"locked":                   false,
+		"active_lock_reason":       nil,
+		"comments":                 comments,
+		"closed_at":                closedAt,
+		"created_at":               ts(is.Created),
+		"updated_at":               ts(is.Updated),
+		"author_association":       "NONE",
+		"performed_via_github_app": nil,
+	}
+	if is.ViaApp {
+		o["performed_via_github_app"] = rd.app()
+	}
+	return o
 }

@@ -490,3 +490,23 @@ func (s *Server) MergePullRequest(owner, repo string, number int) string {
 	pr.State, pr.Merged, pr.MergeCommitSHA, pr.Updated = "closed", true, sha, s.now()
 	return sha
 }
+
+// handleListOrgRepos lists an organisation's repositories by name.
+func handleListOrgRepos(c *call) {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var list []*repoState
+	for _, r := range s.repos {
+		if strings.EqualFold(r.Owner.Login, c.param("org")) {
+			list = append(list, r)
+		}
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
+	from, to := c.page(len(list))
+	out := make([]obj, 0, to-from)
+	for _, r := range list[from:to] {
+		out = append(out, c.rd().repo(r, false))
+	}
+	c.json(http.StatusOK, out)
+}

@@ -43,6 +43,7 @@ type Server struct {
 	installations map[int64]*installationState
 	pulls         map[string]*prState
 	issues        map[string]bool
+	issueData     map[string]*Issue
 	issueSeq      map[int64]int
 	comments      []*Comment
 	checkRuns     []*CheckRun
@@ -114,6 +115,7 @@ func newServer(tb testing.TB, opts []Option) (*Server, error) {
 		installations: map[int64]*installationState{},
 		pulls:         map[string]*prState{},
 		issues:        map[string]bool{},
+		issueData:     map[string]*Issue{},
 		issueSeq:      map[int64]int{},
 		objects:       newObjectStore(),
 		tokens:        map[string]*tokenState{},

@@ -25,6 +25,7 @@ type repoState struct {
 	DefaultBranch string
 	Private       bool
 	Parent        *repoState // fork source
+	Archived      bool
 	Refs          map[string]string
 	Perms         map[string]Permission
 	Created       time.Time
@@ -50,7 +51,8 @@ type Repo struct {
 	DefaultBranch string // "main" when empty
 	Private       bool
 	ForkOf        string // "owner/name" of the repository this one forks
-	ID            int64  // assigned when zero
+	Archived      bool
+	ID            int64 // assigned when zero
 }
 
 // FullName is "owner/name".
@@ -249,6 +251,7 @@ func (s *Server) AddRepo(r Repo) Repo {
 		Name:          r.Name,
 		DefaultBranch: r.DefaultBranch,
 		Private:       r.Private,
+		Archived:      r.Archived,
 		Refs:          map[string]string{},
 		Perms:         map[string]Permission{},
 		Created:       s.now(),
@@ -581,6 +584,8 @@ func (s *Server) AddIssue(owner, repo string) int {
 	s.issueSeq[r.ID]++
 	n := s.issueSeq[r.ID]
 	s.issues[prKey(r.fullName(), n)] = true
+	s.issueData[prKey(r.fullName(), n)] = &Issue{Owner: r.Owner.Login, Repo: r.Name, Number: n, Title: fmt.Sprintf("Issue %d", n),
+		User: "octocat", State: "open", ID: stableID("issue", prKey(r.fullName(), n)), Created: s.now(), Updated: s.now()}
 	return n
 }
 
@@ -751,5 +756,76 @@ func (s *Server) sortedPullsLocked() []*prState {
 		}
 		return out[i].Number < out[j].Number
 	})
+	return out
+}
+
+// Issue is an issue (not a pull request) as set up by AddIssue or created
+// through the API.
+type Issue struct {
+	Owner, Repo string
+	Number      int
+	ID          int64
+	Title, Body string
+	User        string // author login; the App's "<slug>[bot]" when it created it
+	ViaApp      bool
+	State       string // open or closed
+	StateReason string
+	Created     time.Time
+	Updated     time.Time
+}
+
+// Issues lists a repository's issues (not pull requests) in number order.
+func (s *Server) Issues(owner, repo string) []Issue {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Issue
+	for _, is := range s.issueData {
+		if strings.EqualFold(is.Owner+"/"+is.Repo, owner+"/"+repo) {
+			out = append(out, *is)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Number < out[j].Number })
+	return out
+}
+
+// EditIssue changes an issue as a user would in the web UI (body, state);
+// the returned previous body is what an issues.edited event reports.
+func (s *Server) EditIssue(owner, repo string, number int, edit func(*Issue)) (before Issue) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	is := s.issueData[prKey(owner+"/"+repo, number)]
+	if is == nil {
+		s.fatalf("EditIssue: no issue %s/%s#%d", owner, repo, number)
+		return Issue{}
+	}
+	before = *is
+	edit(is)
+	is.Updated = s.now()
+	return before
+}
+
+// PullRequests lists a repository's pull requests in number order.
+func (s *Server) PullRequests(owner, repo string) []PullRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []PullRequest
+	for _, pr := range s.sortedPullsLocked() {
+		if strings.EqualFold(pr.base.fullName(), owner+"/"+repo) {
+			s.refreshPRLocked(pr)
+			out = append(out, pr.PullRequest)
+		}
+	}
+	return out
+}
+
+// Commits lists the commits reachable from sha that are not reachable from
+// base ("" for all), newest first: who wrote a branch.
+func (s *Server) Commits(base, sha string) []NewCommit {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []NewCommit
+	for _, c := range s.objects.commitsBetween(base, sha) {
+		out = append(out, NewCommit{Parents: c.Parents, Message: c.Message, Author: c.Author.Name, Time: c.Author.When})
+	}
 	return out
 }
