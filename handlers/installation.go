@@ -45,7 +45,7 @@ func (h *Installation) Handle(ctx context.Context, eventType, deliveryID string,
 	ctx = log.WithContext(ctx)
 	switch e.GetAction() {
 	case "created", "unsuspend":
-		repos, err := h.listRepos(ctx, inst)
+		repos, err := h.listRepos(ctx, inst, permissions(e.GetInstallation()))
 		if err != nil {
 			return err
 		}
@@ -69,6 +69,9 @@ func (h *Installation) repositories(ctx context.Context, deliveryID string, payl
 	switch e.GetAction() {
 	case "added":
 		repos := refs(e.RepositoriesAdded, e.GetInstallation().GetAccount().GetLogin())
+		for i := range repos {
+			repos[i].Permissions = permissions(e.GetInstallation())
+		}
 		log.Info().Int("repositories", len(repos)).Msg("scheduling baseline audits")
 		h.Auditor.Enqueue(ctx, inst, repos)
 	case "removed":
@@ -78,7 +81,7 @@ func (h *Installation) repositories(ctx context.Context, deliveryID string, payl
 }
 
 // listRepos lists what the installation covers (100 a page).
-func (h *Installation) listRepos(ctx context.Context, inst int64) ([]runner.RepoRef, error) {
+func (h *Installation) listRepos(ctx context.Context, inst int64, perms map[string]string) ([]runner.RepoRef, error) {
 	client, err := h.Clients.NewInstallationClient(inst)
 	if err != nil {
 		return nil, fmt.Errorf("installation client: %w", err)
@@ -94,7 +97,8 @@ func (h *Installation) listRepos(ctx context.Context, inst int64) ([]runner.Repo
 			if r.GetArchived() {
 				continue
 			}
-			out = append(out, runner.RepoRef{Owner: r.GetOwner().GetLogin(), Name: r.GetName(), DefaultBranch: r.GetDefaultBranch()})
+			out = append(out, runner.RepoRef{Owner: r.GetOwner().GetLogin(), Name: r.GetName(), DefaultBranch: r.GetDefaultBranch(),
+				Known: true, Fork: r.GetFork(), Permissions: perms})
 		}
 		if resp.NextPage == 0 {
 			return out, nil
@@ -120,4 +124,19 @@ func refs(rs []*github.Repository, account string) []runner.RepoRef {
 		out = append(out, runner.RepoRef{Owner: owner, Name: name})
 	}
 	return out
+}
+
+// permissions reads what the installation was granted, as the event says
+// (nil when it does not: the App then tries and handles a refusal).
+func permissions(inst *github.Installation) map[string]string {
+	p := inst.GetPermissions()
+	if p == nil {
+		return nil
+	}
+	return map[string]string{
+		"contents":      p.GetContents(),
+		"pull_requests": p.GetPullRequests(),
+		"issues":        p.GetIssues(),
+		"checks":        p.GetChecks(),
+	}
 }

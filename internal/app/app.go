@@ -29,8 +29,14 @@ func Handlers(deps server.Deps) []githubapp.EventHandler {
 	if deps.Metrics != nil {
 		r.Observer = observer{deps.Metrics}
 	}
-	return handlers.All(r, &runner.Auditor{Runner: r}, deps.ClientCreator)
+	return handlers.All(r, &runner.Auditor{Runner: r, Pace: publish.NewPacer(BackgroundPerMinute)}, deps.ClientCreator)
 }
+
+// BackgroundPerMinute is what baselines and onboarding may create a
+// minute: GitHub allows 500 content-creating requests an hour (and 80 a
+// minute), so background work stays under the hourly ceiling on its own
+// and leaves the minute's budget to pull requests.
+const BackgroundPerMinute = 8
 
 // observer feeds the runner's measurements to the metrics.
 type observer struct{ m *metrics.Metrics }
@@ -38,3 +44,4 @@ type observer struct{ m *metrics.Metrics }
 func (o observer) Conclusion(check, conclusion string) { o.m.CheckConclusion(check, conclusion) }
 func (o observer) Finding(check, level, tier string)   { o.m.Findings(check, tier, level, 1) }
 func (o observer) Run(d time.Duration, calls int)      { o.m.RunDone(d, calls) }
+func (o observer) Onboarding(outcome string)           { o.m.Onboarding(outcome) }

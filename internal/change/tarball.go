@@ -25,28 +25,41 @@ type TarEntry struct {
 // Tarball streams a repository's tarball at ref (one API call for the link,
 // one download), calling fn for each file; nothing is written to disk.
 func (r *Reader) Tarball(ctx context.Context, owner, repo, ref string, fn func(TarEntry) error) error {
+	_, err := r.Snapshot(ctx, owner, repo, ref, fn)
+	return err
+}
+
+// Snapshot is Tarball for a branch: it also returns the commit the tarball
+// was built from (git archive's pax comment), so one download names the
+// commit, lists the tree and gives every file.
+func (r *Reader) Snapshot(ctx context.Context, owner, repo, ref string, fn func(TarEntry) error) (commit string, err error) {
 	u, _, err := r.Client.Repositories.GetArchiveLink(ctx, owner, repo, github.Tarball, &github.RepositoryContentGetOptions{Ref: ref}, 0)
 	if err != nil {
-		return fmt.Errorf("tarball link for %s: %w", short(ref), err)
+		return "", fmt.Errorf("tarball link for %s: %w", short(ref), err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return fmt.Errorf("tarball for %s: %w", short(ref), err)
+		return "", fmt.Errorf("tarball for %s: %w", short(ref), err)
 	}
 	resp, err := r.Client.Client().Do(req)
 	if err != nil {
-		return fmt.Errorf("download tarball for %s: %w", short(ref), err)
+		return "", fmt.Errorf("download tarball for %s: %w", short(ref), err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("download tarball for %s: %s", short(ref), resp.Status)
+		return "", fmt.Errorf("download tarball for %s: %s", short(ref), resp.Status)
 	}
-	return ReadTarball(resp.Body, fn)
+	err = readTarball(resp.Body, fn, func(c string) { commit = c })
+	return commit, err
 }
 
 // ReadTarball reads a gzip'd tarball as GitHub builds it: every path under
 // one top directory, which is stripped.
 func ReadTarball(r io.Reader, fn func(TarEntry) error) error {
+	return readTarball(r, fn, nil)
+}
+
+func readTarball(r io.Reader, fn func(TarEntry) error, commit func(string)) error {
 	gz, err := gzip.NewReader(r)
 	if err != nil {
 		return fmt.Errorf("read tarball: %w", err)
@@ -60,6 +73,12 @@ func ReadTarball(r io.Reader, fn func(TarEntry) error) error {
 		}
 		if err != nil {
 			return fmt.Errorf("read tarball: %w", err)
+		}
+		if h.Typeflag == tar.TypeXGlobalHeader {
+			if c := h.PAXRecords["comment"]; commit != nil && isSHA(c) {
+				commit(c)
+			}
+			continue
 		}
 		_, rel, ok := strings.Cut(h.Name, "/")
 		if !ok || rel == "" || strings.HasSuffix(rel, "/") {
@@ -77,4 +96,16 @@ func ReadTarball(r io.Reader, fn func(TarEntry) error) error {
 			return err
 		}
 	}
+}
+
+func isSHA(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -33,6 +33,7 @@ type Metrics struct {
 	inFlight    prometheus.Gauge
 	runCalls    prometheus.Histogram
 	runTime     prometheus.Histogram
+	onboarding  *prometheus.CounterVec
 }
 
 // New registers all collectors, plus the Go runtime and process collectors,
@@ -94,6 +95,10 @@ func New(version string) *Metrics {
 			Help:    "GitHub API calls per check of one commit (both runs).",
 			Buckets: []float64{4, 6, 8, 10, 12, 16, 24, 48, 100, 500},
 		}),
+		onboarding: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "housekeeper_onboarding_total",
+			Help: "Onboarding decisions for repositories without a map, by outcome (opened, refreshed, up_to_date, handed_over, declined, merged, dry_run, no_permission, switched_off, fork, org_config_repository, error).",
+		}, []string{"outcome"}),
 		runTime: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "housekeeper_run_duration_seconds",
 			Help:    "Time to check one commit and publish both runs.",
@@ -111,10 +116,13 @@ func New(version string) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		build, m.events, m.refused, m.ignored, m.duplicates, m.dropped, m.handling,
 		m.conclusions, m.findings, m.apiCalls, m.rateLimit, m.queueDepth, m.inFlight,
-		m.runCalls, m.runTime,
+		m.runCalls, m.runTime, m.onboarding,
 	)
 	return m
 }
+
+// Onboarding counts one onboarding decision.
+func (m *Metrics) Onboarding(outcome string) { m.onboarding.WithLabelValues(Word(outcome)).Inc() }
 
 // RunDone records one commit's check: its duration and API calls.
 func (m *Metrics) RunDone(d time.Duration, calls int) {

@@ -2,8 +2,10 @@ package runner
 
 import (
 	"context"
+
 	"errors"
 	"fmt"
+	"github.com/housekeeper-app/housekeeper/internal/publish"
 	"sync"
 	"time"
 
@@ -15,6 +17,13 @@ import (
 type RepoRef struct {
 	Owner, Name   string
 	DefaultBranch string // "" when the event did not say
+	// Known when the repository came from the installation's list; an
+	// event's short repository object does not say (read then).
+	Known bool
+	Fork  bool
+	// Permissions the installation has (nil: unknown, tried and handled
+	// when refused).
+	Permissions map[string]string
 }
 
 // Auditor runs whole-tree baseline audits of the repositories an
@@ -28,6 +37,11 @@ type Auditor struct {
 	// MaxWait caps how long a rate-limited audit waits before giving up
 	// (0: 15 minutes).
 	MaxWait time.Duration
+	// Pace is background work's own budget of content-creating requests,
+	// waited on before the Runner's shared one, so baselines and
+	// onboarding never take the whole of it from pull requests (nil: no
+	// budget of its own).
+	Pace *publish.Pacer
 
 	once    sync.Once
 	mu      sync.Mutex
@@ -195,29 +209,25 @@ func (a *Auditor) audit(ctx context.Context, t auditTask) error {
 }
 
 func (a *Auditor) once1(ctx context.Context, t auditTask) error {
-	client, err := a.Runner.client(t.inst, &callCounter{})
+	counter := &callCounter{}
+	client, err := a.Runner.client(t.inst, counter)
 	if err != nil {
 		return err
 	}
-	branch := t.repo.DefaultBranch
-	if branch == "" {
+	if !t.repo.Known {
 		repo, _, err := client.Repositories.Get(ctx, t.repo.Owner, t.repo.Name)
 		if err != nil {
 			return fmt.Errorf("read %s/%s: %w", t.repo.Owner, t.repo.Name, err)
 		}
-		branch = repo.GetDefaultBranch()
+		if repo.GetArchived() {
+			return nil
+		}
+		t.repo.DefaultBranch, t.repo.Fork, t.repo.Known = repo.GetDefaultBranch(), repo.GetFork(), true
 	}
-	b, _, err := client.Repositories.GetBranch(ctx, t.repo.Owner, t.repo.Name, branch, 0)
-	if err != nil {
-		return fmt.Errorf("read branch %s of %s/%s: %w", branch, t.repo.Owner, t.repo.Name, err)
-	}
-	if b.GetCommit().GetSHA() == "" {
-		return nil // an empty repository
-	}
-	return a.Runner.Run(ctx, Job{
-		InstallationID: t.inst, Owner: t.repo.Owner, Repo: t.repo.Name, DefaultBranch: branch,
-		HeadSHA: b.GetCommit().GetSHA(), BaseRef: branch, Event: "installation",
-	})
+	// An empty repository has no tarball: the baseline's first request
+	// answers 404 and it stops there (size 0 is no proof: GitHub reports
+	// small repositories as 0 KB too).
+	return a.baseline(ctx, t, client, counter, t.repo.DefaultBranch)
 }
 
 // backoff says how long to wait after a rate-limit error.

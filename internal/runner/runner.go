@@ -84,6 +84,18 @@ type Runner struct {
 
 type slot struct{ pending *Job }
 
+// OnboardingObserver, when the Observer implements it, counts onboarding
+// outcomes (opened, declined, no_permission, dry_run…).
+type OnboardingObserver interface {
+	Onboarding(outcome string)
+}
+
+func (r *Runner) observeOnboarding(outcome string) {
+	if o, ok := r.Observer.(OnboardingObserver); ok {
+		o.Onboarding(outcome)
+	}
+}
+
 // Run runs a job, or, when the same commit is already being checked, asks
 // that run to go once more when it ends (the newest job wins).
 func (r *Runner) Run(ctx context.Context, job Job) error {

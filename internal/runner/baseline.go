@@ -1,0 +1,352 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v66/github"
+	"github.com/rs/zerolog"
+
+	"github.com/housekeeper-app/housekeeper/internal/change"
+	"github.com/housekeeper-app/housekeeper/internal/checkrun"
+	"github.com/housekeeper-app/housekeeper/internal/config"
+	"github.com/housekeeper-app/housekeeper/internal/dirmap"
+	"github.com/housekeeper-app/housekeeper/internal/mapgen"
+	"github.com/housekeeper-app/housekeeper/internal/onboarding"
+	"github.com/housekeeper-app/housekeeper/internal/publish"
+	"github.com/housekeeper-app/housekeeper/internal/secrets"
+)
+
+// A baseline reads the default branch from one tarball: the commit (its pax
+// comment), the tree, the map, the config and every file for the secrets
+// scan. A clean branch gets no check run (nothing to look at); a branch
+// with findings gets a run for each check that has some. Then, for a
+// repository without a map, the onboarding pull request.
+
+// maxPending bounds what is held in memory before the config is known
+// (files that sort before .github/ in the tarball).
+const maxPending = 32 << 20
+
+// errFallback sends the audit down the per-request path (config read
+// through the contents API), for tarballs that do not fit the fast one.
+var errFallback = errors.New("baseline needs the config first")
+
+// snapshot is what one tarball says about the default branch.
+type snapshot struct {
+	sha       string
+	cfg       *config.Config
+	ownConfig bool
+	files     []string
+	hasMap    bool
+	mapData   []byte
+	tree      *mapgen.Mem
+	scan      *checkrun.SecretsScan
+}
+
+type tarItem struct {
+	e    change.TarEntry
+	data []byte // regular files within the read limit
+}
+
+// baseline audits one repository's default branch.
+func (a *Auditor) baseline(ctx context.Context, t auditTask, client *github.Client, counter *callCounter, branch string) error {
+	start := time.Now()
+	r := a.Runner
+	log := zerolog.Ctx(ctx).With().Str("repository", t.repo.Owner+"/"+t.repo.Name).Logger()
+	ctx = log.WithContext(ctx)
+	rd := &change.Reader{Client: client}
+	snap, err := a.snapshot(ctx, rd, t, branch)
+	if errors.Is(err, errFallback) {
+		log.Info().Msg("baseline: reading the config first")
+		return a.fallback(ctx, t, client, branch)
+	}
+	if err != nil {
+		var ce *configError
+		if errors.As(err, &ce) {
+			return a.fallback(ctx, t, client, branch) // fails closed on runs that say why
+		}
+		if change.IsNotFound(err) {
+			log.Info().Msg("baseline: empty repository, nothing to audit")
+			return nil
+		}
+		return err
+	}
+	cfg := snap.cfg
+	in := dirmap.Input{Head: &dirmap.Side{HasMap: snap.hasMap, Map: snap.mapData, Files: snap.files}}
+	dirs, _, err := checkrun.RunDirs(cfg, in, []string{t.repo.Name}, nil, false)
+	if err != nil {
+		return err
+	}
+	sec := checkrun.Secrets(checkrun.SecretsInput{Scan: snap.scan, Config: cfg, ConfigSource: cfg.Source})
+	var publishNow []result
+	for _, c := range []checkrun.Check{dirs, sec} {
+		if worthARun(c) {
+			publishNow = append(publishNow, result{Check: c})
+		}
+	}
+	if len(publishNow) > 0 {
+		pub := &publish.Publisher{Client: client, AppID: r.AppID, Pacer: r.Pacer, MaxAnnotations: cfg.Secrets.MaxAnnotations}
+		target := publish.Target{Owner: t.repo.Owner, Repo: t.repo.Name, SHA: snap.sha}
+		runs, err := pub.Lookup(ctx, target)
+		if err != nil {
+			return err
+		}
+		for _, c := range publishNow {
+			if err := a.Pace.Wait(ctx); err != nil {
+				return err
+			}
+			if err := pub.Complete(ctx, target, runs, c.Check, nil); err != nil {
+				return err
+			}
+		}
+	}
+	r.observe(start, counter, []result{{Check: dirs}, {Check: sec}})
+	log.Info().Str("sha", snap.sha).Int("runs", len(publishNow)).Int("api_calls", counter.n()).Msg("baseline audited")
+	if !snap.hasMap {
+		a.onboard(ctx, t, client, branch, snap)
+	}
+	return nil
+}
+
+// worthARun: a check with nothing to say is not posted on a default branch.
+func worthARun(c checkrun.Check) bool {
+	if c.Conclusion == checkrun.Failure {
+		return true
+	}
+	for _, f := range c.Findings {
+		if f.Level == checkrun.LevelFailure || f.Level == checkrun.LevelWarning {
+			return true
+		}
+	}
+	return false
+}
+
+// fallback audits through the per-request path (Runner.Run).
+func (a *Auditor) fallback(ctx context.Context, t auditTask, client *github.Client, branch string) error {
+	b, _, err := client.Repositories.GetBranch(ctx, t.repo.Owner, t.repo.Name, branch, 0)
+	if err != nil {
+		return fmt.Errorf("read branch %s of %s/%s: %w", branch, t.repo.Owner, t.repo.Name, err)
+	}
+	return a.Runner.Run(ctx, Job{
+		InstallationID: t.inst, Owner: t.repo.Owner, Repo: t.repo.Name, DefaultBranch: branch,
+		HeadSHA: b.GetCommit().GetSHA(), BaseRef: branch, Event: "installation",
+	})
+}
+
+// pastConfig reports whether a tarball path sorts after the config in git's
+// tree order, so the config can no longer come.
+func pastConfig(p string) bool {
+	top, _, nested := strings.Cut(p, "/")
+	if nested {
+		top += "/"
+	}
+	return top > ".github/"
+}
+
+// snapshot streams the tarball once: entries before the config is known
+// are held (bounded), then the scanner takes them and the rest as they
+// come.
+func (a *Auditor) snapshot(ctx context.Context, rd *change.Reader, t auditTask, branch string) (*snapshot, error) {
+	const readCeiling = 64 << 20 // no config allows more than this to be read
+	snap := &snapshot{tree: mapgen.NewMem()}
+	var tarErr error
+	entries := func(yield func(tarItem, error) bool) {
+		stopped := errors.New("stopped")
+		sha, err := rd.Snapshot(ctx, t.repo.Owner, t.repo.Name, branch, func(e change.TarEntry) error {
+			it := tarItem{e: e}
+			if e.Regular && e.Size <= readCeiling {
+				data, err := io.ReadAll(io.LimitReader(e.Reader, readCeiling))
+				if err != nil {
+					return fmt.Errorf("read %s from the tarball: %w", e.Path, err)
+				}
+				it.data = data
+			}
+			if !yield(it, nil) {
+				return stopped
+			}
+			return nil
+		})
+		snap.sha = sha
+		if err != nil && !errors.Is(err, stopped) {
+			tarErr = err
+			yield(tarItem{}, err)
+		}
+	}
+	next, stop := iter.Pull2(entries)
+	defer stop()
+
+	var pending []tarItem
+	var held int64
+	var configData []byte
+	haveConfig := false
+	for {
+		it, err, ok := next()
+		if !ok {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if it.e.Path == config.Path && it.e.Regular {
+			configData, haveConfig = it.data, true
+		}
+		pending = append(pending, it)
+		held += int64(len(it.data))
+		if haveConfig || pastConfig(it.e.Path) {
+			break
+		}
+		if held > maxPending {
+			return nil, errFallback
+		}
+	}
+	if tarErr != nil {
+		return nil, tarErr
+	}
+	cfg, err := a.baselineConfig(ctx, rd, t, branch, configData, haveConfig)
+	if err != nil {
+		return nil, err
+	}
+	snap.cfg, snap.ownConfig = cfg, haveConfig
+	scanner, err := checkrun.NewScanner(cfg)
+	if err != nil {
+		return nil, &configError{source: cfg.Source, err: err}
+	}
+	snap.scan = checkrun.NewSecretsScan(scanner, true)
+	limit := int64(cfg.Secrets.MaxFileSize)
+	lateConfig := false
+	take := func(it tarItem) (secrets.File, bool) {
+		e := it.e
+		snap.files = append(snap.files, e.Path)
+		var r io.Reader
+		if it.data != nil {
+			r = strings.NewReader(string(it.data))
+		}
+		if _, err := snap.tree.Add(mapgen.File{Path: e.Path, Size: e.Size, Regular: e.Regular}, r); err != nil {
+			return secrets.File{}, false
+		}
+		if e.Path == cfg.Dirs.Map && e.Regular && it.data != nil {
+			snap.hasMap, snap.mapData = true, it.data
+		}
+		if e.Path == config.Path && !haveConfig {
+			lateConfig = true
+		}
+		if !e.Regular {
+			return secrets.File{}, false
+		}
+		if e.Size > limit || it.data == nil {
+			snap.scan.AddSkipped(secrets.Skipped{Path: e.Path, Reason: secrets.SkipTooLarge})
+			return secrets.File{}, false
+		}
+		return secrets.ContentFile(e.Path, it.data), true
+	}
+	files := func(yield func(secrets.File, error) bool) {
+		for _, it := range pending {
+			if f, ok := take(it); ok && !yield(f, nil) {
+				return
+			}
+		}
+		pending = nil
+		for {
+			it, err, ok := next()
+			if !ok {
+				return
+			}
+			if err != nil {
+				yield(secrets.File{}, err)
+				return
+			}
+			if f, ok := take(it); ok && !yield(f, nil) {
+				return
+			}
+		}
+	}
+	res, err := scanner.ScanTree(ctx, files)
+	if err != nil {
+		return nil, err
+	}
+	if lateConfig {
+		return nil, errFallback
+	}
+	if snap.sha == "" {
+		return nil, errFallback // no commit in the tarball: name it through the API
+	}
+	snap.scan.AddTree(res)
+	return snap, nil
+}
+
+// baselineConfig is the repository's config from the tarball, else the
+// organisation's (cached), else the defaults.
+func (a *Auditor) baselineConfig(ctx context.Context, rd *change.Reader, t auditTask, branch string, data []byte, ok bool) (*config.Config, error) {
+	if ok {
+		src := fmt.Sprintf("%s/%s@%s:%s", t.repo.Owner, t.repo.Name, branch, config.Path)
+		cfg, err := config.Parse(src, data)
+		if err != nil {
+			return nil, &configError{source: "`" + src + "`", err: err}
+		}
+		return cfg, nil
+	}
+	return a.Runner.orgConfig(ctx, rd, Job{Owner: t.repo.Owner, Repo: t.repo.Name})
+}
+
+// onboard opens or refreshes the onboarding pull request of a repository
+// without a map, unless it is switched off, a fork, the organisation's
+// .github repository, or the installation lacks the permissions.
+func (a *Auditor) onboard(ctx context.Context, t auditTask, client *github.Client, branch string, snap *snapshot) {
+	log := zerolog.Ctx(ctx)
+	cfg := snap.cfg
+	skip := ""
+	switch {
+	case cfg.Onboarding == config.OnboardingOff:
+		skip = "switched_off"
+	case t.repo.Fork:
+		skip = "fork"
+	case t.repo.Name == ".github":
+		skip = "org_config_repository"
+	case t.repo.Permissions != nil && (t.repo.Permissions["contents"] != "write" || t.repo.Permissions["pull_requests"] != "write"):
+		skip = string(onboarding.NoAccess)
+	}
+	if skip != "" {
+		a.Runner.observeOnboarding(skip)
+		if skip == string(onboarding.NoAccess) {
+			log.Warn().Msg("onboarding skipped: the installation has not granted contents and pull requests write (accept the new permissions)")
+		} else {
+			log.Info().Str("reason", skip).Msg("onboarding skipped")
+		}
+		return
+	}
+	gen, err := mapgen.Generate(snap.tree, mapgen.Options{
+		MapPath: cfg.Dirs.Map, Ignore: cfg.Dirs.Ignore, MaxDepth: cfg.Dirs.MaxDepth,
+		RequiredAnnotations: cfg.Dirs.RequiredAnnotations, RootNames: []string{t.repo.Name}, Layer: cfg.Dirs.LayerOf,
+	})
+	if err != nil {
+		log.Error().Err(err).Msg("onboarding: generating the map failed")
+		a.Runner.observeOnboarding("error")
+		return
+	}
+	withConfig := !snap.ownConfig && cfg.Source == "defaults"
+	content := onboarding.Content{MapPath: cfg.Dirs.Map, Map: gen.Map,
+		Body: onboarding.Body(onboarding.BodyInput{MapPath: cfg.Dirs.Map, Result: gen, WithConfig: withConfig, ConfigFrom: cfg.Source})}
+	if withConfig {
+		content.Config = []byte(onboarding.ConfigTemplate)
+	}
+	o := &onboarding.Onboarder{Client: client, Pacer: a.Runner.Pacer, Pace: a.Pace}
+	res, err := o.Ensure(ctx, onboarding.Repo{Owner: t.repo.Owner, Name: t.repo.Name, DefaultBranch: branch, HeadSHA: snap.sha},
+		content, cfg.Onboarding == config.OnboardingDryRun)
+	if errors.Is(err, onboarding.ErrPermission) {
+		a.Runner.observeOnboarding(string(onboarding.NoAccess))
+		log.Warn().Err(err).Msg("onboarding skipped: the installation has not granted contents and pull requests write (accept the new permissions)")
+		return
+	}
+	if err != nil {
+		a.Runner.observeOnboarding("error")
+		log.Error().Err(err).Msg("onboarding failed")
+		return
+	}
+	a.Runner.observeOnboarding(string(res.Outcome))
+	log.Info().Str("outcome", string(res.Outcome)).Int("pr", res.Number).Int("todo", len(gen.TODOs())).Msg("onboarding")
+}
