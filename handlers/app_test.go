@@ -36,13 +36,22 @@ func newFixture(t testing.TB, opts ...githubtest.Option) *fixture {
 	t.Helper()
 	gh := githubtest.New(t, opts...)
 	gh.AddOrg("acme")
+	f := &fixture{t: t, gh: gh, repo: "acme/infra"}
 	gh.AddRepo(githubtest.Repo{Owner: "acme", Name: "infra"})
-	inst := gh.AddInstallation(githubtest.Installation{Account: "acme", Repos: []string{"acme/infra"}})
+	f.inst = gh.AddInstallation(githubtest.Installation{Account: "acme", Repos: []string{"acme/infra"}})
 	gh.Push("acme", "infra", "main", map[string]string{
 		"docs/dir.md":      mapMD,
 		"apps/web/main.go": "package main\n",
 		"infra/main.tf":    "terraform {}\n",
 	})
+	f.start()
+	return f
+}
+
+// start builds the App (client creator, runner, auditor, handlers) on the
+// fixture's emulator.
+func (f *fixture) start() {
+	t, gh := f.t, f.gh
 	cc, err := githubapp.NewDefaultCachingClientCreator(githubapp.Config{
 		V3APIURL: gh.URL + "/",
 		App: struct {
@@ -55,7 +64,7 @@ func newFixture(t testing.TB, opts ...githubtest.Option) *fixture {
 		t.Fatal(err)
 	}
 	r := &runner.Runner{Clients: cc, AppID: gh.AppID(), MarkerKey: marker.Key([]byte(gh.WebhookSecret()))}
-	f := &fixture{t: t, gh: gh, runner: r, hs: map[string]githubapp.EventHandler{}, repo: "acme/infra", cc: cc, inst: inst}
+	f.runner, f.cc, f.hs = r, cc, map[string]githubapp.EventHandler{}
 	f.auditor = &runner.Auditor{Runner: r}
 	t.Cleanup(f.auditor.Close)
 	for _, h := range handlers.All(r, f.auditor, cc) {
@@ -63,7 +72,15 @@ func newFixture(t testing.TB, opts ...githubtest.Option) *fixture {
 			f.hs[e] = h
 		}
 	}
-	return f
+}
+
+// restart is a new App process on the same GitHub: nothing in memory
+// survives.
+func (f *fixture) restart() *fixture {
+	f.auditor.Close()
+	g := &fixture{t: f.t, gh: f.gh, repo: f.repo, inst: f.inst}
+	g.start()
+	return g
 }
 
 func (f *fixture) deliver(event string, payload []byte) error {

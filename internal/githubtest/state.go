@@ -829,3 +829,17 @@ func (s *Server) Commits(base, sha string) []NewCommit {
 	}
 	return out
 }
+
+// Repos lists the names of an account's repositories, sorted.
+func (s *Server) Repos(owner string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, r := range s.repos {
+		if strings.EqualFold(r.Owner.Login, owner) {
+			out = append(out, r.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -83,7 +83,7 @@ func Body(in BodyInput) string {
 		}
 	}
 	b.WriteString("\n### Once merged\n\n")
-	b.WriteString("Every pull request that adds a directory must register it in the map, in the same pull request. Until then, nothing blocks: with `enforce: false` (in `.github/housekeeper.yml`, or the organisation's) both checks report without failing.\n\n")
+	b.WriteString("From then on, a pull request that adds a directory registers it in the map in the same pull request, and the map must keep up with the tree. To report without blocking while the team gets used to it, set `enforce: false` under `dirs` and `secrets` (here, or in the organisation's `.github` repository): both checks then conclude neutral.\n\n")
 	b.WriteString("### Not now?\n\n")
 	b.WriteString("Close this pull request: Housekeeper will not open it again. To stop onboarding pull requests altogether, set `onboarding: false` in this repository's `.github/housekeeper.yml` or in the organisation's `.github` repository. While it is open, Housekeeper keeps it in step with the default branch — until someone else pushes to it; from then on it is yours.\n")
 	return b.String()
