@@ -22,6 +22,10 @@ type Runner interface {
 
 // All returns every event handler of the App.
 func All(r *runner.Runner, a *runner.Auditor, clients githubapp.ClientCreator) []githubapp.EventHandler {
+	// A default-branch push refreshes the dashboard through a baseline.
+	r.AfterPush = func(ctx context.Context, inst int64, repo runner.RepoRef) {
+		a.Enqueue(ctx, inst, []runner.RepoRef{repo})
+	}
 	return []githubapp.EventHandler{
 		&PullRequest{Runner: r},
 		&CheckSuite{Runner: r},
@@ -30,6 +34,7 @@ func All(r *runner.Runner, a *runner.Auditor, clients githubapp.ClientCreator) [
 		&Push{Runner: r, Clients: clients},
 		&MergeGroup{Runner: r},
 		&Installation{Auditor: a, Clients: clients},
+		&Issues{Ticker: r, Auditor: a},
 	}
 }
 

@@ -19,8 +19,8 @@ var unaskedEvents = []string{"installation", "installation_repositories"}
 // "Permissions and why").
 var leastPrivilege = map[string]string{
 	"checks":        "write",
-	"contents":      "read",
-	"pull_requests": "read",
+	"contents":      "write",
+	"pull_requests": "write",
 	"issues":        "write",
 	"merge_queues":  "read",
 	"metadata":      "read",

@@ -285,7 +285,7 @@ func (s *Server) AddInstallation(in Installation) int64 {
 		}
 	}
 	if in.Events == nil {
-		in.Events = []string{"check_run", "check_suite", "issue_comment", "merge_group", "pull_request", "push"}
+		in.Events = []string{"check_run", "check_suite", "issue_comment", "issues", "merge_group", "pull_request", "push"}
 	}
 	st := &installationState{
 		ID:          in.ID,

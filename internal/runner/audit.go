@@ -21,6 +21,8 @@ type RepoRef struct {
 	// event's short repository object does not say (read then).
 	Known bool
 	Fork  bool
+	// StubsPR: open the stub-entries pull request (a dashboard tick).
+	StubsPR bool
 	// Permissions the installation has (nil: unknown, tried and handled
 	// when refused).
 	Permissions map[string]string

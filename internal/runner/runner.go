@@ -76,6 +76,11 @@ type Runner struct {
 	// (0: 30 s).
 	RetryDelay time.Duration
 
+	// AfterPush, when set, is told of a default-branch push whose config
+	// keeps a dashboard, so the dashboard follows the branch.
+	AfterPush func(ctx context.Context, inst int64, repo RepoRef)
+
+	bot    botName
 	mu     sync.Mutex
 	active map[string]*slot
 	orgCfg orgCache
@@ -233,6 +238,9 @@ func (r *Runner) runOnce(ctx context.Context, job Job) error {
 	}
 	r.observe(start, counter, checks)
 	logger.Info().Int("api_calls", counter.n()).Dur("took", time.Since(start)).Msg("checks published")
+	if job.Event == "push" && job.PR == 0 && st.cfg != nil && st.cfg.Dashboard && r.AfterPush != nil {
+		r.AfterPush(ctx, job.InstallationID, RepoRef{Owner: job.Owner, Name: job.Repo, DefaultBranch: job.DefaultBranch})
+	}
 	return errors.Join(errs...)
 }
 
