@@ -68,14 +68,14 @@ func Render(in Input) string {
 			incomplete = append(incomplete, f)
 		}
 	}
-	b.WriteString("\n## Directory map\n\n")
+	b.WriteString("\n## Directory map\n")
 	switch {
 	case !in.HasMap && in.Onboarding > 0:
-		fmt.Fprintf(&b, "There is no map at `%s` yet: the onboarding pull request #%d adds one.\n", code(in.MapPath), in.Onboarding)
+		fmt.Fprintf(&b, "\nThere is no map at `%s` yet: the onboarding pull request #%d adds one.\n", code(in.MapPath), in.Onboarding)
 	case !in.HasMap:
-		fmt.Fprintf(&b, "There is no map at `%s` yet (`housekeeper init --write` generates one).\n", code(in.MapPath))
+		fmt.Fprintf(&b, "\nThere is no map at `%s` yet (`housekeeper init --write` generates one).\n", code(in.MapPath))
 	case len(unregistered)+len(stale)+len(incomplete) == 0:
-		fmt.Fprintf(&b, "`%s` is up to date.\n", code(in.MapPath))
+		fmt.Fprintf(&b, "\n`%s` is up to date.\n", code(in.MapPath))
 	}
 	list(&b, fmt.Sprintf("Unregistered directories (%d)", len(unregistered)), unregistered, func(f checkrun.Finding) string {
 		return "`" + code(f.Path) + "/`"
@@ -83,7 +83,11 @@ func Render(in Input) string {
 	list(&b, fmt.Sprintf("Stale entries (%d)", len(stale)), stale, func(f checkrun.Finding) string {
 		return fmt.Sprintf("`%s/` (line %d)", code(f.Path), f.Line)
 	})
-	list(&b, fmt.Sprintf("Annotations still TODO (%d entries)", len(incomplete)), incomplete, func(f checkrun.Finding) string {
+	entries := "entries"
+	if len(incomplete) == 1 {
+		entries = "entry"
+	}
+	list(&b, fmt.Sprintf("Annotations still TODO (%d %s)", len(incomplete), entries), incomplete, func(f checkrun.Finding) string {
 		return fmt.Sprintf("`%s/` (line %d): %s", code(f.Path), f.Line, escape(missingKeys(f.Message)))
 	})
 
@@ -104,7 +108,7 @@ func Render(in Input) string {
 				fmt.Fprintf(&b, "\n… and %d more (the audit's check run lists them all).\n", len(open)-maxItems)
 				break
 			}
-			fmt.Fprintf(&b, "| `%s:%d` | %s | %s | `%s` | `%s` | %s |\n", cellCode(f.Path), f.Line, cell(f.Rule), cell(f.Tier),
+			fmt.Fprintf(&b, "| `%s:%d` | %s | %s | `%s` | `%s` | %s |\n", cellCode(f.Path), f.Line, cell(f.Rule), cell(secrets.TierLabel(secrets.Tier(f.Tier))),
 				cellCode(f.Redacted), cellCode(f.Fingerprint), cell(remedy(f.Message)))
 		}
 	}
