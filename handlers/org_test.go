@@ -191,19 +191,93 @@ func TestPullRequestEditingTheConfig(t *testing.T) {
 }
 
 // BenchmarkInstallation installs the App on an organisation of 50
-// repositories and reports the API calls each baseline audit took.
+// repositories (every fifth with an unregistered directory, all with a
+// map) and reports, per repository, the API calls (tarball downloads go to
+// codeload and are counted apart), the content-creating requests, and how
+// long a 5,000-repository baseline of the same mix takes at GitHub's
+// limits: 5,000 requests an hour per installation, 80 content-creating
+// requests a minute and 500 an hour. A pull request delivered in the
+// middle of the baseline is timed against one on an idle App.
 //
 //	go test ./handlers -run '^$' -bench Installation -benchtime 1x
 func BenchmarkInstallation(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		f, inst := orgFixture(b, 50, githubtest.WithContentCreationLimit(1000))
-		f.runner.Pacer = publish.NewPacer(900)
-		f.gh.ResetCalls()
-		if err := f.deliver("installation", f.gh.InstallationEvent("created", inst)); err != nil {
-			b.Fatal(err)
-		}
-		waitAudits(b, f)
-		b.ReportMetric(float64(f.gh.Calls().Total)/50, "calls/repo")
-		b.ReportMetric(float64(len(f.gh.LimitHits())), "limit-hits")
+		f, inst := orgFixture(b, 50, githubtest.WithContentCreationLimit(100000))
+		baselineFigures(b, f, inst, 50, "svc-01")
 	}
+}
+
+// BenchmarkInstallationOnboarding is the same on the onboarding
+// scenario's organisation: 20 of its 50 repositories get an onboarding
+// pull request.
+//
+//	go test ./handlers -run '^$' -bench InstallationOnboarding -benchtime 1x
+func BenchmarkInstallationOnboarding(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		f, inst, _ := onboardingOrg(b, "")
+		baselineFigures(b, f, inst, 50, "mapped-00")
+	}
+}
+
+func baselineFigures(b *testing.B, f *fixture, inst int64, repos int, prRepo string) {
+	// Pacing scaled up a hundredfold (GitHub: 80 a minute shared, 8 for
+	// background work); the ratio is what matters.
+	f.runner.Pacer = publish.NewPacer(8000)
+	f.auditor.Pace = publish.NewPacer(800)
+	f.gh.ResetCalls()
+	idle := prLatency(b, f, prRepo, "idle")
+	// The pull request delivered during the baseline costs the same as
+	// this one; it is taken out of the baseline's figures.
+	prCalls, prCreates, _ := countCalls(f.gh.Calls())
+	f.gh.ResetCalls()
+	if err := f.deliver("installation", f.gh.InstallationEvent("created", inst)); err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // well into the baseline
+	busy := prLatency(b, f, prRepo, "busy")
+	waitAudits(b, f)
+	total, creates, downloads := countCalls(f.gh.Calls())
+	total, creates = total-prCalls, creates-prCreates
+	n := float64(repos)
+	perCall, perCreate := float64(total)/n, float64(creates)/n
+	const org = 5000.0
+	hours := max(perCall*org/5000, perCreate*org/500, perCreate*org/80/60)
+	b.ReportMetric(perCall, "calls/repo")
+	b.ReportMetric(perCreate, "creates/repo")
+	b.ReportMetric(float64(downloads)/n, "downloads/repo")
+	b.ReportMetric(hours, "hours/5000-repos")
+	b.ReportMetric(float64(idle.Milliseconds()), "pr-idle-ms")
+	b.ReportMetric(float64(busy.Milliseconds()), "pr-during-baseline-ms")
+	b.ReportMetric(float64(len(f.gh.LimitHits())), "limit-hits")
+	b.Logf("%d repositories: %d API calls (%.2f each), %d content-creating (%.2f each), %d tarball downloads; a 5,000-repository baseline of this mix takes %.1f h at GitHub's limits (primary %.1f h, 500 creates/h %.1f h, 80 creates/min %.2f h); a pull request took %v idle and %v during the baseline",
+		repos, total, perCall, creates, perCreate, downloads, hours, perCall*org/5000, perCreate*org/500, perCreate*org/80/60, idle, busy)
+}
+
+// prLatency opens a pull request and times its event.
+func prLatency(b *testing.B, f *fixture, repo, branch string) time.Duration {
+	f.gh.SetBranch("acme", repo, branch, f.gh.Branch("acme", repo, "main"))
+	f.gh.Push("acme", repo, branch, map[string]string{"apps/web/" + branch + ".go": "package main\n"})
+	pr := f.gh.OpenPullRequest(githubtest.PullRequest{Owner: "acme", Repo: repo, Head: branch, Title: branch})
+	start := time.Now()
+	if err := f.deliver("pull_request", f.gh.PullRequestEvent("opened", "acme/"+repo, pr.Number)); err != nil {
+		b.Fatal(err)
+	}
+	return time.Since(start)
+}
+
+// countCalls counts API calls, content-creating requests (what GitHub's
+// secondary limits count: writes other than token requests) and tarball
+// links (each followed by one codeload download, not an API call).
+func countCalls(c githubtest.Calls) (total, creates, downloads int) {
+	for _, r := range c.Requests {
+		switch {
+		case r.Operation == "GET /repos/{owner}/{repo}/tarball/{ref}":
+			downloads++
+		case r.Method == "POST" || r.Method == "PATCH" || r.Method == "PUT" || r.Method == "DELETE":
+			if !strings.Contains(r.Operation, "access_tokens") {
+				creates++
+			}
+		}
+	}
+	return c.Total, creates, downloads
 }
