@@ -251,3 +251,31 @@ func count(m map[string][]githubtest.PullRequest) int {
 	}
 	return n
 }
+
+// A run that stopped between pushing the branch and opening the pull
+// request (GitHub failed, the App restarted) is finished by the next one,
+// on the same branch, without a second commit pile.
+func TestOnboardingResumesAfterAFailedOpen(t *testing.T) {
+	f, inst, active := onboardingOrg(t, "")
+	f.gh.AddFault(githubtest.Fault{Kind: githubtest.FaultServerError, Operation: "POST /repos/{owner}/{repo}/pulls", Times: 20})
+	install(t, f, inst)
+	if n := count(onboardingPRs(f)); n != 0 {
+		t.Fatalf("%d pull requests although GitHub refused them all", n)
+	}
+	if f.gh.Branch("acme", active[0], onboarding.Branch) == "" {
+		t.Fatal("the branch was not pushed before the pull request failed")
+	}
+	g := f.restart()
+	install(t, g, inst)
+	prs := onboardingPRs(f)
+	if count(prs) != 20 {
+		t.Errorf("%d onboarding pull requests after the retry, want 20", count(prs))
+	}
+	for _, name := range active {
+		if l := prs[name]; len(l) == 1 {
+			if cs := f.gh.Commits(f.gh.Branch("acme", name, "main"), l[0].HeadSHA); len(cs) != 1 {
+				t.Errorf("%s: %d commits on the branch, want 1", name, len(cs))
+			}
+		}
+	}
+}

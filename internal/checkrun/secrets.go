@@ -430,4 +430,6 @@ func RuleMetas(s *secrets.Scanner) []RuleMeta {
 }
 
 // Skipped lists the files whose content was not scanned, and why.
-func (s *SecretsScan) Skipped() []secrets.Skipped { return append([]secrets.Skipped(nil), s.skipped...) }
+func (s *SecretsScan) Skipped() []secrets.Skipped {
+	return append([]secrets.Skipped(nil), s.skipped...)
+}

@@ -108,7 +108,7 @@ func newValidator(baseURL string) (*validator, error) {
 // slashes (a file path, a ref such as heads/feature/x, a branch name, a
 // base...head pair). go-github sends them unescaped, and GitHub accepts
 // that; the router needs them escaped to see one segment.
-var greedyPrefixes = []string{"contents", "git/refs", "git/trees", "compare", "tarball", "branches", "commits"}
+var greedyPrefixes = []string{"contents", "git/refs", "git/ref", "git/trees", "compare", "tarball", "branches", "commits"}
 
 // greedySuffixes may follow a ref under commits/.
 var greedySuffixes = []string{"/check-runs", "/pulls"}
