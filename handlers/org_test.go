@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -280,4 +281,27 @@ func countCalls(c githubtest.Calls) (total, creates, downloads int) {
 		}
 	}
 	return c.Total, creates, downloads
+}
+
+// A baseline pauses while less than a fifth of the installation's hourly
+// budget is left: the rest is kept for pull requests.
+func TestBaselineKeepsBudgetForPullRequests(t *testing.T) {
+	f, inst := orgFixture(t, 5, githubtest.WithRateLimit(50))
+	client, err := f.cc.NewInstallationClient(inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 42; i++ { // what pull requests already spent this hour
+		if _, _, err := client.Repositories.Get(context.Background(), "acme", "svc-00"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.gh.ResetCalls()
+	if err := f.deliver("installation", f.gh.InstallationEvent("created", inst)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := f.gh.Calls().Count("GET /repos/{owner}/{repo}/tarball/{ref}"); n != 0 || f.auditor.Pending() != 5 {
+		t.Errorf("%d tarballs read and %d audits pending with %d%% of the budget left", n, f.auditor.Pending(), 100*6/50)
+	}
 }

@@ -50,9 +50,13 @@ type Auditor struct {
 	cond    *sync.Cond
 	queue   []auditTask
 	running map[int64]map[*auditTask]context.CancelFunc
-	closed  bool
-	wg      sync.WaitGroup
-	log     zerolog.Logger
+	// reserveMu guards audits and paused (see reserve).
+	reserveMu sync.Mutex
+	audits    map[int64]int       // per installation
+	paused    map[int64]time.Time // per installation: audits wait until then
+	closed    bool
+	wg        sync.WaitGroup
+	log       zerolog.Logger
 }
 
 type auditTask struct {
@@ -64,6 +68,8 @@ func (a *Auditor) init() {
 	a.once.Do(func() {
 		a.cond = sync.NewCond(&a.mu)
 		a.running = map[int64]map[*auditTask]context.CancelFunc{}
+		a.audits = map[int64]int{}
+		a.paused = map[int64]time.Time{}
 		n := a.Workers
 		if n <= 0 {
 			n = 2
@@ -216,6 +222,9 @@ func (a *Auditor) once1(ctx context.Context, t auditTask) error {
 	if err != nil {
 		return err
 	}
+	if err := a.reserve(ctx, t.inst, client); err != nil {
+		return err
+	}
 	if !t.repo.Known {
 		repo, _, err := client.Repositories.Get(ctx, t.repo.Owner, t.repo.Name)
 		if err != nil {
@@ -230,6 +239,56 @@ func (a *Auditor) once1(ctx context.Context, t auditTask) error {
 	// answers 404 and it stops there (size 0 is no proof: GitHub reports
 	// small repositories as 0 KB too).
 	return a.baseline(ctx, t, client, counter, t.repo.DefaultBranch)
+}
+
+// Audits look at the installation's hourly budget every reserveEvery
+// audits (GET /rate_limit does not count against it) and pause while less
+// than a fifth is left, so a large baseline never spends what pull
+// requests need.
+const reserveEvery = 25
+
+func (a *Auditor) reserve(ctx context.Context, inst int64, client *github.Client) error {
+	// One audit at a time looks (a look is one quick request), so none
+	// slips past a pause being decided.
+	a.reserveMu.Lock()
+	wait := a.reserveLocked(ctx, inst, client)
+	a.reserveMu.Unlock()
+	if wait <= 0 {
+		return nil
+	}
+	return sleep(ctx, wait)
+}
+
+func (a *Auditor) reserveLocked(ctx context.Context, inst int64, client *github.Client) time.Duration {
+	a.audits[inst]++
+	if wait := time.Until(a.paused[inst]); wait > 0 {
+		return wait
+	}
+	if a.audits[inst]%reserveEvery != 1 {
+		return 0
+	}
+	rl, _, err := client.RateLimit.Get(ctx)
+	if err != nil {
+		return 0 // best effort: the audit's own requests back off on a limit
+	}
+	core := rl.GetCore()
+	if core == nil || core.Limit == 0 || core.Remaining >= core.Limit/5 {
+		return 0
+	}
+	a.paused[inst] = core.Reset.Time
+	wait := time.Until(core.Reset.Time)
+	zerolog.Ctx(ctx).Warn().Int64("installation", inst).Int("remaining", core.Remaining).Dur("pause", wait).
+		Msg("baseline audits pause: the rest of the hour's API budget is kept for pull requests")
+	return wait
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // backoff says how long to wait after a rate-limit error.
