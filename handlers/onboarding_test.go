@@ -119,6 +119,22 @@ func TestOnboardingAnOrganisation(t *testing.T) {
 		}
 	}
 
+	// The pull request's own dirs run is the to-do list: every TODO left.
+	first := prs[active[0]][0]
+	if err := f.deliver("pull_request", f.gh.PullRequestEvent("opened", "acme/"+active[0], first.Number)); err != nil {
+		t.Log(err) // the runs fail while TODOs are left
+	}
+	runs := map[string]githubtest.CheckRun{}
+	for _, r := range f.gh.CheckRuns("acme", active[0], first.HeadSHA) {
+		runs[r.Name] = r
+	}
+	if d := runs["housekeeper/dirs"]; d.Conclusion != "failure" || !strings.Contains(d.Output.Summary, "terraform has no Layer annotation") || strings.Contains(d.Output.Summary, "unregistered") {
+		t.Errorf("the onboarding PR's dirs run: %s\n%s", d.Conclusion, d.Output.Summary)
+	}
+	if s := runs["housekeeper/secrets"]; s.Conclusion != "success" {
+		t.Errorf("the onboarding PR's secrets run: %s", s.Conclusion)
+	}
+
 	// A redelivered installation event opens none.
 	install(t, f, inst)
 	// Nor does a restart: a new App (fresh runner and caches) on the same GitHub.
