@@ -185,7 +185,8 @@ func (g *gen) scan() {
 	}
 	g.namespaces = map[string][]string{}
 	for _, f := range g.files {
-		if !manifest.IsYAML(f.Path) {
+		// Test fixtures are not deployed: their namespaces say nothing.
+		if !manifest.IsYAML(f.Path) || strings.HasPrefix(f.Path, "testdata/") || strings.Contains(f.Path, "/testdata/") {
 			continue
 		}
 		g.yamlFiles = append(g.yamlFiles, f.Path)
@@ -346,7 +347,7 @@ func (g *gen) function(d string) string {
 			}
 		}
 	}
-	for _, n := range gofiles[:min(len(gofiles), 10)] {
+	for _, n := range gofiles[:min(len(gofiles), 30)] {
 		if data, ok := g.read(join(n), MaxFileRead); ok {
 			if s := clean(goSynopsis(n, data)); s != "" {
 				return s
