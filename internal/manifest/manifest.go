@@ -61,8 +61,24 @@ func IsYAML(p string) bool {
 // values file from a manifest). Documents that do not parse are skipped: a
 // Helm template is not YAML until rendered.
 func Namespaces(name string, data []byte) ([]Namespace, error) {
+	info, err := Inspect(name, data)
+	return info.Namespaces, err
+}
+
+// Info is what a YAML file says.
+type Info struct {
+	Namespaces []Namespace
+	// Kubernetes is set when the file is a Kubernetes object (apiVersion
+	// and kind), a kustomization or Helm values: something deployed.
+	Kubernetes bool
+}
+
+// Inspect reads a YAML file's namespaces and whether it is Kubernetes
+// configuration at all.
+func Inspect(name string, data []byte) (Info, error) {
+	var info Info
 	if len(data) > MaxSize {
-		return nil, ErrTooLarge
+		return info, ErrTooLarge
 	}
 	base := strings.ToLower(path.Base(name))
 	kind := fileManifest
@@ -71,8 +87,13 @@ func Namespaces(name string, data []byte) ([]Namespace, error) {
 		kind = fileKustomization
 	case strings.HasPrefix(base, "values") && IsYAML(base):
 		kind = fileValues
+	case base == "chart.yaml":
+		// A Helm chart deploys to the release's namespace, chosen at
+		// install time: Kubernetes, with no namespace of its own.
+		return Info{Kubernetes: true}, nil
 	}
 	var out []Namespace
+	info.Kubernetes = kind != fileManifest
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for i := 0; i < MaxDocs; i++ {
 		var doc yaml.Node
@@ -106,9 +127,13 @@ func Namespaces(name string, data []byte) ([]Namespace, error) {
 			case apiVersion != "" && k != "":
 				out = appendNS(out, lookup(root, "metadata", "namespace"), SourceMetadata)
 			}
+			if apiVersion != "" && k != "" {
+				info.Kubernetes = true
+			}
 		}
 	}
-	return out, nil
+	info.Namespaces = out
+	return info, nil
 }
 
 type fileKind int

@@ -51,3 +51,25 @@ func TestNamespacesBounded(t *testing.T) {
 		t.Errorf("read %d documents, want at most %d", len(got), MaxDocs)
 	}
 }
+
+func TestInspectKubernetes(t *testing.T) {
+	for name, tc := range map[string]struct {
+		file, data string
+		want       bool
+	}{
+		"manifest":      {"a.yaml", "apiVersion: v1\nkind: ConfigMap\n", true},
+		"kustomization": {"kustomization.yaml", "resources: []\n", true},
+		"values":        {"values-prod.yaml", "replicas: 1\n", true},
+		"chart":         {"Chart.yaml", "name: x\n", true},
+		"workflow":      {"ci.yml", "on: push\njobs: {}\n", false},
+		"rules":         {"rules.yaml", "rules:\n  - id: x\n", false},
+		"compose":       {"docker-compose.yml", "services:\n  web: {}\n", false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			info, err := Inspect(tc.file, []byte(tc.data))
+			if err != nil || info.Kubernetes != tc.want {
+				t.Errorf("Kubernetes = %v (%v), want %v", info.Kubernetes, err, tc.want)
+			}
+		})
+	}
+}

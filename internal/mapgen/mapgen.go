@@ -132,7 +132,7 @@ type gen struct {
 	notedUnsafe map[string]bool
 
 	namespaces map[string][]string // YAML file → namespace names
-	yamlFiles  []string
+	yamlFiles  []string            // Kubernetes configuration (or unread YAML), sorted
 	values     map[string]map[string]string // dir → key → value
 }
 
@@ -189,17 +189,20 @@ func (g *gen) scan() {
 		if !manifest.IsYAML(f.Path) || strings.HasPrefix(f.Path, "testdata/") || strings.Contains(f.Path, "/testdata/") {
 			continue
 		}
-		g.yamlFiles = append(g.yamlFiles, f.Path)
 		if !f.Regular || f.Size > manifest.MaxSize {
+			g.yamlFiles = append(g.yamlFiles, f.Path) // unread: it may be Kubernetes
 			continue
 		}
 		data, ok := g.read(f.Path, manifest.MaxSize)
 		if !ok {
+			g.yamlFiles = append(g.yamlFiles, f.Path)
 			continue
 		}
-		ns, err := manifest.Namespaces(f.Path, data)
-		if err == nil {
-			g.namespaces[f.Path] = manifest.Names(ns)
+		// A Helm template does not parse as YAML but is Kubernetes all the same.
+		info, err := manifest.Inspect(f.Path, data)
+		if err != nil || info.Kubernetes || strings.Contains(f.Path, "/templates/") {
+			g.yamlFiles = append(g.yamlFiles, f.Path)
+			g.namespaces[f.Path] = manifest.Names(info.Namespaces)
 		}
 	}
 }
@@ -364,8 +367,9 @@ func (g *gen) function(d string) string {
 	return layoutFunction(d, names)
 }
 
-// namespace: the namespaces the YAML below d names (up to three); "-" when
-// nothing below d is YAML at all; TODO when YAML names none or too many.
+// namespace: the namespaces the Kubernetes configuration below d names (up
+// to three); "-" when there is none below d; TODO when it names none (the
+// namespace is chosen at deploy time) or too many.
 func (g *gen) namespace(d string) string {
 	prefix := d + "/"
 	lo := sort.SearchStrings(g.yamlFiles, prefix)
