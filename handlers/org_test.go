@@ -305,3 +305,23 @@ func TestBaselineKeepsBudgetForPullRequests(t *testing.T) {
 		t.Errorf("%d tarballs read and %d audits pending with %d%% of the budget left", n, f.auditor.Pending(), 100*6/50)
 	}
 }
+
+// The baseline's namespace check reads the manifests from its one tarball.
+func TestBaselineNamespaceDrift(t *testing.T) {
+	f := newFixture(t)
+	main := f.gh.Push("acme", "infra", "main", map[string]string{
+		".github/housekeeper.yml": verifyConfig,
+		"docs/dir.md":             mapMD + "| `apps/api/` | API | L1 | api |\n",
+		"apps/web/deploy.yaml":    deployment("web-prod"),
+		"apps/api/deploy.yaml":    deployment("api"),
+	})
+	f.gh.ResetCalls()
+	install(t, f, f.inst)
+	dirs := f.runs(main)["housekeeper/dirs"]
+	if !contains(annotations(dirs), "apps/web/deploy.yaml:5 warning") || strings.Contains(fmt.Sprint(annotations(dirs)), "apps/api") {
+		t.Errorf("baseline dirs run: %s %v\n%s", dirs.Conclusion, annotations(dirs), dirs.Output.Summary)
+	}
+	if n := f.gh.Calls().Count("GET /repos/{owner}/{repo}/git/blobs/{file_sha}"); n != 0 {
+		t.Errorf("%d blob reads besides the tarball", n)
+	}
+}

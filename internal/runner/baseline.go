@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"path"
 	"strings"
 	"time"
 
@@ -46,7 +47,16 @@ type snapshot struct {
 	mapData   []byte
 	tree      *mapgen.Mem
 	scan      *checkrun.SecretsScan
+	// yaml holds YAML files for the namespace check (bounded by
+	// maxManifestBytes; yamlCut says some were not kept).
+	yaml      map[string][]byte
+	yamlSize  map[string]int64
+	yamlTotal int64
+	yamlCut   bool
 }
+
+// maxManifestBytes bounds the YAML a baseline keeps for the namespace check.
+const maxManifestBytes = 64 << 20
 
 type tarItem struct {
 	e    change.TarEntry
@@ -78,6 +88,18 @@ func (a *Auditor) baseline(ctx context.Context, t auditTask, client *github.Clie
 	}
 	cfg := snap.cfg
 	in := dirmap.Input{Head: &dirmap.Side{HasMap: snap.hasMap, Map: snap.mapData, Files: snap.files}}
+	for _, p := range dirmap.ManifestScope(in, checkrun.DirsOptions(cfg, []string{t.repo.Name})) {
+		data, ok := snap.yaml[p]
+		switch {
+		case ok:
+			in.Manifests = append(in.Manifests, dirmap.Manifest{Path: p, Data: data})
+		case snap.yamlSize[p] > dirmap.MaxManifestSize:
+			in.Manifests = append(in.Manifests, dirmap.Manifest{Path: p, TooLarge: true})
+		default:
+			log.Info().Msg("baseline: more manifests than it keeps; reading them one by one")
+			return a.fallback(ctx, t, client, branch)
+		}
+	}
 	dirs, _, err := checkrun.RunDirs(cfg, in, []string{t.repo.Name}, nil, false)
 	if err != nil {
 		return err
@@ -161,7 +183,7 @@ func pastConfig(p string) bool {
 // come.
 func (a *Auditor) snapshot(ctx context.Context, rd *change.Reader, t auditTask, branch string) (*snapshot, error) {
 	const readCeiling = 64 << 20 // no config allows more than this to be read
-	snap := &snapshot{tree: mapgen.NewMem()}
+	snap := &snapshot{tree: mapgen.NewMem(), yaml: map[string][]byte{}, yamlSize: map[string]int64{}}
 	var tarErr error
 	entries := func(yield func(tarItem, error) bool) {
 		stopped := errors.New("stopped")
@@ -242,6 +264,17 @@ func (a *Auditor) snapshot(ctx context.Context, rd *change.Reader, t auditTask, 
 		}
 		if e.Path == config.Path && !haveConfig {
 			lateConfig = true
+		}
+		if e.Regular && isYAML(e.Path) {
+			snap.yamlSize[e.Path] = e.Size
+			switch {
+			case e.Size > dirmap.MaxManifestSize:
+			case it.data != nil && snap.yamlTotal+e.Size <= maxManifestBytes:
+				snap.yaml[e.Path] = it.data
+				snap.yamlTotal += e.Size
+			default:
+				snap.yamlCut = true
+			}
 		}
 		if !e.Regular {
 			return secrets.File{}, false
@@ -362,4 +395,9 @@ func (a *Auditor) onboard(ctx context.Context, t auditTask, client *github.Clien
 		return res.Number
 	}
 	return 0
+}
+
+func isYAML(p string) bool {
+	ext := strings.ToLower(path.Ext(p))
+	return ext == ".yaml" || ext == ".yml"
 }
