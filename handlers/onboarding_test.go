@@ -240,7 +240,7 @@ func TestOnboardingSwitchedOffOrDryRun(t *testing.T) {
 // An installation that has not accepted pull requests write is skipped,
 // not refused request by request.
 func TestOnboardingWithoutPermission(t *testing.T) {
-	f, _, _ := onboardingOrg(t, "")
+	f, _, active := onboardingOrg(t, "dashboard: true\n")
 	inst := f.gh.AddInstallation(githubtest.Installation{Account: "acme", All: true,
 		Permissions: map[string]string{"checks": "write", "contents": "read", "issues": "write", "pull_requests": "read", "metadata": "read"}})
 	install(t, f, inst)
@@ -249,6 +249,14 @@ func TestOnboardingWithoutPermission(t *testing.T) {
 	}
 	if hits := f.gh.Calls().ByStatus[403]; hits != 0 {
 		t.Errorf("%d requests refused with 403", hits)
+	}
+	// The baseline says so, where people look: the dashboard.
+	var body string
+	for _, is := range f.gh.Issues("acme", active[0]) {
+		body = is.Body
+	}
+	if !strings.Contains(body, "has not granted the App contents and pull requests write") {
+		t.Errorf("dashboard does not say why there is no onboarding pull request:\n%s", body)
 	}
 }
 

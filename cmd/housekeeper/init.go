@@ -222,6 +222,20 @@ type checkoutSource struct {
 func (s *checkoutSource) Files() []mapgen.File { return s.files }
 
 func (s *checkoutSource) Read(p string, limit int64) ([]byte, error) {
+	// No directory on the way may be a link either (a checkout whose index
+	// lists docs/README.md while docs is a link elsewhere).
+	dir := s.repo.Dir
+	parts := strings.Split(path.Clean(p), "/")
+	for _, c := range parts[:len(parts)-1] {
+		dir = filepath.Join(dir, c)
+		st, err := os.Lstat(dir)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			return nil, fmt.Errorf("read %s: %s is not a directory (links are not followed)", p, c)
+		}
+	}
 	f, err := s.repo.OpenWorking(p)
 	if err != nil {
 		return nil, err

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/housekeeper-app/housekeeper/internal/checkout"
 )
 
 var initFiles = map[string]string{
@@ -134,5 +137,32 @@ func TestInitUsage(t *testing.T) {
 		if _, _, code := runCLI(t, args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
 		}
+	}
+}
+
+// A file listed under a directory that is a link is never read.
+func TestInitDoesNotReadThroughLinkedDirectories(t *testing.T) {
+	dir := initTree(t)
+	outside := filepath.Join(t.TempDir(), "secret")
+	if err := os.MkdirAll(outside, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(outside, "README.md"), []byte("Leaked text from outside the tree.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := &checkoutSource{}
+	repo, err := checkout.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.repo = repo
+	if err := os.Symlink(outside, filepath.Join(dir, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := src.Read("linked/README.md", 100); err == nil {
+		t.Errorf("read through a linked directory: %q", data)
+	}
+	if _, err := src.Read("README.md", 100); err != nil {
+		t.Errorf("a plain file: %v", err)
 	}
 }

@@ -42,6 +42,8 @@ type Input struct {
 	Skipped     []secrets.Skipped
 	// Onboarding names the open onboarding pull request (0: none).
 	Onboarding int
+	// Notes say what the App could not do (a permission not granted).
+	Notes []string
 }
 
 // Caps keep the body under GitHub's 65,536 characters.
@@ -56,6 +58,10 @@ func Render(in Input) string {
 	var b strings.Builder
 	b.WriteString(Marker + "\n")
 	fmt.Fprintf(&b, "What Housekeeper found on `%s` at %s, updated after every audit of the default branch. Tick a box below to act; only people with write access can.\n", code(in.Branch), short(in.SHA))
+
+	for _, n := range in.Notes {
+		b.WriteString("\n> " + escape(n) + "\n")
+	}
 
 	var unregistered, stale, incomplete []checkrun.Finding
 	for _, f := range in.Dirs.Findings {

@@ -131,8 +131,8 @@ type gen struct {
 	budgetNoted bool
 	notedUnsafe map[string]bool
 
-	namespaces map[string][]string // YAML file → namespace names
-	yamlFiles  []string            // Kubernetes configuration (or unread YAML), sorted
+	namespaces map[string][]string          // YAML file → namespace names
+	yamlFiles  []string                     // Kubernetes configuration (or unread YAML), sorted
 	values     map[string]map[string]string // dir → key → value
 }
 

@@ -129,16 +129,16 @@ func (a *Auditor) baseline(ctx context.Context, t auditTask, client *github.Clie
 	}
 	r.observe(start, counter, []result{{Check: dirs}, {Check: sec}})
 	log.Info().Str("sha", snap.sha).Int("runs", len(publishNow)).Int("api_calls", counter.n()).Msg("baseline audited")
-	onboardingPR := 0
+	onboardingPR, note := 0, ""
 	if !snap.hasMap {
-		onboardingPR = a.onboard(ctx, t, client, branch, snap)
+		onboardingPR, note = a.onboard(ctx, t, client, branch, snap)
 	}
 	if t.repo.StubsPR {
 		a.stubsPR(ctx, t, client, snap)
 	}
 	if cfg.Dashboard {
 		t.repo.DefaultBranch = branch
-		a.updateDashboard(ctx, t, client, snap, dirs, sec, onboardingPR)
+		a.updateDashboard(ctx, t, client, snap, dirs, sec, onboardingPR, note)
 	}
 	return nil
 }
@@ -337,7 +337,7 @@ func (a *Auditor) baselineConfig(ctx context.Context, rd *change.Reader, t audit
 // onboard opens or refreshes the onboarding pull request of a repository
 // without a map, unless it is switched off, a fork, the organisation's
 // .github repository, or the installation lacks the permissions.
-func (a *Auditor) onboard(ctx context.Context, t auditTask, client *github.Client, branch string, snap *snapshot) (openPR int) {
+func (a *Auditor) onboard(ctx context.Context, t auditTask, client *github.Client, branch string, snap *snapshot) (openPR int, note string) {
 	log := zerolog.Ctx(ctx)
 	cfg := snap.cfg
 	skip := ""
@@ -358,7 +358,10 @@ func (a *Auditor) onboard(ctx context.Context, t auditTask, client *github.Clien
 		} else {
 			log.Info().Str("reason", skip).Msg("onboarding skipped")
 		}
-		return 0
+		if skip == string(onboarding.NoAccess) {
+			return 0, noAccessNote
+		}
+		return 0, ""
 	}
 	gen, err := mapgen.Generate(snap.tree, mapgen.Options{
 		MapPath: cfg.Dirs.Map, Ignore: cfg.Dirs.Ignore, MaxDepth: cfg.Dirs.MaxDepth,
@@ -367,7 +370,7 @@ func (a *Auditor) onboard(ctx context.Context, t auditTask, client *github.Clien
 	if err != nil {
 		log.Error().Err(err).Msg("onboarding: generating the map failed")
 		a.Runner.observeOnboarding("error")
-		return 0
+		return 0, ""
 	}
 	withConfig := !snap.ownConfig && cfg.Source == "defaults"
 	content := onboarding.Content{MapPath: cfg.Dirs.Map, Map: gen.Map,
@@ -381,21 +384,23 @@ func (a *Auditor) onboard(ctx context.Context, t auditTask, client *github.Clien
 	if errors.Is(err, onboarding.ErrPermission) {
 		a.Runner.observeOnboarding(string(onboarding.NoAccess))
 		log.Warn().Err(err).Msg("onboarding skipped: the installation has not granted contents and pull requests write (accept the new permissions)")
-		return 0
+		return 0, noAccessNote
 	}
 	if err != nil {
 		a.Runner.observeOnboarding("error")
 		log.Error().Err(err).Msg("onboarding failed")
-		return 0
+		return 0, ""
 	}
 	a.Runner.observeOnboarding(string(res.Outcome))
 	log.Info().Str("outcome", string(res.Outcome)).Int("pr", res.Number).Int("todo", len(gen.TODOs())).Msg("onboarding")
 	switch res.Outcome {
 	case onboarding.Opened, onboarding.Refreshed, onboarding.UpToDate, onboarding.HandedOver:
-		return res.Number
+		return res.Number, ""
 	}
-	return 0
+	return 0, ""
 }
+
+const noAccessNote = "No onboarding pull request: this installation has not granted the App contents and pull requests write. An organisation owner can accept the new permissions in the App's installation settings."
 
 func isYAML(p string) bool {
 	ext := strings.ToLower(path.Ext(p))

@@ -15,7 +15,6 @@ import (
 	"github.com/housekeeper-app/housekeeper/internal/dashboard"
 	"github.com/housekeeper-app/housekeeper/internal/mapgen"
 	"github.com/housekeeper-app/housekeeper/internal/onboarding"
-	"github.com/housekeeper-app/housekeeper/internal/publish"
 )
 
 // StubsBranch is the head of the pull request the dashboard's first
@@ -70,7 +69,7 @@ func (r *Runner) findDashboard(ctx context.Context, client *github.Client, owner
 // updateDashboard writes the audit to the dashboard: created the first
 // time, edited in place when it changed, left alone when a person closed
 // it.
-func (a *Auditor) updateDashboard(ctx context.Context, t auditTask, client *github.Client, snap *snapshot, dirs, sec checkrun.Check, onboardingPR int) {
+func (a *Auditor) updateDashboard(ctx context.Context, t auditTask, client *github.Client, snap *snapshot, dirs, sec checkrun.Check, onboardingPR int, note string) {
 	log := zerolog.Ctx(ctx)
 	r := a.Runner
 	if t.repo.Permissions != nil && t.repo.Permissions["issues"] != "write" {
@@ -78,8 +77,12 @@ func (a *Auditor) updateDashboard(ctx context.Context, t auditTask, client *gith
 		log.Warn().Msg("dashboard skipped: the installation has not granted issues write")
 		return
 	}
-	body := dashboard.Render(dashboard.Input{Branch: t.repo.DefaultBranch, SHA: snap.sha, MapPath: snap.cfg.Dirs.Map, HasMap: snap.hasMap,
-		Dirs: dirs, Secrets: sec, Skipped: snap.scan.Skipped(), Onboarding: onboardingPR})
+	in := dashboard.Input{Branch: t.repo.DefaultBranch, SHA: snap.sha, MapPath: snap.cfg.Dirs.Map, HasMap: snap.hasMap,
+		Dirs: dirs, Secrets: sec, Skipped: snap.scan.Skipped(), Onboarding: onboardingPR}
+	if note != "" {
+		in.Notes = []string{note}
+	}
+	body := dashboard.Render(in)
 	is, err := r.findDashboard(ctx, client, t.repo.Owner, t.repo.Name)
 	if err != nil {
 		log.Error().Err(err).Msg("dashboard: lookup failed")
@@ -225,5 +228,3 @@ func (a *Auditor) stubsPR(ctx context.Context, t auditTask, client *github.Clien
 	}
 	log.Info().Str("outcome", string(res.Outcome)).Int("pr", res.Number).Msg("stub entries pull request")
 }
-
-var _ = publish.Target{}
