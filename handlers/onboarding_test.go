@@ -187,8 +187,13 @@ func TestOnboardingRefreshUntilSomeoneElseCommits(t *testing.T) {
 	name := active[2]
 	pr := onboardingPRs(f)[name][0]
 	first := pr.HeadSHA
-	f.gh.Push("acme", name, "main", map[string]string{"ansible/site.yml": "- hosts: all\n"})
-	install(t, f, inst)
+	// A push to the default branch refreshes it (no reinstall needed).
+	before := f.gh.Branch("acme", name, "main")
+	after := f.gh.Push("acme", name, "main", map[string]string{"ansible/site.yml": "- hosts: all\n"})
+	if err := f.deliver("push", f.gh.PushEvent("acme/"+name, "main", before, after)); err != nil {
+		t.Fatal(err)
+	}
+	waitAudits(t, f)
 	pr, _ = f.gh.GetPullRequest("acme", name, pr.Number)
 	if pr.HeadSHA == first {
 		t.Fatal("the onboarding branch was not refreshed after the layout changed")

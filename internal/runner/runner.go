@@ -19,6 +19,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/housekeeper-app/housekeeper/internal/checkrun"
+	"github.com/housekeeper-app/housekeeper/internal/config"
+	"github.com/housekeeper-app/housekeeper/internal/dirmap"
 	"github.com/housekeeper-app/housekeeper/internal/publish"
 )
 
@@ -77,7 +79,8 @@ type Runner struct {
 	RetryDelay time.Duration
 
 	// AfterPush, when set, is told of a default-branch push whose config
-	// keeps a dashboard, so the dashboard follows the branch.
+	// keeps a dashboard, or of a repository still without a map, so the
+	// dashboard and the onboarding pull request follow the branch.
 	AfterPush func(ctx context.Context, inst int64, repo RepoRef)
 
 	bot    botName
@@ -88,6 +91,22 @@ type Runner struct {
 }
 
 type slot struct{ pending *Job }
+
+// onboardable: the default branch has no map and onboarding is on, so a
+// push may change what the onboarding pull request should hold.
+func onboardable(cfg *config.Config, checks []result) bool {
+	if cfg.Onboarding == config.OnboardingOff {
+		return false
+	}
+	for _, c := range checks {
+		for _, f := range c.Findings {
+			if f.Kind == string(dirmap.KindMissing) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // OnboardingObserver, when the Observer implements it, counts onboarding
 // outcomes (opened, declined, no_permission, dry_run…).
@@ -238,7 +257,7 @@ func (r *Runner) runOnce(ctx context.Context, job Job) error {
 	}
 	r.observe(start, counter, checks)
 	logger.Info().Int("api_calls", counter.n()).Dur("took", time.Since(start)).Msg("checks published")
-	if job.Event == "push" && job.PR == 0 && st.cfg != nil && st.cfg.Dashboard && r.AfterPush != nil {
+	if job.Event == "push" && job.PR == 0 && st.cfg != nil && r.AfterPush != nil && (st.cfg.Dashboard || onboardable(st.cfg, checks)) {
 		r.AfterPush(ctx, job.InstallationID, RepoRef{Owner: job.Owner, Name: job.Repo, DefaultBranch: job.DefaultBranch})
 	}
 	return errors.Join(errs...)
