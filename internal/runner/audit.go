@@ -90,7 +90,17 @@ func (a *Auditor) Enqueue(ctx context.Context, inst int64, repos []RepoRef) {
 		return
 	}
 	a.log = *zerolog.Ctx(ctx)
+next:
 	for _, r := range repos {
+		// A repository already waiting is audited once (pushes and ticks
+		// come in bursts); a stub-entries request is kept.
+		for i := range a.queue {
+			q := &a.queue[i]
+			if q.inst == inst && q.repo.Owner == r.Owner && q.repo.Name == r.Name {
+				q.repo.StubsPR = q.repo.StubsPR || r.StubsPR
+				continue next
+			}
+		}
 		a.queue = append(a.queue, auditTask{inst: inst, repo: r})
 	}
 	a.cond.Broadcast()
