@@ -244,3 +244,11 @@ func escape(s string) string {
 		"[", "\\[", "]", "\\]",
 	).Replace(s)
 }
+
+// Refusal is the one reply to a tick by someone without write access.
+func Refusal(login, level string) string {
+	if level == "" {
+		level = "none"
+	}
+	return fmt.Sprintf("@%s, the dashboard's actions need write, maintain or admin access to the repository; you have %s. I unticked the box.", login, escape(level))
+}

@@ -51,6 +51,9 @@ func TestRenderGolden(t *testing.T) {
 	golden(t, "findings.md", Render(in))
 	golden(t, "clean.md", Render(Input{Branch: "main", SHA: "0123456789abcdef", MapPath: "docs/dir.md", HasMap: true}))
 	golden(t, "onboarding.md", Render(Input{Branch: "main", SHA: "0123456789abcdef", MapPath: "docs/dir.md", Onboarding: 7}))
+	golden(t, "no-permission.md", Render(Input{Branch: "main", SHA: "0123456789abcdef", MapPath: "docs/dir.md",
+		Notes: []string{"No onboarding pull request: this installation has not granted the App contents and pull requests write."}}))
+	golden(t, "refusal.txt", Refusal("rita", "read")+"\n"+Refusal("ghost", "")+"\n")
 	body := Render(in)
 	// A path cannot forge an action line.
 	if got := ticks(body); len(got) != 2 || got[ActionStubs] || got[ActionRerun] {

@@ -104,3 +104,20 @@ func escape(s string) string {
 		"[", "\\[", "]", "\\]", "*", "\\*", "_", "\\_", "|", "\\|", "#", "\\#",
 	).Replace(s)
 }
+
+// StubsBody describes the stub-entries pull request a dashboard tick opens.
+func StubsBody(mapPath string, r *mapgen.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Requested on the Housekeeping dashboard. This registers %s in `%s`, in the map's own format:\n\n", count(len(r.Entries), "directory", "directories"), mapPath)
+	for i, e := range r.Entries {
+		if i == maxTODOLines {
+			fmt.Fprintf(&b, "- … and %d more\n", len(r.Entries)-maxTODOLines)
+			break
+		}
+		fmt.Fprintf(&b, "- `%s/`\n", e.Path)
+	}
+	if todos := r.TODOs(); len(todos) > 0 {
+		fmt.Fprintf(&b, "\n%s could not be inferred and say `TODO`: fill them in before merging (the `housekeeper/dirs` check of this pull request lists them).\n", count(len(todos), "annotation", "annotations"))
+	}
+	return b.String()
+}

@@ -56,6 +56,13 @@ func TestBodyGolden(t *testing.T) {
 	golden(t, "body.with-config.md", Body(BodyInput{MapPath: "docs/dir.md", Result: res, WithConfig: true, ConfigFrom: "defaults"}))
 	golden(t, "body.org-config.md", Body(BodyInput{MapPath: "docs/dir.md", Result: res, ConfigFrom: "acme/.github:.github/housekeeper.yml"}))
 	golden(t, "config.yml", ConfigTemplate)
+	existing := "| Path | Function | Layer | Namespace |\n|---|---|---|---|\n| `cmd/` | Commands | L0 | - |\n"
+	src.Add(mapgen.File{Path: "docs/dir.md", Size: int64(len(existing)), Regular: true}, strings.NewReader(existing))
+	ext, err := mapgen.Generate(src, mapgen.Options{MapPath: "docs/dir.md", Existing: []byte(existing), HasExisting: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "stubs.md", StubsBody("docs/dir.md", ext))
 	if strings.Contains(Body(BodyInput{MapPath: "docs/dir.md", Result: res}), "<b>") {
 		t.Error("HTML from a directory name reached the description")
 	}

@@ -164,7 +164,7 @@ func (r *Runner) Tick(ctx context.Context, tk DashboardTick) ([]dashboard.Action
 	if ok {
 		return tk.Actions, nil
 	}
-	reply := fmt.Sprintf("@%s, the dashboard's actions need write, maintain or admin access to the repository; you have %s. I unticked the box.", tk.Sender, orNone(level))
+	reply := dashboard.Refusal(tk.Sender, level)
 	if err := r.Pacer.Wait(ctx); err != nil {
 		return nil, err
 	}
@@ -208,20 +208,11 @@ func (a *Auditor) stubsPR(ctx context.Context, t auditTask, client *github.Clien
 		log.Info().Err(err).Msg("stub entries: nothing to add")
 		return
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Requested on the Housekeeping dashboard. This registers %d directories in `%s`, in the map's own format:\n\n", len(gen.Entries), cfg.Dirs.Map)
-	for i, e := range gen.Entries {
-		if i == 100 {
-			fmt.Fprintf(&b, "- … and %d more\n", len(gen.Entries)-100)
-			break
-		}
-		fmt.Fprintf(&b, "- `%s/`\n", e.Path)
-	}
-	b.WriteString("\nFill in the `TODO` annotations before merging; the `housekeeper/dirs` check of this pull request lists them.\n")
+	body := onboarding.StubsBody(cfg.Dirs.Map, gen)
 	o := &onboarding.Onboarder{Branch: StubsBranch, Title: fmt.Sprintf("Housekeeper: register %d directories in the map", len(gen.Entries)), Again: true,
 		Client: client, Pacer: a.Runner.Pacer, Pace: a.Pace}
 	res, err := o.Ensure(ctx, onboarding.Repo{Owner: t.repo.Owner, Name: t.repo.Name, DefaultBranch: t.repo.DefaultBranch, HeadSHA: snap.sha},
-		onboarding.Content{MapPath: cfg.Dirs.Map, Map: gen.Map, Body: b.String()}, false)
+		onboarding.Content{MapPath: cfg.Dirs.Map, Map: gen.Map, Body: body}, false)
 	if err != nil {
 		log.Error().Err(err).Msg("stub entries pull request failed")
 		return
