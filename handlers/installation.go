@@ -44,7 +44,9 @@ func (h *Installation) Handle(ctx context.Context, eventType, deliveryID string,
 	log := zerolog.Ctx(ctx).With().Str("event", eventType).Str("action", e.GetAction()).Str("delivery", deliveryID).Int64("installation", inst).Logger()
 	ctx = log.WithContext(ctx)
 	switch e.GetAction() {
-	case "created", "unsuspend":
+	case "created", "unsuspend", "new_permissions_accepted":
+		// Accepting new permissions lets onboarding and dashboards start
+		// where they were skipped.
 		repos, err := h.listRepos(ctx, inst, permissions(e.GetInstallation()))
 		if err != nil {
 			return err

@@ -263,6 +263,16 @@ func TestOnboardingWithoutPermission(t *testing.T) {
 	if !strings.Contains(body, "has not granted the App contents and pull requests write") {
 		t.Errorf("dashboard does not say why there is no onboarding pull request:\n%s", body)
 	}
+
+	// Once the owner accepts the permissions, onboarding starts.
+	f.gh.SetInstallationPermissions(inst, map[string]string{"checks": "write", "contents": "write", "issues": "write", "pull_requests": "write", "metadata": "read"})
+	if err := f.deliver("installation", f.gh.InstallationEvent("new_permissions_accepted", inst)); err != nil {
+		t.Fatal(err)
+	}
+	waitAudits(t, f)
+	if n := count(onboardingPRs(f)); n != 20 {
+		t.Errorf("%d onboarding pull requests after the permissions were accepted, want 20", n)
+	}
 }
 
 func keys[V any](m map[string]V) []string {

@@ -843,3 +843,13 @@ func (s *Server) Repos(owner string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// SetInstallationPermissions changes what an installation was granted (an
+// owner accepting new permissions).
+func (s *Server) SetInstallationPermissions(id int64, perms map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if inst := s.installations[id]; inst != nil {
+		inst.Permissions = perms
+	}
+}
