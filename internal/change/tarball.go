@@ -33,23 +33,28 @@ func (r *Reader) Tarball(ctx context.Context, owner, repo, ref string, fn func(T
 // was built from (git archive's pax comment), so one download names the
 // commit, lists the tree and gives every file.
 func (r *Reader) Snapshot(ctx context.Context, owner, repo, ref string, fn func(TarEntry) error) (commit string, err error) {
-	u, _, err := r.Client.Repositories.GetArchiveLink(ctx, owner, repo, github.Tarball, &github.RepositoryContentGetOptions{Ref: ref}, 0)
+	u, resp, err := r.Client.Repositories.GetArchiveLink(ctx, owner, repo, github.Tarball, &github.RepositoryContentGetOptions{Ref: ref}, 0)
 	if err != nil {
+		if resp != nil && resp.Response != nil && resp.StatusCode == http.StatusNotFound {
+			// go-github reports this status as plain text; keep it a
+			// 404 for IsNotFound (an empty repository has no tarball).
+			err = &github.ErrorResponse{Response: resp.Response, Message: "Not Found"}
+		}
 		return "", fmt.Errorf("tarball link for %s: %w", short(ref), err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return "", fmt.Errorf("tarball for %s: %w", short(ref), err)
 	}
-	resp, err := r.Client.Client().Do(req)
+	dl, err := r.Client.Client().Do(req)
 	if err != nil {
 		return "", fmt.Errorf("download tarball for %s: %w", short(ref), err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("download tarball for %s: %s", short(ref), resp.Status)
+	defer dl.Body.Close()
+	if dl.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("download tarball for %s: %s", short(ref), dl.Status)
 	}
-	err = readTarball(resp.Body, fn, func(c string) { commit = c })
+	err = readTarball(dl.Body, fn, func(c string) { commit = c })
 	return commit, err
 }
 

@@ -184,13 +184,16 @@ func pastConfig(p string) bool {
 func (a *Auditor) snapshot(ctx context.Context, rd *change.Reader, t auditTask, branch string) (*snapshot, error) {
 	const readCeiling = 64 << 20 // no config allows more than this to be read
 	snap := &snapshot{tree: mapgen.NewMem(), yaml: map[string][]byte{}, yamlSize: map[string]int64{}}
+	// readLimit drops to what the config lets the scan read once it is
+	// known (the iterator runs only inside next(), so no lock is needed).
+	readLimit := int64(readCeiling)
 	var tarErr error
 	entries := func(yield func(tarItem, error) bool) {
 		stopped := errors.New("stopped")
 		sha, err := rd.Snapshot(ctx, t.repo.Owner, t.repo.Name, branch, func(e change.TarEntry) error {
 			it := tarItem{e: e}
-			if e.Regular && e.Size <= readCeiling {
-				data, err := io.ReadAll(io.LimitReader(e.Reader, readCeiling))
+			if e.Regular && e.Size <= readLimit {
+				data, err := io.ReadAll(io.LimitReader(e.Reader, readLimit))
 				if err != nil {
 					return fmt.Errorf("read %s from the tarball: %w", e.Path, err)
 				}
@@ -248,6 +251,7 @@ func (a *Auditor) snapshot(ctx context.Context, rd *change.Reader, t auditTask, 
 	}
 	snap.scan = checkrun.NewSecretsScan(scanner, true)
 	limit := int64(cfg.Secrets.MaxFileSize)
+	readLimit = max(min(limit, readCeiling), dirmap.MaxManifestSize)
 	lateConfig := false
 	take := func(it tarItem) (secrets.File, bool) {
 		e := it.e
