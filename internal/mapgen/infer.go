@@ -239,23 +239,7 @@ func layoutFunction(dir string, names []string) string {
 	case has("Dockerfile") && len(names) == 1:
 		return "Container image"
 	}
-	name := strings.ToLower(path.Base(dir))
-	if f, ok := wellKnown[name]; ok {
-		if name == "modules" && !under("terraform") && !hasTF(names) {
-			return f
-		}
-		return f
-	}
-	return ""
-}
-
-func hasTF(names []string) bool {
-	for _, n := range names {
-		if strings.HasSuffix(n, ".tf") {
-			return true
-		}
-	}
-	return false
+	return wellKnown[strings.ToLower(path.Base(dir))]
 }
 
 // clean makes inferred text safe to write into any map format: printable

@@ -217,11 +217,9 @@ func (g *gen) extend() (*Result, error) {
 		return nil, err
 	}
 	var fixes []dirmap.Fix
-	headers := map[int]bool{}
 	rows := map[int]int{}
 	for _, f := range r.Fixes {
 		if f.Path == "" {
-			headers[f.Before] = true
 			fixes = append(fixes, f)
 			continue
 		}
