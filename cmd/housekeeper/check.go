@@ -268,7 +268,7 @@ func checkDirs(ctx context.Context, repo *checkout.Repo, ch *change, cfg *config
 		}
 		in.Manifests = append(in.Manifests, m)
 	}
-	c, _, err := checkrun.RunDirs(cfg, in, names, nil, false)
+	c, _, err := checkrun.RunDirs(ctx, cfg, in, names, nil, false)
 	return c, err
 }
 

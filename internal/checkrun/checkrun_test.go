@@ -1,6 +1,7 @@
 package checkrun
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -18,7 +19,7 @@ func TestDirsSummaryFitsGitHubsLimit(t *testing.T) {
 		files = append(files, fmt.Sprintf("dir%04d-with-a-rather-long-name-to-fill-the-summary/file.txt", i))
 	}
 	cfg := config.Default()
-	c, _, err := RunDirs(cfg, dirmap.Input{Head: &dirmap.Side{HasMap: true, Map: []byte("| Path | Function |\n|---|---|\n| `a/` | A |\n"), Files: files}}, nil, nil, false)
+	c, _, err := RunDirs(context.Background(), cfg, dirmap.Input{Head: &dirmap.Side{HasMap: true, Map: []byte("| Path | Function |\n|---|---|\n| `a/` | A |\n"), Files: files}}, nil, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package checkrun
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -51,8 +52,8 @@ func Dirs(in DirsInput) Check {
 
 // RunDirs runs the dirs engine with a repository config and renders its
 // check run; the CLI and the App both call it.
-func RunDirs(cfg *config.Config, in dirmap.Input, rootNames []string, notes []string, fixCommand bool) (Check, *dirmap.Result, error) {
-	res, err := dirmap.Check(in, DirsOptions(cfg, rootNames))
+func RunDirs(ctx context.Context, cfg *config.Config, in dirmap.Input, rootNames []string, notes []string, fixCommand bool) (Check, *dirmap.Result, error) {
+	res, err := dirmap.Check(ctx, in, DirsOptions(cfg, rootNames))
 	if err != nil {
 		return Check{}, nil, err
 	}

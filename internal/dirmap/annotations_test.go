@@ -1,6 +1,7 @@
 package dirmap
 
 import (
+	"context"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -48,7 +49,7 @@ func TestInvalidAnnotations(t *testing.T) {
 			opts := Options{MapPath: "docs/dir.md", Annotations: []AnnotationRule{layerRule, namespaceRule}}
 
 			// Audit: every entry counts as added, so invalid values fail.
-			res, err := Check(Input{Head: &Side{HasMap: true, Map: []byte(m), Files: files}}, opts)
+			res, err := Check(context.Background(), Input{Head: &Side{HasMap: true, Map: []byte(m), Files: files}}, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,7 +82,7 @@ func TestInvalidAnnotations(t *testing.T) {
 			// A change that edits only infra: its finding fails, the older
 			// ones are warnings.
 			edited := strings.Replace(m, "Terraform", "Terraform modules", 1)
-			res, err = Check(Input{
+			res, err = Check(context.Background(), Input{
 				Head: &Side{HasMap: true, Map: []byte(edited), Files: files},
 				Base: &Side{HasMap: true, Map: []byte(m), Files: files},
 			}, opts)
@@ -99,7 +100,7 @@ func TestInvalidAnnotations(t *testing.T) {
 			}
 
 			// Without declarations nothing is invalid.
-			res, err = Check(Input{Head: &Side{HasMap: true, Map: []byte(m), Files: files}}, Options{MapPath: "docs/dir.md"})
+			res, err = Check(context.Background(), Input{Head: &Side{HasMap: true, Map: []byte(m), Files: files}}, Options{MapPath: "docs/dir.md"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,7 @@
 package dirmap
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -31,7 +32,7 @@ func BenchmarkCheckLargeMap(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		res, err := Check(in, Options{MapPath: "docs/dir.md"})
+		res, err := Check(context.Background(), in, Options{MapPath: "docs/dir.md"})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -85,7 +86,7 @@ func BenchmarkNamespaceDrift(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		res, err := Check(in, opts)
+		res, err := Check(context.Background(), in, opts)
 		if err != nil {
 			b.Fatal(err)
 		}

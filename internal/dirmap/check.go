@@ -1,6 +1,7 @@
 package dirmap
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -127,7 +128,8 @@ func (r *Result) Failed() bool {
 
 // Check applies the registration rule to a change (or, with no base, to the
 // whole tree) and returns the findings sorted by file, line, kind and path.
-func Check(in Input, opts Options) (*Result, error) {
+// It stops with ctx's error at the deadline.
+func Check(ctx context.Context, in Input, opts Options) (*Result, error) {
 	if in.Head == nil {
 		return nil, fmt.Errorf("dirmap: no head side given")
 	}
@@ -141,7 +143,11 @@ func Check(in Input, opts Options) (*Result, error) {
 		}
 	}
 	c := newChecker(in, opts)
+	c.ctx = ctx
 	c.run()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("dirmap: stopped at the deadline: %w", err)
+	}
 	sortFindings(c.res.Findings)
 	return c.res, nil
 }
@@ -151,10 +157,11 @@ func newChecker(in Input, opts Options) *checker {
 	if ignore == nil {
 		ignore = DefaultIgnore
 	}
-	return &checker{in: in, opts: opts, ignore: ignore, res: &Result{Audit: in.Base == nil}}
+	return &checker{ctx: context.Background(), in: in, opts: opts, ignore: ignore, res: &Result{Audit: in.Base == nil}}
 }
 
 type checker struct {
+	ctx    context.Context
 	in     Input
 	opts   Options
 	ignore []string
@@ -185,8 +192,11 @@ func (c *checker) prepare() {
 	popts := ParseOptions{RootNames: c.opts.RootNames}
 	c.headMap = Parse(c.in.Head.Map, popts)
 	c.res.Map = c.headMap
-	if c.in.Base != nil && c.in.Base.HasMap {
+	if c.in.Base != nil && c.in.Base.HasMap && c.ctx.Err() == nil {
 		c.baseMap = Parse(c.in.Base.Map, popts)
+	}
+	if c.headMap.Unread {
+		return
 	}
 	c.expand()
 	c.buildOwners()
@@ -214,6 +224,9 @@ func (c *checker) run() {
 		c.add(Finding{Kind: KindMalformed, Path: mp, File: mp, Line: p.Line, Level: LevelFailure,
 			Message: fmt.Sprintf("%s line %d: %s", mp, p.Line, p.Message)})
 	}
+	if c.headMap.Unread || c.ctx.Err() != nil {
+		return // nothing to check against; the finding above fails the run
+	}
 	c.unregistered()
 	c.entries()
 	c.namespaceDrift()
@@ -229,7 +242,10 @@ func (c *checker) expand() {
 			p = parentDir(p)
 		}
 	}
-	for _, e := range c.headMap.Entries {
+	for i, e := range c.headMap.Entries {
+		if i%256 == 0 && c.ctx.Err() != nil {
+			return
+		}
 		if !e.Glob {
 			register(e.Path)
 			c.enumd[parentDir(e.Path)] = true
@@ -258,7 +274,10 @@ func (c *checker) ignored(d string) bool {
 
 func (c *checker) unregistered() {
 	var missing []string
-	for _, d := range c.head.list {
+	for i, d := range c.head.list {
+		if i%1024 == 0 && c.ctx.Err() != nil {
+			return
+		}
 		if c.base != nil && c.base.has[d] {
 			continue
 		}
@@ -323,7 +342,10 @@ func (c *checker) changed(e *Entry) bool {
 func (c *checker) entries() {
 	mp := c.opts.MapPath
 	keys := c.requiredKeys()
-	for _, e := range c.headMap.Entries {
+	for i, e := range c.headMap.Entries {
+		if i%64 == 0 && c.ctx.Err() != nil {
+			return
+		}
 		exists := c.head.has[e.Path]
 		if e.Glob {
 			exists = len(c.head.matching(e.Path)) > 0

@@ -1,6 +1,7 @@
 package dirmap
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"strings"
@@ -48,7 +49,7 @@ func TestScenario(t *testing.T) {
 	}
 	removed := []string{"apps/api/main.go"} // removes a listed directory
 	head := without(append(append([]string{}, baseFiles...), added...), removed)
-	res, err := Check(Input{
+	res, err := Check(context.Background(), Input{
 		Head:  &Side{HasMap: true, Map: []byte(headMap), Files: head},
 		Base:  &Side{HasMap: true, Map: []byte(baseMap), Files: baseFiles},
 		Added: added,
@@ -68,7 +69,7 @@ func TestScenario(t *testing.T) {
 		t.Errorf("findings:\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want, "\n     "))
 	}
 	// The clean base audited as a whole tree has nothing at failure level.
-	audit, err := Check(Input{Head: &Side{HasMap: true, Map: []byte(baseMap), Files: baseFiles}}, Options{MapPath: "docs/dir.md"})
+	audit, err := Check(context.Background(), Input{Head: &Side{HasMap: true, Map: []byte(baseMap), Files: baseFiles}}, Options{MapPath: "docs/dir.md"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func TestScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := Check(Input{
+	again, err := Check(context.Background(), Input{
 		Head:  &Side{HasMap: true, Map: fixed, Files: head},
 		Base:  &Side{HasMap: true, Map: []byte(baseMap), Files: baseFiles},
 		Added: added,
@@ -215,7 +216,7 @@ func TestFindingsAndLevels(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			tc.opts.MapPath = "docs/dir.md"
 			in := Input{Head: tc.head, Base: tc.base, Added: tc.added}
-			res, err := Check(in, tc.opts)
+			res, err := Check(context.Background(), in, tc.opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,7 @@
 package dirmap
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,7 +48,7 @@ func TestFixesInEachFormat(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			res, err := Check(Input{Head: &Side{HasMap: true, Map: []byte(tc.src), Files: tc.files}}, Options{MapPath: "docs/dir.md"})
+			res, err := Check(context.Background(), Input{Head: &Side{HasMap: true, Map: []byte(tc.src), Files: tc.files}}, Options{MapPath: "docs/dir.md"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,7 +60,7 @@ func TestFixesInEachFormat(t *testing.T) {
 				t.Errorf("fixed map:\n%s\nwant:\n%s", got, tc.want)
 			}
 			// Applied, nothing is unregistered any more.
-			again, _ := Check(Input{Head: &Side{HasMap: true, Map: got, Files: tc.files}}, Options{MapPath: "docs/dir.md"})
+			again, _ := Check(context.Background(), Input{Head: &Side{HasMap: true, Map: got, Files: tc.files}}, Options{MapPath: "docs/dir.md"})
 			for _, f := range again.Findings {
 				if f.Kind == KindUnregistered || f.Kind == KindMalformed {
 					t.Errorf("after the fix: %s %s", f.Kind, f.Message)
@@ -71,7 +72,7 @@ func TestFixesInEachFormat(t *testing.T) {
 
 func TestFixNewTableWhenNoBlock(t *testing.T) {
 	src := "# Map\n\nNothing yet.\n"
-	res, err := Check(Input{Head: &Side{HasMap: true, Map: []byte(src), Files: []string{"a/x"}}}, Options{MapPath: "docs/dir.md"})
+	res, err := Check(context.Background(), Input{Head: &Side{HasMap: true, Map: []byte(src), Files: []string{"a/x"}}}, Options{MapPath: "docs/dir.md"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestFixNewTableWhenNoBlock(t *testing.T) {
 func TestFixPatchAppliesWithGit(t *testing.T) {
 	src := "# Map\n\n| Path | Function |\n|---|---|\n| `a/` | A |\n\nsome\ntext\nhere\nand\nmore\n\n- `b/` — Function: B\n  - `x/` — Function: X\n"
 	files := []string{"a/f", "b/x/f", "new/f", "b/y/f"}
-	res, err := Check(Input{Head: &Side{HasMap: true, Map: []byte(src), Files: files}}, Options{MapPath: "docs/dir.md"})
+	res, err := Check(context.Background(), Input{Head: &Side{HasMap: true, Map: []byte(src), Files: files}}, Options{MapPath: "docs/dir.md"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package dirmap
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -33,7 +34,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("problem %q on line %d of %d", p.Message, p.Line, lines)
 			}
 		}
-		res, err := Check(Input{Head: &Side{HasMap: true, Map: src, Files: []string{"x/y/z", "a/b"}}}, Options{MapPath: "m.md"})
+		res, err := Check(context.Background(), Input{Head: &Side{HasMap: true, Map: src, Files: []string{"x/y/z", "a/b"}}}, Options{MapPath: "m.md"})
 		if err != nil {
 			t.Fatal(err)
 		}

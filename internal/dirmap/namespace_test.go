@@ -1,6 +1,7 @@
 package dirmap
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"sort"
@@ -82,7 +83,7 @@ func TestNamespaceDriftScenario(t *testing.T) {
 			t.Errorf("scope reads %s", p)
 		}
 	}
-	res, err := Check(readScope(t, in, verifyOpts, gitopsFiles), verifyOpts)
+	res, err := Check(context.Background(), readScope(t, in, verifyOpts, gitopsFiles), verifyOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +114,7 @@ func TestNamespaceDriftScenario(t *testing.T) {
 	// Level is configurable.
 	failing := verifyOpts
 	failing.Annotations = []AnnotationRule{{Key: "Namespace", VerifyManifests: true, Level: LevelFailure}}
-	res, err = Check(readScope(t, in, failing, gitopsFiles), failing)
+	res, err = Check(context.Background(), readScope(t, in, failing, gitopsFiles), failing)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +149,7 @@ func TestNamespaceDriftChangeScope(t *testing.T) {
 	if !reflect.DeepEqual(scope, want) {
 		t.Fatalf("scope:\n got %v\nwant %v", scope, want)
 	}
-	res, err := Check(readScope(t, in, verifyOpts, changedFiles), verifyOpts)
+	res, err := Check(context.Background(), readScope(t, in, verifyOpts, changedFiles), verifyOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +166,7 @@ func TestNamespaceDriftChangeScope(t *testing.T) {
 	headMap2 := strings.Replace(gitopsMap, "| Prod overlay | L99 | payments-prod |", "| Prod overlay | L99 | payments-eu |", 1)
 	in.Head.Map = []byte(headMap2)
 	in.Changed = nil
-	res, err = Check(readScope(t, in, verifyOpts, gitopsFiles), verifyOpts)
+	res, err = Check(context.Background(), readScope(t, in, verifyOpts, gitopsFiles), verifyOpts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,11 +6,16 @@ import (
 	"sort"
 	"strings"
 
+	"sync"
+	"unicode/utf8"
+
 	"github.com/yuin/goldmark"
 	gast "github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	east "github.com/yuin/goldmark/extension/ast"
+	gparser "github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
 )
 
 // Map is a parsed directory map.
@@ -24,6 +29,10 @@ type Map struct {
 	Blocks []*Block
 	// Keys are the annotation keys used anywhere, as first written.
 	Keys []string
+
+	// Unread is set when the whole map was refused (too large, or nested
+	// too deep to read in bounded time); Problems says why.
+	Unread bool
 
 	byPath map[string]*Entry
 	lines  [][]byte // source split into lines (without "\n"), for fixes
@@ -58,10 +67,59 @@ type ParseOptions struct {
 // Entry returns the entry for a normalised path, or nil.
 func (m *Map) Entry(p string) *Entry { return m.byPath[p] }
 
+// Limits that keep reading a hostile map linear in its size.
+const (
+	// MaxMapSize: larger maps are a malformed-map finding, not read.
+	MaxMapSize = 4 << 20
+	// maxNesting bounds block quotes and list markers opened on one line,
+	// and maxIndent the columns of leading white space: goldmark's block
+	// parser costs the nesting depth on every line (">" repeated 64 KiB
+	// times took 10 s). Real maps nest a few levels.
+	maxNesting = 32
+	maxIndent  = 128
+)
+
+// blockParser is goldmark with GitHub tables but no inline parsers: a map
+// is read from block structure and source lines only, and inline parsing is
+// where goldmark goes quadratic (64 KiB of "[a](" took 5 s). Block
+// semantics (fenced code, HTML blocks, lists, tables) are goldmark's own;
+// parse_test.go checks the result against the full parser.
+var blockParser = sync.OnceValue(func() gparser.Parser {
+	return gparser.NewParser(
+		gparser.WithBlockParsers(gparser.DefaultBlockParsers()...),
+		gparser.WithParagraphTransformers(gparser.DefaultParagraphTransformers()...),
+		gparser.WithParagraphTransformers(util.Prioritized(extension.NewTableParagraphTransformer(), 200)),
+		gparser.WithASTTransformers(util.Prioritized(extension.NewTableASTTransformer(), 0)),
+	)
+})
+
+// fullParser is goldmark as a Markdown renderer configures it, inline
+// parsers included: the oracle the block parser is tested against.
+func fullParser() gparser.Parser {
+	return goldmark.New(goldmark.WithExtensions(extension.Table)).Parser()
+}
+
 // Parse reads a directory map. It never fails: problems are collected in
-// Map.Problems with their line, and everything else is used.
+// Map.Problems with their line, and everything else is used. It runs in
+// time linear in len(src): a map over MaxMapSize, or one nesting blocks
+// deeper than a map ever needs, is refused whole (Map.Unread).
 func Parse(src []byte, opts ParseOptions) *Map {
+	return parseWith(blockParser(), src, opts)
+}
+
+func parseWith(gp gparser.Parser, src []byte, opts ParseOptions) *Map {
 	m := &Map{byPath: map[string]*Entry{}}
+	if len(src) > MaxMapSize {
+		m.Unread = true
+		m.Problems = append(m.Problems, Problem{Line: 1, Message: fmt.Sprintf(
+			"the map is %s, over the %d MiB limit; it is not read (split it or trim it)", sizeText(len(src)), MaxMapSize>>20)})
+		return m
+	}
+	if line, why := tooDeep(src); line > 0 {
+		m.Unread = true
+		m.Problems = append(m.Problems, Problem{Line: line, Message: why + "; the map is not read"})
+		return m
+	}
 	m.lines = bytes.Split(src, []byte("\n"))
 	for i, l := range m.lines {
 		m.lines[i] = bytes.TrimSuffix(l, []byte("\r"))
@@ -73,8 +131,7 @@ func Parse(src []byte, opts ParseOptions) *Map {
 			p.lineStarts = append(p.lineStarts, i+1)
 		}
 	}
-	md := goldmark.New(goldmark.WithExtensions(extension.Table))
-	doc := md.Parser().Parse(text.NewReader(src))
+	doc := gp.Parse(text.NewReader(src))
 	_ = gast.Walk(doc, func(n gast.Node, entering bool) (gast.WalkStatus, error) {
 		if !entering {
 			return gast.WalkContinue, nil
@@ -90,11 +147,92 @@ func Parse(src []byte, opts ParseOptions) *Map {
 			if p.list(n) {
 				return gast.WalkSkipChildren, nil
 			}
+		case *gast.Paragraph:
+			p.brokenTable(n)
+			return gast.WalkSkipChildren, nil
 		}
 		return gast.WalkContinue, nil
 	})
 	sort.SliceStable(m.Problems, func(i, j int) bool { return m.Problems[i].Line < m.Problems[j].Line })
 	return m
+}
+
+// tooDeep finds the first line that opens more than maxNesting block quotes
+// and list markers, or is indented more than maxIndent columns.
+func tooDeep(src []byte) (line int, why string) {
+	line = 1
+	for len(src) > 0 {
+		end := bytes.IndexByte(src, '\n')
+		l := src
+		if end >= 0 {
+			l = src[:end]
+		}
+		col, nest := 0, 0
+		for i := 0; i < len(l); i++ {
+			if nest > maxNesting {
+				return line, fmt.Sprintf("the line opens more than %d nested block quotes or list items", maxNesting)
+			}
+			if col > maxIndent {
+				return line, fmt.Sprintf("the line is indented more than %d columns", maxIndent)
+			}
+			c := l[i]
+			switch {
+			case c == ' ':
+				col++
+				continue
+			case c == '\t':
+				col += 4 - col%4
+				continue
+			case c == '>':
+				nest++
+				col++
+				continue
+			case (c == '-' || c == '*' || c == '+') && i+1 < len(l) && (l[i+1] == ' ' || l[i+1] == '\t'):
+				nest++
+				col++
+				continue
+			case c >= '0' && c <= '9':
+				j := i
+				for j < len(l) && j-i < 10 && l[j] >= '0' && l[j] <= '9' {
+					j++
+				}
+				if j+1 < len(l) && (l[j] == '.' || l[j] == ')') && (l[j+1] == ' ' || l[j+1] == '\t') {
+					nest++
+					col += j + 1 - i
+					i = j
+					continue
+				}
+			}
+			break
+		}
+		if nest > maxNesting {
+			return line, fmt.Sprintf("the line opens more than %d nested block quotes or list items", maxNesting)
+		}
+		if col > maxIndent {
+			return line, fmt.Sprintf("the line is indented more than %d columns", maxIndent)
+		}
+		if end < 0 {
+			break
+		}
+		src = src[end+1:]
+		line++
+	}
+	return 0, ""
+}
+
+// clipText shortens s to n runes for a message.
+func clipText(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+func sizeText(n int) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 type parser struct {
@@ -184,7 +322,12 @@ type tableBlock struct {
 	slash     bool
 }
 
-var pathHeaders = map[string]bool{"path": true, "directory": true, "dir": true}
+// pathHeaders are the header names of a map table's path column (any
+// case, emphasis and backticks ignored); docs/dirmap.md lists them.
+var pathHeaders = map[string]bool{"path": true, "directory": true, "dir": true, "folder": true}
+
+// acceptedHeaders is what a malformed table's finding tells its author.
+const acceptedHeaders = "a map table's path column is headed Path, Directory, Dir or Folder (any case), or its first column holds backticked paths"
 
 func (p *parser) table(t *east.Table) {
 	var header []string
@@ -205,7 +348,16 @@ func (p *parser) table(t *east.Table) {
 		}
 	}
 	if pathCol < 0 {
-		return // not a map table
+		var first []string
+		for _, row := range rows {
+			if c := row.FirstChild(); c != nil {
+				first = append(first, p.cellText(c))
+			}
+		}
+		if !backtickedPaths(first) {
+			return // not a map table: a legend, say
+		}
+		pathCol = 0
 	}
 	headerLine := p.nodeLine(t.FirstChild())
 	tb := &tableBlock{columns: header, pathCol: pathCol, lastRow: headerLine + 1}
@@ -246,6 +398,90 @@ func (p *parser) table(t *east.Table) {
 		}
 		p.add(raw, line, bi, anns, false)
 	}
+}
+
+// backtickedPaths reports whether cells read as a path column without a
+// path header: every non-empty cell is backticked and one holds a "/" (a
+// legend of backticked layer names is not a map).
+func backtickedPaths(cells []string) bool {
+	slash := false
+	for _, c := range cells {
+		c = strings.TrimSpace(c)
+		if c == "" {
+			continue
+		}
+		if len(c) < 2 || c[0] != '`' || c[len(c)-1] != '`' {
+			return false
+		}
+		slash = slash || strings.Contains(c, "/")
+	}
+	return slash
+}
+
+// brokenTable reports a paragraph that was meant as a map table but is not
+// one to Markdown (GitHub shows it as text too): a header and a delimiter
+// row whose cell counts differ. Without it the table would vanish and every
+// directory in it would turn unregistered.
+func (p *parser) brokenTable(para *gast.Paragraph) {
+	lines := para.Lines()
+	line := func(i int) string { seg := lines.At(i); return string(seg.Value(p.src)) }
+	for i := 1; i < lines.Len(); i++ {
+		delim := strings.TrimSpace(line(i))
+		if !isDelimiterRow(delim) {
+			continue
+		}
+		header := splitRow(line(i - 1))
+		if len(header) < 1 || !strings.Contains(line(i-1), "|") {
+			continue
+		}
+		var first []string
+		for j := i + 1; j < lines.Len() && !isDelimiterRow(strings.TrimSpace(line(j))); j++ {
+			if cells := splitRow(line(j)); len(cells) > 0 {
+				first = append(first, cells[0])
+			}
+		}
+		mapLike := backtickedPaths(first)
+		for _, h := range header {
+			mapLike = mapLike || pathHeaders[strings.ToLower(strings.TrimSpace(strings.Trim(h, "*_`")))]
+		}
+		if !mapLike {
+			continue
+		}
+		if n := len(splitRow(delim)); n != len(header) {
+			p.problem(p.lineOf(lines.At(i-1).Start), "", "this table is not read: its header has %d cells but the delimiter row below it has %d (they must match); %s", len(header), n, acceptedHeaders)
+		}
+		return
+	}
+}
+
+// isDelimiterRow reports whether a line is made of pipes, dashes, colons and
+// blanks only, with a dash and a pipe: what a table's second row looks like.
+func isDelimiterRow(s string) bool {
+	if !strings.Contains(s, "-") || !strings.Contains(s, "|") {
+		return false
+	}
+	return strings.Trim(s, "|-: \t") == ""
+}
+
+// splitRow splits a table row on unescaped pipes, outer pipes dropped.
+func splitRow(s string) []string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "|")
+	if strings.HasSuffix(s, "|") && !strings.HasSuffix(s, `\|`) {
+		s = s[:len(s)-1]
+	}
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	var cells []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '|' && (i == 0 || s[i-1] != '\\') {
+			cells = append(cells, strings.TrimSpace(s[start:i]))
+			start = i + 1
+		}
+	}
+	return append(cells, strings.TrimSpace(s[start:]))
 }
 
 // cellText returns a cell's source text (backticks kept, escaped pipes
@@ -397,6 +633,11 @@ func (p *parser) listItems(l *gast.List, block *Block, bi int, lb *listBlock, pa
 			}
 			lb.items = append(lb.items, item)
 			idx = len(lb.items) - 1
+		} else if tb := it.FirstChild(); tb != nil && tb.Lines().Len() > 0 {
+			seg := tb.Lines().At(0)
+			if t := strings.TrimSpace(string(seg.Value(p.src))); strings.HasPrefix(t, "`") {
+				p.problem(line, "", "this list item is not read: its path %s has no closing backtick", clipText(t, 60))
+			}
 		}
 		for c := it.FirstChild(); c != nil; c = c.NextSibling() {
 			if sub, ok := c.(*gast.List); ok {

@@ -127,6 +127,45 @@ func TestParseFormats(t *testing.T) {
 			},
 			problems: []string{"6: conflicting Function"},
 		},
+		"table headed Folder": {
+			src:  "| Folder | Function |\n|---|---|\n| `apps/` | Apps |\n",
+			want: []wantEntry{{path: "apps", line: 3, anns: map[string]string{"Function": "Apps"}}},
+		},
+		"table of backticked paths under another header": {
+			src: "| Location | Function |\n|---|---|\n| `apps/` | Apps |\n| `infra/modules/` | Modules |\n",
+			want: []wantEntry{
+				{path: "apps", line: 3, anns: map[string]string{"Function": "Apps"}},
+				{path: "infra/modules", line: 4, anns: map[string]string{"Function": "Modules"}},
+			},
+		},
+		"legend of backticked layers is not a map": {
+			src:  "| Layer | Meaning |\n|---|---|\n| `L1` | bootstrap |\n| `L2` | platform |\n",
+			want: nil,
+		},
+		"delimiter row with too few cells": {
+			src:      "# Map\n\n| Path | Function | Layer |\n|---|---|\n| `apps/` | Apps | L1 |\n",
+			want:     nil,
+			problems: []string{"3: header has 3 cells but the delimiter row below it has 2"},
+		},
+		"broken table of backticked paths": {
+			src:      "| Where | Function |\n|---|\n| `apps/` | Apps |\n",
+			want:     nil,
+			problems: []string{"1: Path, Directory, Dir or Folder"},
+		},
+		"broken legend stays silent": {
+			src:  "| Layer | Meaning |\n|---|\n| L1 | bootstrap |\n",
+			want: nil,
+		},
+		"tree block without connectors": {
+			src:      "text\n\n```tree\napps/\ninfra/\n```\n",
+			want:     nil,
+			problems: []string{"4: none of its lines has a"},
+		},
+		"list item with an unclosed backtick": {
+			src:      "- `apps/` — Apps\n- `infra/ — Terraform\n",
+			want:     []wantEntry{{path: "apps", line: 1, anns: map[string]string{"Function": "Apps"}}},
+			problems: []string{"2: no closing backtick"},
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

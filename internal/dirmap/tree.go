@@ -67,6 +67,13 @@ func (p *parser) fenced(n *gast.FencedCodeBlock) {
 		rs = append(rs, raw{line: p.lineOf(seg.Start), text: t})
 	}
 	if !hasConn {
+		for _, r := range rs {
+			if info != "tree" || strings.TrimSpace(r.text) == "" {
+				continue
+			}
+			p.problem(rs[0].line, "", "this tree block is not read: none of its lines has a %s or %s connector (draw it as tree(1) does)", connTee, connCorner)
+			break
+		}
 		return
 	}
 	tb := &treeBlock{unit: 0}

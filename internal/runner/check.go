@@ -165,7 +165,7 @@ func (st *state) dirs(ctx context.Context, ch *change.Change) (result, error) {
 	if err := st.manifests(ctx, ch, &in); err != nil {
 		return result{}, err
 	}
-	c, res, err := checkrun.RunDirs(st.cfg, in, []string{st.job.Repo}, st.notes, st.job.PR > 0)
+	c, res, err := checkrun.RunDirs(ctx, st.cfg, in, []string{st.job.Repo}, st.notes, st.job.PR > 0)
 	if err != nil {
 		return result{}, err
 	}

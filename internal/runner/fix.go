@@ -39,7 +39,7 @@ func (r *Runner) FixDirs(ctx context.Context, job Job) (*DirsFix, error) {
 	}
 	st := &state{r: r, job: job, cfg: cfg}
 	in := st.dirsInput(ch)
-	_, res, err := checkrun.RunDirs(cfg, in, []string{job.Repo}, nil, false)
+	_, res, err := checkrun.RunDirs(ctx, cfg, in, []string{job.Repo}, nil, false)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,203 @@
+package dirmap
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// hostileMaps are 1 MiB maps built to make a Markdown parser work hard:
+// goldmark's inline parser is quadratic on the first, its block parser on
+// deep nesting.
+func hostileMaps() map[string][]byte {
+	const n = 1 << 20
+	fill := func(unit string) []byte { return []byte(strings.Repeat(unit, n/len(unit))) }
+	staircase := func(step int) []byte {
+		var b strings.Builder
+		for i := 0; b.Len() < n; i++ {
+			b.WriteString(strings.Repeat(" ", (i*step)%maxIndent))
+			b.WriteString("- `x/` — y\n")
+		}
+		return []byte(b.String())
+	}
+	return map[string][]byte{
+		"open links":          fill("[a]("),
+		"open links per line": fill("[a](\n"),
+		"brackets":            fill("["),
+		"backticks":           fill("`"),
+		"backtick runs":       fill("`a``b```c "),
+		"emphasis":            fill("*a _b "),
+		"html":                fill("<a "),
+		"link definitions":    fill("[a]: <"),
+		"block quotes":        fill(">"),
+		"block quotes per line": func() []byte {
+			var b strings.Builder
+			for i := 0; b.Len() < n; i++ {
+				b.WriteString(strings.Repeat(">", i%(maxNesting+1)) + " a\n")
+			}
+			return []byte(b.String())
+		}(),
+		"nested lists":    staircase(2),
+		"list markers":    fill("- "),
+		"ordered markers": fill("1. "),
+		"long table":      append([]byte("| Path | Function |\n|---|---|\n"), fill("| `a/b/` | x |\n")...),
+		"wide table":      []byte("| Path |" + strings.Repeat(" F |", n/8) + "\n|" + strings.Repeat("---|", n/8) + "\n| `a/` |\n"),
+		"table backticks": append([]byte("| Path | F |\n|---|---|\n"), fill("| `` ` | ` |\n")...),
+		"escaped pipes":   append([]byte("| Path | F |\n|---|---|\n"), fill("| `a\\|b` | x\\|y |\n")...),
+		"broken tables":   fill("| Path | b |\n|-|\n"),
+		"fences":          fill("```\n"),
+		"tree":            append([]byte("```tree\n.\n"), fill("├── a/ # b\n")...),
+		"deep tree": func() []byte {
+			var b strings.Builder
+			b.WriteString("```tree\n.\n")
+			for i := 0; b.Len() < n; i++ {
+				b.WriteString(strings.Repeat("│   ", i%200) + "└── d/\n")
+			}
+			return []byte(b.String())
+		}(),
+		"globs": append([]byte("| Path | F |\n|---|---|\n"), fill("| `**/*/**/*/**` | x |\n")...),
+	}
+}
+
+// TestParseHostileMaps reads each hostile map to the end or refuses it,
+// within a bound far above the linear parser's cost (the quadratic one took
+// minutes; timing figures come from scripts/load.sh, not from this test).
+func TestParseHostileMaps(t *testing.T) {
+	files := []string{"a/b/c", "x/y", "d/d/d/e"}
+	for name, src := range hostileMaps() {
+		t.Run(name, func(t *testing.T) {
+			done := make(chan *Result, 1)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			go func() {
+				res, _ := Check(ctx, Input{Head: &Side{HasMap: true, Map: src, Files: files}}, Options{MapPath: "docs/dir.md"})
+				done <- res
+			}()
+			select {
+			case res := <-done:
+				if res == nil {
+					t.Fatalf("the check ran into its deadline")
+				}
+			case <-time.After(90 * time.Second):
+				t.Fatalf("%d-byte map not read in 90 s", len(src))
+			}
+		})
+	}
+}
+
+func TestParseRefusesOversizedAndDeepMaps(t *testing.T) {
+	tests := map[string]struct {
+		src  string
+		line int
+		msg  string
+	}{
+		"over 4 MiB":     {src: strings.Repeat("a\n", MaxMapSize/2+1), line: 1, msg: "over the 4 MiB limit"},
+		"block quotes":   {src: "# Map\n\n" + strings.Repeat(">", 40) + " x\n", line: 3, msg: "more than 32 nested"},
+		"list markers":   {src: "a\n" + strings.Repeat("- ", 33) + "x\n", line: 2, msg: "more than 32 nested"},
+		"mixed markers":  {src: strings.Repeat(">1. ", 17) + "x\n", line: 1, msg: "more than 32 nested"},
+		"indented":       {src: "a\nb\n" + strings.Repeat(" ", 200) + "- x\n", line: 3, msg: "indented more than 128 columns"},
+		"mixed and tabs": {src: strings.Repeat("\t> 1. ", 17) + "x\n", line: 1, msg: "indented more than 128"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			m := Parse([]byte(tc.src), ParseOptions{})
+			if !m.Unread || len(m.Entries) != 0 || len(m.Problems) != 1 {
+				t.Fatalf("unread %v, %d entries, problems %v", m.Unread, len(m.Entries), m.Problems)
+			}
+			if p := m.Problems[0]; p.Line != tc.line || !strings.Contains(p.Message, tc.msg) {
+				t.Fatalf("problem %+v, want line %d with %q", p, tc.line, tc.msg)
+			}
+			res, err := Check(context.Background(), Input{Head: &Side{HasMap: true, Map: []byte(tc.src), Files: []string{"a/b"}}}, Options{MapPath: "docs/dir.md"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Findings) != 1 || res.Findings[0].Kind != KindMalformed || res.Findings[0].Level != LevelFailure {
+				t.Fatalf("findings %+v, want one failing malformed-map", res.Findings)
+			}
+		})
+	}
+	// Nesting a real map uses is read.
+	ok := "- `a/` — x\n  - `b/` — y\n    - `c/` — z\n> quoted\n"
+	if m := Parse([]byte(ok), ParseOptions{}); m.Unread || len(m.Entries) != 3 {
+		t.Fatalf("ordinary nesting: unread %v, %d entries", m.Unread, len(m.Entries))
+	}
+}
+
+func TestCheckStopsAtDeadline(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Check(ctx, Input{Head: &Side{HasMap: true, Map: []byte(tableMap), Files: []string{"a/b"}}}, Options{MapPath: "docs/dir.md"})
+	if err == nil || !strings.Contains(err.Error(), "deadline") {
+		t.Fatalf("err = %v, want a deadline error", err)
+	}
+}
+
+// sameParse compares what two parses of one map yield.
+func sameParse(t *testing.T, src []byte) {
+	t.Helper()
+	opts := ParseOptions{RootNames: []string{"repo"}}
+	got := Parse(src, opts)
+	if got.Unread {
+		return
+	}
+	want := parseWith(fullParser(), src, opts)
+	if !reflect.DeepEqual(entriesOf(got), entriesOf(want)) {
+		t.Fatalf("block parser entries\n%v\nfull goldmark\n%v\nmap:\n%s", entriesOf(got), entriesOf(want), src)
+	}
+	if !reflect.DeepEqual(got.Problems, want.Problems) {
+		t.Fatalf("block parser problems\n%v\nfull goldmark\n%v\nmap:\n%s", got.Problems, want.Problems, src)
+	}
+	if len(got.Blocks) != len(want.Blocks) {
+		t.Fatalf("block parser %d blocks, full goldmark %d", len(got.Blocks), len(want.Blocks))
+	}
+	for i := range got.Blocks {
+		g, w := got.Blocks[i], want.Blocks[i]
+		if g.Format != w.Format || g.StartLine != w.StartLine || g.EndLine != w.EndLine {
+			t.Fatalf("block %d: %+v vs full goldmark %+v", i, g, w)
+		}
+	}
+}
+
+// TestParseMatchesGoldmark: on ordinary maps the block-only parser reads
+// exactly what full goldmark (inline parsers on) reads.
+func TestParseMatchesGoldmark(t *testing.T) {
+	for _, src := range oracleSeeds() {
+		sameParse(t, []byte(src))
+	}
+}
+
+func FuzzParseMatchesGoldmark(f *testing.F) {
+	for _, s := range oracleSeeds() {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if len(src) > 4096 {
+			return // the oracle is quadratic
+		}
+		wd := time.AfterFunc(5*time.Second, func() { panic(fmt.Sprintf("stuck on %q", src)) })
+		defer wd.Stop()
+		sameParse(t, src)
+	})
+}
+
+func oracleSeeds() []string {
+	seeds := []string{baseMap, tableMap,
+		"```tree\n.\n├── a/\n│       └── deep/\n└── b\n    └── c/\n```\n",
+		"- `a/` — x\n  - `b` : Function: y (planned)\n    - `../c`\n",
+		"| Dir |\n|---|\n| `/abs` |\n| `x/**/y` |\n",
+		"```\n├──\n└── `sp ace/` # K: v; L: w\n```",
+		"# Map [link](x) *em* <b>html</b>\n\n| Path | Function |\n|---|---|\n| `a/` [x](y) | **b** `c` |\n\n<div>\n| Path |\n|---|\n| `hidden/` |\n</div>\n",
+		"| Folder | Function |\n|---|---|\n| `a/` | x |\n",
+		"| Name | Function |\n|---|---|\n| `a/` | x |\n| `b/c/` | y |\n",
+		"| Path | Function | Layer |\n|---|---|\n| `a/` | x | L1 |\n",
+		"```tree\napps\ninfra\n```\n",
+		"- `a/ — unclosed\n- `b/` — ok\n",
+		"> - `q/` — quoted list\n",
+		"1. `o/` — ordered\n",
+		"    | Path |\n    |---|\n    | `indented-code/` |\n",
+	}
+	return seeds
+}
