@@ -6,6 +6,8 @@ package checkrun
 
 import (
 	"sort"
+
+	"github.com/housekeeper-app/housekeeper/internal/escape"
 )
 
 // Check run names; branch protection requires them by name.
@@ -130,7 +132,7 @@ func (c *Check) Annotations() []Annotation {
 		if f.Secret != nil {
 			title = f.Rule + " (" + f.Tier + ")"
 		}
-		out = append(out, Annotation{Path: f.File, Line: line, Level: f.Level, Title: title, Message: f.Message})
+		out = append(out, Annotation{Path: f.File, Line: line, Level: f.Level, Title: escape.Plain(title), Message: escape.Plain(f.Message)})
 	}
 	return out
 }

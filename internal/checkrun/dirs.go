@@ -8,6 +8,7 @@ import (
 
 	"github.com/housekeeper-app/housekeeper/internal/config"
 	"github.com/housekeeper-app/housekeeper/internal/dirmap"
+	"github.com/housekeeper-app/housekeeper/internal/escape"
 )
 
 // DirsInput is what the dirs check run is rendered from.
@@ -174,8 +175,8 @@ func dirsSummary(in DirsInput, c Check, counts map[string]map[string]int) string
 	if r.Map != nil {
 		entries = len(r.Map.Entries)
 	}
-	fmt.Fprintf(&b, "Checked %s against the directory map `%s` (%s, %s).\n",
-		scope, in.MapPath, plural(entries, "entry", "entries"), plural(r.Dirs, "directory", "directories"))
+	fmt.Fprintf(&b, "Checked %s against the directory map %s (%s, %s).\n",
+		scope, escape.Code(in.MapPath), plural(entries, "entry", "entries"), plural(r.Dirs, "directory", "directories"))
 	fmt.Fprintf(&b, "Config: %s.", configName(in.ConfigSource))
 	if !in.Enforce {
 		b.WriteString(" Report-only mode (`enforce: false`): findings do not fail the run.")
@@ -202,7 +203,7 @@ func configName(src string) string {
 	if src == "" || src == "defaults" {
 		return "built-in defaults"
 	}
-	return "`" + src + "`"
+	return escape.Code(src)
 }
 
 func levelCounts(fs []Finding) string {
@@ -262,15 +263,10 @@ func fixSection(in DirsInput, budget int) string {
 	}
 	var b strings.Builder
 	b.WriteString("\n### Register the new directories\n\n")
-	fmt.Fprintf(&b, "Paste these lines into `%s`, then replace each `TODO` (a TODO still counts as missing, so the check passes once they are filled in):\n", in.MapPath)
+	fmt.Fprintf(&b, "Paste these lines into %s, then replace each `TODO` (a TODO still counts as missing, so the check passes once they are filled in):\n", escape.Code(in.MapPath))
 	left := 0
 	for _, g := range dirmap.GroupFixes(r.Fixes) {
-		fence := "```"
-		for _, l := range g.Lines {
-			for strings.Contains(l, fence) {
-				fence += "`"
-			}
-		}
+		fence := escape.Fence(g.Lines...)
 		head := fmt.Sprintf("\nBefore line %d (%s):\n\n%s\n", g.Before, g.Format, fence)
 		var lines []string
 		size := b.Len() + len(head) + len(fence) + 400
@@ -279,7 +275,7 @@ func fixSection(in DirsInput, budget int) string {
 				left += len(g.Lines) - i
 				break
 			}
-			lines = append(lines, l)
+			lines = append(lines, escape.Block(l))
 			size += len(l) + 1
 		}
 		if len(lines) > 0 {
@@ -295,15 +291,7 @@ func fixSection(in DirsInput, budget int) string {
 	return b.String()
 }
 
-func code(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "`" + strings.ReplaceAll(s, "`", "'") + "`"
-}
+// code and cell place repeated text in a summary (internal/escape).
+func code(s string) string { return escape.Code(s) }
 
-// cell makes text safe inside a Markdown table cell.
-func cell(s string) string {
-	s = strings.ReplaceAll(s, "\n", " ")
-	return strings.ReplaceAll(s, "|", `\|`)
-}
+func cell(s string) string { return escape.Cell(s) }

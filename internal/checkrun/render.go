@@ -6,6 +6,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/housekeeper-app/housekeeper/internal/escape"
 )
 
 // WriteJSON prints the report in the JSON contract.
@@ -61,14 +63,26 @@ func WriteText(w io.Writer, r Report) error {
 			if f.Secret != nil && f.Suppressed {
 				level += ", suppressed"
 			}
-			fmt.Fprintf(&b, "  %s: %s [%s] %s\n", where, level, f.Kind, f.Message)
+			fmt.Fprintf(&b, "  %s: %s [%s] %s\n", escape.Terminal(where), level, f.Kind, escape.Terminal(f.Message))
 		}
 		if c.FixText != "" {
-			b.WriteString("\n" + c.FixText)
+			b.WriteString("\n" + terminalLines(c.FixText))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// terminalLines passes each line of text through the terminal encoder.
+func terminalLines(s string) string {
+	lines := strings.SplitAfter(s, "\n")
+	for i, l := range lines {
+		lines[i] = escape.Terminal(strings.TrimSuffix(l, "\n"))
+		if strings.HasSuffix(l, "\n") {
+			lines[i] += "\n"
+		}
+	}
+	return strings.Join(lines, "")
 }
 
 func sortedKeys(m map[string]int) []string {

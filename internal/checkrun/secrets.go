@@ -409,7 +409,7 @@ func clipText(s string, n int) string {
 func NewScanner(cfg *config.Config) (*secrets.Scanner, error) {
 	ignore := map[string]string{}
 	for _, ig := range cfg.Secrets.Ignore {
-		ignore[ig.Fingerprint] = "secrets.ignore in " + configName(cfg.Source) + ": " + ig.Reason
+		ignore[ig.Fingerprint] = "secrets.ignore in " + cfg.Source + ": " + ig.Reason // data; escaped where shown
 	}
 	return secrets.New(secrets.Options{
 		Disable:      cfg.Secrets.Rules.Disable,

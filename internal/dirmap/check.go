@@ -290,7 +290,6 @@ func (c *checker) unregistered() {
 		if c.ignored(d) {
 			continue
 		}
-		missing = append(missing, d)
 		file := ""
 		if c.base != nil {
 			file = firstUnder(c.addedSort, d)
@@ -298,6 +297,12 @@ func (c *checker) unregistered() {
 		if file == "" {
 			file = firstUnder(c.headFiles, d)
 		}
+		if why := unwritable(d); why != "" {
+			c.add(Finding{Kind: KindUnregistered, Path: d, File: file, Line: 1, Level: LevelFailure,
+				Message: fmt.Sprintf("New directory %s cannot be registered in %s: its name %s, which a map line cannot hold; rename it.", d, c.opts.MapPath, why)})
+			continue
+		}
+		missing = append(missing, d)
 		where := "top-level directories must be listed"
 		if p := parentDir(d); p != "" {
 			where = fmt.Sprintf("the map lists the subdirectories of %s", p)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Fix is one line to insert into the map so that a directory is registered,
@@ -383,4 +384,31 @@ func splitLines(s string) []string {
 		return nil
 	}
 	return strings.Split(s, "\n")
+}
+
+// unwritable says why a directory's path cannot be written into a map line
+// (and so is never offered as a fix), or "" when it can: a line break or
+// control character would end or corrupt the line, "|" would split a table
+// cell, a backtick would end the path's code span, and "<!--" or "-->" would
+// open or close an HTML comment around the rest of the map.
+func unwritable(p string) string {
+	for _, r := range p {
+		switch {
+		case r == '\n' || r == '\r':
+			return "contains a line break"
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029:
+			return fmt.Sprintf("contains the control character U+%04X", r)
+		case r == '|':
+			return `contains "|"`
+		case r == '`':
+			return "contains a backtick"
+		}
+	}
+	if strings.Contains(p, "<!--") || strings.Contains(p, "-->") {
+		return `contains "<!--" or "-->"`
+	}
+	if !utf8.ValidString(p) {
+		return "is not valid UTF-8"
+	}
+	return ""
 }

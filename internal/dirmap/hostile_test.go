@@ -201,3 +201,41 @@ func oracleSeeds() []string {
 	}
 	return seeds
 }
+
+// TestUnwritableDirectoriesGetNoFix: a name a map line cannot hold is
+// reported with the reason and never offered as a line to paste.
+func TestUnwritableDirectoriesGetNoFix(t *testing.T) {
+	names := map[string]string{
+		"a\n\n## All clear": "contains a line break",
+		"b|c":               `contains "|"`,
+		"d\x1b[31m":         "control character U+001B",
+		"e`f":               "contains a backtick",
+		"<!-- x -->":        `contains "<!--" or "-->"`,
+	}
+	var files []string
+	for n := range names {
+		files = append(files, n+"/file")
+	}
+	files = append(files, "ok/file")
+	res, err := Check(context.Background(), Input{Head: &Side{HasMap: true, Map: []byte(tableMap), Files: files}}, Options{MapPath: "docs/dir.md"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Fixes) != 1 || res.Fixes[0].Path != "ok" {
+		t.Fatalf("fixes %+v, want only ok", res.Fixes)
+	}
+	seen := 0
+	for _, f := range res.Findings {
+		why, ok := names[f.Path]
+		if !ok {
+			continue
+		}
+		seen++
+		if f.Kind != KindUnregistered || f.Level != LevelFailure || !strings.Contains(f.Message, "cannot be registered") || !strings.Contains(f.Message, why) {
+			t.Errorf("%q: %+v", f.Path, f)
+		}
+	}
+	if seen != len(names) {
+		t.Fatalf("%d of %d unwritable names reported: %+v", seen, len(names), res.Findings)
+	}
+}

@@ -325,7 +325,7 @@ func (st *state) prIgnores(ctx context.Context, scan *checkrun.SecretsScan) erro
 	}
 	by := map[string]string{}
 	for fp, d := range marker.Ignores(st.r.MarkerKey, st.job.Owner+"/"+st.job.Repo, n, cs) {
-		by[fp] = fmt.Sprintf("@%s with /housekeeper ignore on #%d: %s", d.Actor, n, marker.Escape(d.Reason))
+		by[fp] = fmt.Sprintf("@%s with /housekeeper ignore on #%d: %s", d.Actor, n, d.Reason) // data; escaped where shown
 	}
 	scan.Suppress(by)
 	return nil
