@@ -96,7 +96,7 @@ func TestIgnoreAndUnignore(t *testing.T) {
 		t.Errorf("ignore reply: %q", reply.Body)
 	}
 	sec := f.runs(f.head(n))["housekeeper/secrets"]
-	if sec.Conclusion != "success" || !strings.Contains(sec.Output.Summary, "@alice with /housekeeper ignore") {
+	if sec.Conclusion != "success" || !strings.Contains(sec.Output.Summary, "@\u200balice with /housekeeper ignore") {
 		t.Errorf("after ignore: %s\n%s", sec.Conclusion, sec.Output.Summary)
 	}
 

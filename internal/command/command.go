@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/housekeeper-app/housekeeper/internal/escape"
 )
 
 // Prefix starts every command.
@@ -70,7 +72,7 @@ var specs = []spec{
 			return fmt.Errorf("give the finding's fingerprint and a reason")
 		}
 		if !fingerprintRE.MatchString(args[0]) {
-			return fmt.Errorf("%q is not a fingerprint (RULE:16 hex digits, as the secrets check shows it)", clip(args[0], 80))
+			return fmt.Errorf("%s is not a fingerprint (RULE:16 hex digits, as the secrets check shows it)", escape.Code(clip(args[0], 80)))
 		}
 		c.Fingerprint = args[0]
 		c.Reason = strings.Join(args[1:], " ")
@@ -84,7 +86,7 @@ var specs = []spec{
 			return fmt.Errorf("give exactly one fingerprint")
 		}
 		if !fingerprintRE.MatchString(args[0]) {
-			return fmt.Errorf("%q is not a fingerprint (RULE:16 hex digits, as the secrets check shows it)", clip(args[0], 80))
+			return fmt.Errorf("%s is not a fingerprint (RULE:16 hex digits, as the secrets check shows it)", escape.Code(clip(args[0], 80)))
 		}
 		c.Fingerprint = args[0]
 		return nil
@@ -164,7 +166,7 @@ func parseLine(words []string) (Command, string) {
 		}
 		return c, ""
 	}
-	return Command{}, fmt.Sprintf("I don't know `%s %s`.\n\n%s", Prefix, clip(escapeCode(strings.Join(words, " ")), 80), HelpText())
+	return Command{}, fmt.Sprintf("I don't know %s.\n\n%s", escape.Code(Prefix+" "+clip(strings.Join(words, " "), 80)), HelpText())
 }
 
 func equalFold(a, b []string) bool {
@@ -195,9 +197,6 @@ func HelpText() string {
 		"| `/housekeeper fix dirs` | commit stub entries for unregistered directories to the map (write access) |\n\n" +
 		"To keep an ignore beyond this pull request, add it to `secrets.ignore` in `.github/housekeeper.yml`."
 }
-
-// escapeCode keeps user text inside inline code from closing it.
-func escapeCode(s string) string { return strings.ReplaceAll(s, "`", "'") }
 
 func clip(s string, n int) string {
 	if len(s) <= n {

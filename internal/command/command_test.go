@@ -1,10 +1,113 @@
 package command
 
 import (
+	"flag"
+	"os"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+// TestRepliesQuoteArgumentsSafely: what anyone can make the App say pings
+// nobody, links nothing and renders no Markdown or HTML of theirs
+// (testdata/replies.golden; go test ./internal/command -update rewrites it).
+func TestRepliesQuoteArgumentsSafely(t *testing.T) {
+	bodies := []string{
+		"/housekeeper ignore @acme/security-team because",
+		"/housekeeper unignore [Approve](https://evil.example) <img src=x>",
+		"/housekeeper ignore x:1 <!-- housekeeper:v2 AAAA -->",
+		"/housekeeper deploy @here ``` `` ` <b>bold</b> www.evil.example",
+		"/housekeeper recheck @acme/security-team",
+		"/housekeeper unignore \u202eevil",
+	}
+	var b strings.Builder
+	mention := regexp.MustCompile("@[A-Za-z0-9]")
+	for _, body := range bodies {
+		res := Parse(body)
+		if len(res.Replies) != 1 {
+			t.Fatalf("%q: replies %q", body, res.Replies)
+		}
+		r := res.Replies[0]
+		// Outside code spans nothing of the argument may remain live.
+		for _, bad := range []string{"<!--", "<img", "<b>", "](http"} {
+			if strings.Contains(stripCode(r), bad) {
+				t.Errorf("%q: reply carries %q outside code: %q", body, bad, r)
+			}
+		}
+		if mention.MatchString(stripCode(r)) {
+			t.Errorf("%q: reply mentions someone: %q", body, r)
+		}
+		b.WriteString("> " + body + "\n\n" + strings.SplitN(r, "\n\nHousekeeper commands", 2)[0] + "\n\n---\n\n")
+	}
+	golden(t, "replies.golden", b.String())
+}
+
+// stripCode removes code spans (a run of n backticks to the next run of
+// exactly n), as GitHub renders them: literally.
+func stripCode(s string) string {
+	var out strings.Builder
+	for i := 0; i < len(s); {
+		if s[i] != '`' {
+			out.WriteByte(s[i])
+			i++
+			continue
+		}
+		n := 0
+		for i+n < len(s) && s[i+n] == '`' {
+			n++
+		}
+		fence := strings.Repeat("`", n)
+		j := i + n
+		end := -1
+		for k := j; k < len(s); {
+			idx := strings.Index(s[k:], fence)
+			if idx < 0 {
+				break
+			}
+			at := k + idx
+			m := 0
+			for at+m < len(s) && s[at+m] == '`' {
+				m++
+			}
+			if m == n {
+				end = at
+				break
+			}
+			k = at + m
+		}
+		if end < 0 {
+			out.WriteString(fence)
+			i = j
+			continue
+		}
+		i = end + n
+	}
+	return out.String()
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./internal/command -update creates it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (go test ./internal/command -update rewrites it):\n%s", name, got)
+	}
+}
 
 const fp = "aws-access-key-id:0123456789abcdef"
 
@@ -40,11 +143,11 @@ func TestParse(t *testing.T) {
 		},
 		"bad fingerprint": {
 			body:    "/housekeeper unignore nope",
-			replies: []string{`"nope" is not a fingerprint`},
+			replies: []string{"`nope` is not a fingerprint"},
 		},
 		"unknown command gets help": {
 			body:    "/housekeeper deploy `prod`",
-			replies: []string{"I don't know `/housekeeper deploy 'prod'`", "/housekeeper fix dirs"},
+			replies: []string{"I don't know `` /housekeeper deploy `prod` ``", "/housekeeper fix dirs"},
 		},
 		"arguments where none are taken": {
 			body:    "/housekeeper recheck now please",

@@ -2,16 +2,19 @@
 // replies to /housekeeper ignore and unignore. They are the only record of
 // an accepted finding: the App keeps no state of its own, so each run reads
 // the pull request's comments and honours a marker only in a comment the
-// App itself authored and only when its HMAC verifies.
+// App itself authored, only on that comment's last line, and only when its
+// HMAC verifies.
 //
-// Format (docs/commands.md): an HTML comment, invisible in the rendered
-// comment,
+// Format (docs/commands.md): HTML comments, invisible in the rendered
+// comment, alone on the acknowledgement's last line,
 //
-//	<!-- housekeeper:v1 BASE64URL(JSON) -->
+//	<!-- housekeeper:v2 BASE64URL(JSON) -->
 //
-// where the JSON holds repo, pr, fingerprint, actor, action, reason and mac;
-// mac is hex HMAC-SHA256 over the other fields joined by NUL, keyed by
-// HMAC-SHA256(webhook secret, "housekeeper marker v1").
+// where the JSON holds repo, pr, cid (the ID of the comment that gave the
+// command), fingerprint, actor, action, reason and mac; mac is hex
+// HMAC-SHA256 over the other fields joined by NUL, keyed by
+// HMAC-SHA256(webhook secret, "housekeeper marker v1"). Version 1 markers
+// (no cid) are still read, under the same last-line rule.
 package marker
 
 import (
@@ -36,10 +39,14 @@ type Marker struct {
 	Repo        string `json:"repo"` // owner/name, lower case
 	PR          int    `json:"pr"`
 	Fingerprint string `json:"fingerprint"`
-	Actor       string `json:"actor"`
-	Action      string `json:"action"`
-	Reason      string `json:"reason,omitempty"`
-	MAC         string `json:"mac"`
+	// CommentID is the comment that gave the command (v2; 0 for v1).
+	CommentID int64  `json:"cid,omitempty"`
+	Actor     string `json:"actor"`
+	Action    string `json:"action"`
+	Reason    string `json:"reason,omitempty"`
+	MAC       string `json:"mac"`
+
+	version int // 1 or 2, from the marker's prefix
 }
 
 // Key derives the marker key from the webhook secret, so that a leaked
@@ -52,7 +59,11 @@ func Key(webhookSecret []byte) []byte {
 
 func (m Marker) mac(key []byte) []byte {
 	h := hmac.New(sha256.New, key)
-	for i, f := range []string{"v1", strings.ToLower(m.Repo), strconv.Itoa(m.PR), m.Fingerprint, m.Actor, m.Action, m.Reason} {
+	fields := []string{"v1", strings.ToLower(m.Repo), strconv.Itoa(m.PR), m.Fingerprint, m.Actor, m.Action, m.Reason}
+	if m.version != 1 {
+		fields = []string{"v2", strings.ToLower(m.Repo), strconv.Itoa(m.PR), strconv.FormatInt(m.CommentID, 10), m.Fingerprint, m.Actor, m.Action, m.Reason}
+	}
+	for i, f := range fields {
 		if i > 0 {
 			h.Write([]byte{0})
 		}
@@ -61,9 +72,21 @@ func (m Marker) mac(key []byte) []byte {
 	return h.Sum(nil)
 }
 
-// Sign returns the marker text to embed in a comment.
+// Sign returns the marker text to embed, alone, on the last line of the
+// acknowledgement.
 func Sign(key []byte, m Marker) string {
 	m.Repo = strings.ToLower(m.Repo)
+	m.version = 2
+	m.MAC = hex.EncodeToString(m.mac(key))
+	data, _ := json.Marshal(m)
+	return "<!-- housekeeper:v2 " + base64.RawURLEncoding.EncodeToString(data) + " -->"
+}
+
+// signV1 writes a marker as releases before v2 did; tests use it to show
+// those markers are still honoured.
+func signV1(key []byte, m Marker) string {
+	m.Repo = strings.ToLower(m.Repo)
+	m.version, m.CommentID = 1, 0
 	m.MAC = hex.EncodeToString(m.mac(key))
 	data, _ := json.Marshal(m)
 	return "<!-- housekeeper:v1 " + base64.RawURLEncoding.EncodeToString(data) + " -->"
@@ -75,34 +98,46 @@ func Verify(key []byte, m Marker) bool {
 	return err == nil && hmac.Equal(got, m.mac(key))
 }
 
-var markerRE = regexp.MustCompile(`<!-- housekeeper:v1 ([A-Za-z0-9_-]+) -->`)
+var (
+	markerRE   = regexp.MustCompile(`<!-- housekeeper:v([12]) ([A-Za-z0-9_-]+) -->`)
+	markerLine = regexp.MustCompile(`^(?:\s*<!-- housekeeper:v[12] [A-Za-z0-9_-]+ -->)+\s*$`)
+)
 
-// Find returns the markers in a comment body, verified or not.
+// maxPerComment bounds the markers read from one comment (one per command,
+// and a comment holds at most a few).
+const maxPerComment = 20
+
+// Find returns the markers of a comment, verified or not. Only the last
+// non-blank line counts, and only when it holds markers and nothing else:
+// that is where the App writes them, and nowhere the App repeats other
+// people's text (code blocks, quoted paths or map lines) can put one.
 func Find(body string) []Marker {
+	last := strings.TrimRight(body, " \t\r\n")
+	if i := strings.LastIndexAny(last, "\r\n"); i >= 0 {
+		last = last[i+1:]
+	}
+	if !markerLine.MatchString(last) {
+		return nil
+	}
 	var out []Marker
-	for _, m := range markerRE.FindAllStringSubmatch(body, 20) {
-		if len(m[1]) > 4000 {
+	for _, m := range markerRE.FindAllStringSubmatch(last, maxPerComment) {
+		if len(m[2]) > 4000 {
 			continue
 		}
-		data, err := base64.RawURLEncoding.DecodeString(m[1])
+		data, err := base64.RawURLEncoding.DecodeString(m[2])
 		if err != nil {
 			continue
 		}
 		var mk Marker
 		if json.Unmarshal(data, &mk) == nil {
+			mk.version = int(m[1][0] - '0')
+			if mk.version == 1 {
+				mk.CommentID = 0
+			}
 			out = append(out, mk)
 		}
 	}
 	return out
-}
-
-// Escape makes user text safe to repeat in a comment: it cannot open an
-// HTML comment (so it cannot carry a marker), a code fence or a mention.
-func Escape(s string) string {
-	r := strings.NewReplacer(
-		"<", "&lt;", ">", "&gt;", "`", "'", "@", "@\u200b", "\r", " ", "\n", " ",
-	)
-	return r.Replace(s)
 }
 
 // Decision is an accepted finding, as the latest marker left it.
@@ -121,8 +156,12 @@ type Comment struct {
 // Ignores replays the markers of a pull request's comments, oldest first,
 // and returns the fingerprints ignored at the end, honouring only verified
 // markers for this repository and pull request in comments the App wrote.
+// A v2 marker is bound to the command comment that caused it: the same
+// command's marker seen again, or one older than the decision already in
+// force for that fingerprint, is a replay and is skipped.
 func Ignores(key []byte, repo string, pr int, comments []Comment) map[string]Decision {
 	out := map[string]Decision{}
+	newest := map[string]int64{} // fingerprint → command comment of the decision in force
 	for _, c := range comments {
 		if !c.ByApp {
 			continue
@@ -130,6 +169,12 @@ func Ignores(key []byte, repo string, pr int, comments []Comment) map[string]Dec
 		for _, m := range Find(c.Body) {
 			if m.PR != pr || !strings.EqualFold(m.Repo, repo) || !Verify(key, m) {
 				continue
+			}
+			if m.version == 2 && m.CommentID != 0 {
+				if m.CommentID <= newest[m.Fingerprint] {
+					continue
+				}
+				newest[m.Fingerprint] = m.CommentID
 			}
 			switch m.Action {
 			case ActionIgnore:

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/housekeeper-app/housekeeper/internal/command"
+	"github.com/housekeeper-app/housekeeper/internal/escape"
 	"github.com/housekeeper-app/housekeeper/internal/marker"
 )
 
@@ -94,6 +95,9 @@ type executor struct {
 	pr     *github.PullRequest
 	job    Job
 	perm   *bool // the author may change decisions, once looked up
+	// markers go, all together, on the reply's last line: the only place
+	// they are honoured.
+	markers []string
 }
 
 func (x *executor) run(ctx context.Context, c command.Command) (reply string, rerun bool) {
@@ -104,7 +108,7 @@ func (x *executor) run(ctx context.Context, c command.Command) (reply string, re
 	if c.NeedsWrite() {
 		ok, why := x.canWrite(ctx)
 		if !ok {
-			return fmt.Sprintf("`%s %s`: @%s, %s", command.Prefix, c.Name, marker.Escape(x.cj.Author), why), false
+			return fmt.Sprintf("`%s %s`: %s, %s", command.Prefix, c.Name, escape.Text("@"+x.cj.Author), why), false
 		}
 	}
 	switch c.Name {
@@ -114,16 +118,16 @@ func (x *executor) run(ctx context.Context, c command.Command) (reply string, re
 		return fmt.Sprintf("Re-running both checks on %s.", shortSHA(x.job.HeadSHA)), true
 	case command.Ignore, command.Unignore:
 		action := marker.ActionIgnore
-		text := fmt.Sprintf("Accepted: @%s ignored `%s` on this pull request: %s", marker.Escape(x.cj.Author), c.Fingerprint, marker.Escape(c.Reason))
+		text := fmt.Sprintf("Accepted: %s ignored %s on this pull request: %s", escape.Text("@"+x.cj.Author), escape.Code(c.Fingerprint), escape.Text(c.Reason))
 		if c.Name == command.Unignore {
 			action = marker.ActionUnignore
-			text = fmt.Sprintf("Withdrawn: @%s no longer ignores `%s` on this pull request.", marker.Escape(x.cj.Author), c.Fingerprint)
+			text = fmt.Sprintf("Withdrawn: %s no longer ignores %s on this pull request.", escape.Text("@"+x.cj.Author), escape.Code(c.Fingerprint))
 		}
 		if x.r.MarkerKey == nil {
 			return "This installation cannot record decisions (no webhook secret configured).", false
 		}
-		m := marker.Sign(x.r.MarkerKey, marker.Marker{Repo: x.cj.Owner + "/" + x.cj.Repo, PR: x.cj.PR, Fingerprint: c.Fingerprint, Actor: x.cj.Author, Action: action, Reason: c.Reason})
-		return text + " The checks run again now.\n" + m, true
+		x.markers = append(x.markers, marker.Sign(x.r.MarkerKey, marker.Marker{Repo: x.cj.Owner + "/" + x.cj.Repo, PR: x.cj.PR, CommentID: x.cj.CommentID, Fingerprint: c.Fingerprint, Actor: x.cj.Author, Action: action, Reason: c.Reason}))
+		return text + " The checks run again now.", true
 	case command.FixDirs:
 		return x.fixDirs(ctx), false
 	}
@@ -150,7 +154,7 @@ func (x *executor) canWrite(ctx context.Context) (bool, string) {
 	}
 	x.perm = &ok
 	if err != nil {
-		return false, "I could not check your access to the repository, so I did not run this (" + err.Error() + ")."
+		return false, "I could not check your access to the repository, so I did not run this (" + escape.Text(err.Error()) + ")."
 	}
 	return ok, fmt.Sprintf("this command needs write, maintain or admin access to the repository; you have %s.", orNone(lvl.GetPermission()))
 }
@@ -167,19 +171,23 @@ func orNone(s string) string {
 func (x *executor) fixDirs(ctx context.Context) string {
 	fix, err := x.r.FixDirs(ctx, x.job)
 	if err != nil {
-		return "I could not compute the fix: " + err.Error()
+		return "I could not compute the fix: " + escape.Text(err.Error())
 	}
 	if fix == nil {
 		return "Every new directory is already registered: nothing to fix."
 	}
 	head := x.pr.GetHead()
-	list := "`" + strings.Join(fix.Dirs, "`, `") + "`"
-	patch := fmt.Sprintf("```diff\n%s```\n\nApply it with `git apply`, then replace each `TODO`.", fix.Patch)
+	var codes []string
+	for _, d := range fix.Dirs {
+		codes = append(codes, escape.Code(d))
+	}
+	list := strings.Join(codes, ", ")
+	patch := patchBlock(fix.Patch)
 	if head.GetRepo().GetFullName() != x.pr.GetBase().GetRepo().GetFullName() {
 		return fmt.Sprintf("This pull request comes from a fork, which I cannot push to. Here is the change that registers %s:\n\n%s", list, patch)
 	}
 	if err := x.r.Pacer.Wait(ctx); err != nil {
-		return "I could not commit the fix: " + err.Error()
+		return "I could not commit the fix: " + escape.Text(err.Error())
 	}
 	opts := &github.RepositoryContentFileOptions{
 		Message: github.String(fmt.Sprintf("Register %d new director%s in %s\n\nStub entries with TODO annotations, added by /housekeeper fix dirs for @%s.", len(fix.Dirs), plural(len(fix.Dirs)), fix.MapPath, x.cj.Author)),
@@ -198,9 +206,22 @@ func (x *executor) fixDirs(ctx context.Context) string {
 		if resp != nil && (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusNotFound) {
 			return fmt.Sprintf("I may not push to this branch (the App needs the contents write permission). Here is the change that registers %s:\n\n%s", list, patch)
 		}
-		return "I could not commit the fix: " + err.Error()
+		return "I could not commit the fix: " + escape.Text(err.Error())
 	}
-	return fmt.Sprintf("Committed %s to `%s`: stub entries for %s. Replace each `TODO` annotation; the dirs check passes once they are filled in.", shortSHA(res.GetSHA()), marker.Escape(head.GetRef()), list)
+	return fmt.Sprintf("Committed %s to %s: stub entries for %s. Replace each `TODO` annotation; the dirs check passes once they are filled in.", shortSHA(res.GetSHA()), escape.Code(head.GetRef()), list)
+}
+
+// patchBlock shows a map patch in a diff block whose fence no line can
+// close. The patch repeats lines of the map (which the pull request wrote):
+// when one would carry control characters or an HTML comment opener the
+// App does not repeat it, and says where to get it instead.
+func patchBlock(patch string) string {
+	if flat := strings.NewReplacer("\n", "", "\t", "").Replace(patch); escape.Block(flat) != flat {
+		return "The map around the new lines holds text I do not repeat (control characters or an HTML comment); `housekeeper check --base` prints the lines to add."
+	}
+	lines := strings.Split(patch, "\n")
+	fence := escape.Fence(lines...)
+	return fmt.Sprintf("%sdiff\n%s%s\n\nApply it with `git apply`, then replace each `TODO`.", fence, patch, fence)
 }
 
 func plural(n int) string {
@@ -216,7 +237,10 @@ func (x *executor) reply(ctx context.Context, parts []string) error {
 	}
 	body := strings.Join(parts, "\n\n---\n\n")
 	if x.cj.CommentID != 0 {
-		body = fmt.Sprintf("@%s\n\n%s", marker.Escape(x.cj.Author), body)
+		body = fmt.Sprintf("%s\n\n%s", escape.Text("@"+x.cj.Author), body)
+	}
+	if len(x.markers) > 0 {
+		body += "\n\n" + strings.Join(x.markers, " ")
 	}
 	if err := x.r.Pacer.Wait(ctx); err != nil {
 		return err

@@ -1,0 +1,93 @@
+package handlers_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/housekeeper-app/housekeeper/internal/githubtest"
+)
+
+var markerTextRE = regexp.MustCompile(`<!-- housekeeper:v\d [A-Za-z0-9_-]+ -->`)
+
+// withdrawnIgnore opens a leaking PR, has alice ignore and then unignore
+// its finding, and returns the PR, the fingerprint and the ignore's marker
+// as the App wrote it.
+func withdrawnIgnore(t *testing.T, f *fixture, branch string) (int, string) {
+	t.Helper()
+	f.gh.SetPermission("acme", "infra", "alice", "write", "write")
+	n, fp := leakPR(t, f)
+	f.comment(n, "alice", "/housekeeper ignore "+fp+" a fixture")
+	m := markerTextRE.FindString(f.lastReply(n).Body)
+	if m == "" {
+		t.Fatalf("no marker in %q", f.lastReply(n).Body)
+	}
+	f.comment(n, "alice", "/housekeeper unignore "+fp)
+	if got := f.runs(f.head(n))["housekeeper/secrets"].Conclusion; got != "failure" {
+		t.Fatalf("after unignore: %s", got)
+	}
+	return n, m
+}
+
+// TestReplayedMarkerInDirectoryName: the author plants the withdrawn
+// ignore's marker in a directory name; a maintainer's /housekeeper fix dirs
+// must not re-publish it where it counts (issue 10, item 4).
+func TestReplayedMarkerInDirectoryName(t *testing.T) {
+	f := newFixture(t)
+	n, m := withdrawnIgnore(t, f, "leak")
+	f.gh.Push("acme", "infra", "leak", map[string]string{m + "/x.txt": "x\n", "tools/ok.sh": "#!/bin/sh\n"})
+	f.gh.SetPermission("acme", "infra", "maint", "admin", "admin")
+	f.comment(n, "maint", "/housekeeper fix dirs")
+	reply := f.lastReply(n)
+	if strings.Contains(reply.Body, "<!--") {
+		t.Errorf("fix dirs reply repeats an HTML comment: %q", reply.Body)
+	}
+	if err := f.deliver("pull_request", f.gh.PullRequestEvent("synchronize", f.repo, n)); err != nil {
+		t.Fatal(err)
+	}
+	runs := f.runs(f.head(n))
+	if got := runs["housekeeper/secrets"].Conclusion; got != "failure" {
+		t.Errorf("the withdrawn ignore is honoured again: secrets %s", got)
+	}
+	dirs := runs["housekeeper/dirs"]
+	if !strings.Contains(dirs.Output.Summary, "cannot be registered") || strings.Contains(dirs.Output.Summary, "<!--") {
+		t.Errorf("dirs summary:\n%s", dirs.Output.Summary)
+	}
+}
+
+// TestReplayedMarkerInMapLine: a fork writes the marker into a map line next
+// to where the fix goes, so the fork reply's patch would repeat it.
+func TestReplayedMarkerInMapLine(t *testing.T) {
+	f := newFixture(t)
+	n, m := withdrawnIgnore(t, f, "leak")
+	_ = n
+	f.gh.AddRepo(githubtest.Repo{Owner: "outsider", Name: "infra", ForkOf: "acme/infra"})
+	f.gh.SetBranch("outsider", "infra", "feature", f.gh.Branch("acme", "infra", "main"))
+	f.gh.Push("outsider", "infra", "feature", map[string]string{"newtop/a.txt": "x\n", "docs/dir.md": mapMD + "| `zzz/` " + m + " | x | L1 | - |\n", "zzz/a": "x\n"})
+	pr := f.gh.OpenPullRequest(githubtest.PullRequest{Owner: "acme", Repo: "infra", Head: "feature", HeadRepo: "outsider/infra"})
+	f.comment(pr.Number, "alice", "/housekeeper fix dirs")
+	if r := f.lastReply(pr.Number); strings.Contains(r.Body, "<!--") || !strings.Contains(r.Body, "housekeeper check --base") {
+		t.Errorf("fork reply: %q", r.Body)
+	}
+}
+
+// TestMentionsInRepliesAreDefused: anyone's usage error must not make the
+// App ping a team or render a link (issue 10, item 7).
+func TestMentionsInRepliesAreDefused(t *testing.T) {
+	f := newFixture(t)
+	n := f.pr("x", map[string]string{"apps/web/a.go": "package a\n"})
+	f.comment(n, "mallory", "/housekeeper ignore @acme/security-team because [click](https://evil.example)")
+	r := f.lastReply(n).Body
+	if regexp.MustCompile(`(^|[^\x60])@acme`).MatchString(stripCodeSpans(r)) || strings.Contains(stripCodeSpans(r), "](") {
+		t.Errorf("reply pings or links: %q", r)
+	}
+	if !strings.Contains(r, "`@acme/security-team` is not a fingerprint") {
+		t.Errorf("reply: %q", r)
+	}
+}
+
+// stripCodeSpans drops single-backtick code spans (what the replies use for
+// short arguments).
+func stripCodeSpans(s string) string {
+	return regexp.MustCompile("`[^`]*`").ReplaceAllString(s, "")
+}
