@@ -91,3 +91,49 @@ func TestMentionsInRepliesAreDefused(t *testing.T) {
 func stripCodeSpans(s string) string {
 	return regexp.MustCompile("`[^`]*`").ReplaceAllString(s, "")
 }
+
+// TestPushHonoursOnlyTheMergedPR: a push to the default branch applies the
+// ignores of the pull request it merged, never those of another pull
+// request that merely contains the commit (issue 10, item 10).
+func TestPushHonoursOnlyTheMergedPR(t *testing.T) {
+	f := newFixture(t)
+	f.gh.SetPermission("acme", "infra", "alice", "write", "write")
+	main := f.gh.Branch("acme", "infra", "main")
+	leak := map[string]string{"infra/creds.tf": "access_key = \"" + fakeAWSKey(9) + "\"\n"}
+
+	// A pull request into another branch, its finding ignored there.
+	f.gh.SetBranch("acme", "infra", "develop", main)
+	f.gh.SetBranch("acme", "infra", "leak", main)
+	head := f.gh.Push("acme", "infra", "leak", leak)
+	dev := f.gh.OpenPullRequest(githubtest.PullRequest{Owner: "acme", Repo: "infra", Base: "develop", Head: "leak", Title: "leak"}).Number
+	if err := f.deliver("pull_request", f.gh.PullRequestEvent("opened", f.repo, dev)); err != nil {
+		t.Fatal(err)
+	}
+	fp := fpRE.FindString(f.runs(head)["housekeeper/secrets"].Output.Summary)
+	f.comment(dev, "alice", "/housekeeper ignore "+fp+" fine on develop")
+	if got := f.runs(head)["housekeeper/secrets"].Conclusion; got != "success" {
+		t.Fatalf("ignore on develop: %s", got)
+	}
+	// Its head pushed straight to main: that pull request did not merge it.
+	f.gh.SetBranch("acme", "infra", "main", head)
+	if err := f.deliver("push", f.gh.PushEvent(f.repo, "main", main, head)); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.runs(head)["housekeeper/secrets"]; got.Conclusion != "failure" {
+		t.Errorf("a push to main honoured the ignores of a pull request into develop: %s", got.Conclusion)
+	}
+
+	// A pull request into main, merged: the merge's push honours its ignore.
+	f.gh.SetBranch("acme", "infra", "main", main)
+	f.gh.SetBranch("acme", "infra", "leak2", main)
+	f.gh.Push("acme", "infra", "leak2", leak)
+	n := f.gh.OpenPullRequest(githubtest.PullRequest{Owner: "acme", Repo: "infra", Head: "leak2", Title: "leak2"}).Number
+	f.comment(n, "alice", "/housekeeper ignore "+fp+" a fixture")
+	merge := f.gh.MergePullRequest("acme", "infra", n)
+	if err := f.deliver("push", f.gh.PushEvent(f.repo, "main", main, merge)); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.runs(merge)["housekeeper/secrets"]; got.Conclusion != "success" {
+		t.Errorf("merge push: %s\n%s", got.Conclusion, got.Output.Summary)
+	}
+}

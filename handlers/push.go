@@ -45,14 +45,18 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 		Event: eventType, Delivery: deliveryID,
 	}
 	// The push that merges a PR honours that PR's accepted ignores.
-	if n := h.mergedPR(ctx, inst, owner, repo.GetName(), e.GetAfter()); n > 0 {
+	if n := h.mergedPR(ctx, inst, owner, repo.GetName(), branch, e.GetAfter()); n > 0 {
 		job.IgnoresPR = n
 		log.Debug().Int("merged_pr", n).Msg("push merges a pull request")
 	}
 	return h.Runner.Run(ctx, job)
 }
 
-func (h *Push) mergedPR(ctx context.Context, inst int64, owner, repo, sha string) int {
+// mergedPR finds the pull request this push merged: one into the default
+// branch that GitHub merged with sha as its merge commit, or whose head is
+// sha (a fast-forward or rebase merge). Any other pull request that merely
+// contains the commit is not this push's, and its ignores do not apply.
+func (h *Push) mergedPR(ctx context.Context, inst int64, owner, repo, branch, sha string) int {
 	if h.Clients == nil {
 		return 0
 	}
@@ -65,12 +69,13 @@ func (h *Push) mergedPR(ctx context.Context, inst int64, owner, repo, sha string
 		return 0 // without it the run is stricter, never laxer
 	}
 	for _, pr := range prs {
-		if pr.GetMergeCommitSHA() == sha || pr.GetMerged() {
+		if pr.GetBase().GetRef() != branch {
+			continue
+		}
+		merged := pr.GetMerged() || pr.MergedAt != nil
+		if (merged && pr.GetMergeCommitSHA() == sha) || pr.GetHead().GetSHA() == sha {
 			return pr.GetNumber()
 		}
-	}
-	if len(prs) > 0 {
-		return prs[0].GetNumber()
 	}
 	return 0
 }
