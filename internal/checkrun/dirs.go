@@ -291,7 +291,8 @@ func fixSection(in DirsInput, budget int) string {
 	return b.String()
 }
 
-// code and cell place repeated text in a summary (internal/escape).
-func code(s string) string { return escape.Code(s) }
+// code and cell place repeated text in a summary's table cells
+// (internal/escape).
+func code(s string) string { return escape.CellCode(s) }
 
 func cell(s string) string { return escape.Cell(s) }

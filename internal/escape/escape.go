@@ -127,6 +127,11 @@ func Code(s string) string {
 	return fence + pad + s + pad + fence
 }
 
+// CellCode is Code for a Markdown table cell: GitHub splits a row on "|"
+// before it reads code spans, so a pipe inside is written "\|" (which the
+// table unescapes).
+func CellCode(s string) string { return strings.ReplaceAll(Code(s), "|", `\|`) }
+
 // Fence returns a code fence for a block holding lines: backticks, at least
 // three and more than any backtick run in the lines.
 func Fence(lines ...string) string {
