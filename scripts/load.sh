@@ -8,6 +8,7 @@
 #   scripts/load.sh                 # the full run: 1,000 events (~7 minutes)
 #   scripts/load.sh --short         # the CI run (~1 minute)
 #   scripts/load.sh -events 500 -phases load,faults   # any driver flag
+#   scripts/load.sh -phases hostile-map             # time to handle 1 MiB adversarial maps (goal ≤ 2 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local
@@ -17,6 +18,6 @@ go build -o "$out/housekeeper" ./cmd/housekeeper
 go build -o "$out/load" ./internal/reliability/cmd/load
 args=("$@")
 if [ "${1:-}" = "--short" ]; then
-  args=(-events 150 -prs 60 -fault-events 60 -hostile-files 20001 -tree-limit 20000 -timeout 90s "${@:2}")
+  args=(-events 150 -prs 60 -fault-events 60 -hostile-files 20001 -tree-limit 20000 -map-runs 1 -timeout 90s "${@:2}")
 fi
 exec timeout 20m "$out/load" -binary "$out/housekeeper" "${args[@]}"

@@ -351,9 +351,11 @@ func (r *Reader) File(ctx context.Context, owner, repo, path, ref string) (data 
 	if fc == nil {
 		return nil, "", false, nil // a directory
 	}
-	s, err := fc.GetContent()
-	if err != nil {
-		return nil, "", false, fmt.Errorf("decode %s at %s: %w", path, short(ref), err)
+	s := ""
+	if fc.GetEncoding() != "none" { // "none": over 1 MB, no content given
+		if s, err = fc.GetContent(); err != nil {
+			return nil, "", false, fmt.Errorf("decode %s at %s: %w", path, short(ref), err)
+		}
 	}
 	if s == "" && fc.GetSize() > 0 {
 		// Files over 1 MB come without content: read the blob.

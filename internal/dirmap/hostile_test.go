@@ -95,11 +95,11 @@ func TestParseRefusesOversizedAndDeepMaps(t *testing.T) {
 		msg  string
 	}{
 		"over 4 MiB":     {src: strings.Repeat("a\n", MaxMapSize/2+1), line: 1, msg: "over the 4 MiB limit"},
-		"block quotes":   {src: "# Map\n\n" + strings.Repeat(">", 40) + " x\n", line: 3, msg: "more than 32 nested"},
-		"list markers":   {src: "a\n" + strings.Repeat("- ", 33) + "x\n", line: 2, msg: "more than 32 nested"},
-		"mixed markers":  {src: strings.Repeat(">1. ", 17) + "x\n", line: 1, msg: "more than 32 nested"},
-		"indented":       {src: "a\nb\n" + strings.Repeat(" ", 200) + "- x\n", line: 3, msg: "indented more than 128 columns"},
-		"mixed and tabs": {src: strings.Repeat("\t> 1. ", 17) + "x\n", line: 1, msg: "indented more than 128"},
+		"block quotes":   {src: "# Map\n\n" + strings.Repeat(">", 20) + " x\n", line: 3, msg: "more than 16 nested"},
+		"list markers":   {src: "a\n" + strings.Repeat("- ", 17) + "x\n", line: 2, msg: "more than 16 nested"},
+		"mixed markers":  {src: strings.Repeat(">1. ", 9) + "x\n", line: 1, msg: "more than 16 nested"},
+		"indented":       {src: "a\nb\n" + strings.Repeat(" ", 100) + "- x\n", line: 3, msg: "indented more than 64 columns"},
+		"mixed and tabs": {src: strings.Repeat("\t> 1. ", 9) + "x\n", line: 1, msg: "indented more than 64"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

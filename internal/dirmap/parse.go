@@ -75,8 +75,8 @@ const (
 	// and maxIndent the columns of leading white space: goldmark's block
 	// parser costs the nesting depth on every line (">" repeated 64 KiB
 	// times took 10 s). Real maps nest a few levels.
-	maxNesting = 32
-	maxIndent  = 128
+	maxNesting = 16
+	maxIndent  = 64
 )
 
 // blockParser is goldmark with GitHub tables but no inline parsers: a map
