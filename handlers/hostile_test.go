@@ -137,3 +137,31 @@ func TestPushHonoursOnlyTheMergedPR(t *testing.T) {
 		t.Errorf("merge push: %s\n%s", got.Conclusion, got.Output.Summary)
 	}
 }
+
+// TestHostileMapIsReadOrRefused: a 1 MiB map built against a Markdown
+// parser (goldmark was quadratic on it: minutes) gives both runs an outcome,
+// and a map over GitHub's 1 MB contents limit is still read.
+func TestHostileMapIsReadOrRefused(t *testing.T) {
+	f := newFixture(t)
+	for name, tc := range map[string]struct {
+		mapText string
+		want    string // in the dirs summary
+	}{
+		"open links":    {mapMD + strings.Repeat("[a](", 1<<18), "unregistered"},
+		"block quotes":  {mapMD + strings.Repeat(">", 1<<20), "nested block quotes or list items"},
+		"over 1 MB":     {mapMD + strings.Repeat("| `apps/web/` | Web | L99 | web |\n", 40_000), "unregistered"},
+		"over 4 MiB":    {mapMD + strings.Repeat("x", 4<<20), "over the 4 MiB limit"},
+		"typo in table": {strings.Replace(mapMD, "|---|---|---|---|", "|---|---|---|", 1), "delimiter row below it has 3"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			n := f.pr("map-"+strings.ReplaceAll(name, " ", "-"), map[string]string{"docs/dir.md": tc.mapText, "newdir/a.tf": "# x\n"})
+			if err := f.deliver("pull_request", f.gh.PullRequestEvent("opened", f.repo, n)); err != nil {
+				t.Fatal(err)
+			}
+			dirs := f.runs(f.head(n))["housekeeper/dirs"]
+			if dirs.Conclusion != "failure" || !strings.Contains(dirs.Output.Summary, tc.want) || strings.Contains(dirs.Output.Title, "could not finish") {
+				t.Errorf("dirs %s %q:\n%.2000s", dirs.Conclusion, dirs.Output.Title, dirs.Output.Summary)
+			}
+		})
+	}
+}
