@@ -5,7 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -92,6 +94,7 @@ func hostileMapPhase(o options) error {
 		return 0, githubtest.CheckRun{}, errors.New("no completed runs within 2 minutes")
 	}
 	measure := func(name, src string) {
+		cpu0 := cpuTime(a.cmd.Process.Pid)
 		var took []time.Duration
 		var last githubtest.CheckRun
 		for range max(*mapRuns, 1) {
@@ -102,6 +105,7 @@ func hostileMapPhase(o options) error {
 			}
 			took, last = append(took, d), run
 		}
+		cpu := (cpuTime(a.cmd.Process.Pid) - cpu0) / time.Duration(len(took))
 		slices.Sort(took)
 		med := took[len(took)/2]
 		verdict := "ok"
@@ -117,8 +121,8 @@ func hostileMapPhase(o options) error {
 			w, _, _ = strings.Cut(w, "\n")
 			why = "; why: " + w
 		}
-		fmt.Printf("hostile-map: %-26s %8.1f KiB  median %7s (runs %s; goal ≤ %s: %s)  dirs %s %q%s\n",
-			name, float64(len(src))/1024, med.Round(time.Millisecond), strings.Join(runs, ", "), mapGoal, verdict, last.Conclusion, last.Output.Title, why)
+		fmt.Printf("hostile-map: %-26s %8.1f KiB  median %7s (runs %s; goal ≤ %s: %s)  serve CPU %s a run  dirs %s %q%s\n",
+			name, float64(len(src))/1024, med.Round(time.Millisecond), strings.Join(runs, ", "), mapGoal, verdict, cpu.Round(time.Millisecond), last.Conclusion, last.Output.Title, why)
 	}
 	measure("ordinary map (baseline)", reliability.MapMD)
 	for _, c := range hostileMapCases() {
@@ -127,4 +131,27 @@ func hostileMapPhase(o options) error {
 	took, serr := a.stop(60 * time.Second)
 	fmt.Printf("hostile-map: peak RSS %s over the phase; stopped in %s\n", a.rss(), took.Round(time.Millisecond))
 	return errors.Join(append(errs, serr)...)
+}
+
+// cpuTime is the CPU time (user + system) a process has used so far: on a
+// shared machine it says what a run cost when wall time says mostly how
+// busy the machine was.
+func cpuTime(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses: utime is the
+	// 12th, stime the 13th, in clock ticks (100 a second on Linux).
+	_, rest, ok := strings.Cut(string(data), ") ")
+	if !ok {
+		return 0
+	}
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * 10 * time.Millisecond
 }
