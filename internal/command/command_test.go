@@ -202,6 +202,11 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("reason of %d bytes", len(c.Reason))
 			}
 		}
+		for _, r := range res.Replies {
+			if live := stripCode(r); strings.Contains(live, "<!--") || regexp.MustCompile(`@[A-Za-z0-9]`).MatchString(live) {
+				t.Fatalf("reply repeats a comment opener or mentions someone outside code: %q", r)
+			}
+		}
 		if res.Empty() && strings.Contains(body, Prefix+" ") && !strings.Contains(body, "```") && !strings.Contains(body, "~~~") && !strings.Contains(body, ">") {
 			for _, l := range strings.Split(body, "\n") {
 				if strings.HasPrefix(strings.TrimSpace(l), Prefix+" ") {
