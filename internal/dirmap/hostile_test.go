@@ -95,6 +95,7 @@ func TestParseRefusesOversizedAndDeepMaps(t *testing.T) {
 		msg  string
 	}{
 		"over 4 MiB":     {src: strings.Repeat("a\n", MaxMapSize/2+1), line: 1, msg: "over the 4 MiB limit"},
+		"too many lines": {src: strings.Repeat("- `a/`\n", MaxMapLines), line: MaxMapLines + 1, msg: "has 20001 lines, over the 20000-line limit"},
 		"block quotes":   {src: "# Map\n\n" + strings.Repeat(">", 20) + " x\n", line: 3, msg: "more than 16 nested"},
 		"list markers":   {src: "a\n" + strings.Repeat("- ", 17) + "x\n", line: 2, msg: "more than 16 nested"},
 		"mixed markers":  {src: strings.Repeat(">1. ", 9) + "x\n", line: 1, msg: "more than 16 nested"},

@@ -77,6 +77,11 @@ const (
 	// times took 10 s). Real maps nest a few levels.
 	maxNesting = 16
 	maxIndent  = 64
+	// MaxMapLines bounds the map's lines: goldmark keeps a few hundred
+	// bytes of syntax tree per line (50,000 lines of a list or a table held
+	// 55-65 MiB), so the line count, not the size, bounds a read's memory.
+	// A 10,000-entry map is about 10,000 lines.
+	MaxMapLines = 20_000
 )
 
 // blockParser is goldmark with GitHub tables but no inline parsers: a map
@@ -113,6 +118,12 @@ func parseWith(gp gparser.Parser, src []byte, opts ParseOptions) *Map {
 		m.Unread = true
 		m.Problems = append(m.Problems, Problem{Line: 1, Message: fmt.Sprintf(
 			"the map is %s, over the %d MiB limit; it is not read (split it or trim it)", sizeText(len(src)), MaxMapSize>>20)})
+		return m
+	}
+	if n := bytes.Count(src, []byte("\n")) + 1; n > MaxMapLines {
+		m.Unread = true
+		m.Problems = append(m.Problems, Problem{Line: MaxMapLines + 1, Message: fmt.Sprintf(
+			"the map has %d lines, over the %d-line limit; it is not read (split it or trim it)", n, MaxMapLines)})
 		return m
 	}
 	if line, why := tooDeep(src); line > 0 {
