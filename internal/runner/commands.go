@@ -216,7 +216,7 @@ func (x *executor) fixDirs(ctx context.Context) string {
 // when one would carry control characters or an HTML comment opener the
 // App does not repeat it, and says where to get it instead.
 func patchBlock(patch string) string {
-	if flat := strings.NewReplacer("\n", "", "\t", "").Replace(patch); escape.Block(flat) != flat {
+	if flat := strings.NewReplacer("\n", "", "\r", "", "\t", "").Replace(patch); escape.Block(flat) != flat {
 		return "The map around the new lines holds text I do not repeat (control characters or an HTML comment); `housekeeper check --base` prints the lines to add."
 	}
 	lines := strings.Split(patch, "\n")
