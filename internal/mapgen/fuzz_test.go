@@ -1,6 +1,7 @@
 package mapgen
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -47,7 +48,7 @@ func FuzzGenerate(f *testing.F) {
 				files = append(files, fl.Path)
 			}
 			files = append(files, "docs/dir.md")
-			res, err := dirmap.Check(dirmap.Input{Head: &dirmap.Side{HasMap: true, Map: r.Map, Files: files}}, dirmap.Options{MapPath: "docs/dir.md"})
+			res, err := dirmap.Check(context.Background(), dirmap.Input{Head: &dirmap.Side{HasMap: true, Map: r.Map, Files: files}}, dirmap.Options{MapPath: "docs/dir.md"})
 			if err != nil {
 				t.Fatal(err)
 			}

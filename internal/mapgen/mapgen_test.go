@@ -2,6 +2,7 @@ package mapgen
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -105,7 +106,7 @@ func checkPasses(t *testing.T, src *Mem, mapPath string, out []byte, ignore []st
 	if !has {
 		files = append(files, mapPath)
 	}
-	r, err := dirmap.Check(dirmap.Input{Head: &dirmap.Side{HasMap: true, Map: out, Files: files}},
+	r, err := dirmap.Check(context.Background(), dirmap.Input{Head: &dirmap.Side{HasMap: true, Map: out, Files: files}},
 		dirmap.Options{MapPath: mapPath, Ignore: ignore})
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package mapgen
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -208,13 +209,19 @@ func (g *gen) extend() (*Result, error) {
 	existing := dirmap.Parse(g.opts.Existing, dirmap.ParseOptions{RootNames: g.opts.RootNames})
 	keys := g.keys(existing)
 	in := dirmap.Input{Head: &dirmap.Side{HasMap: true, Map: g.opts.Existing, Files: g.paths}}
-	r, err := dirmap.Check(in, dirmap.Options{
+	r, err := dirmap.Check(context.Background(), in, dirmap.Options{ // generating a map is bounded by the tree it was given
 		MapPath: g.opts.MapPath, Ignore: g.ignore, MaxDepth: g.opts.MaxDepth,
 		RequiredAnnotations: g.opts.RequiredAnnotations, RootNames: g.opts.RootNames,
 		FixValue: g.value,
 	})
 	if err != nil {
 		return nil, err
+	}
+	// The engine offers no fix for a name a map line cannot hold; say so.
+	for _, f := range r.Findings {
+		if f.Kind == dirmap.KindUnregistered {
+			g.writable(f.Path)
+		}
 	}
 	var fixes []dirmap.Fix
 	rows := map[int]int{}

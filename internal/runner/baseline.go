@@ -100,7 +100,7 @@ func (a *Auditor) baseline(ctx context.Context, t auditTask, client *github.Clie
 			return a.fallback(ctx, t, client, branch)
 		}
 	}
-	dirs, _, err := checkrun.RunDirs(cfg, in, []string{t.repo.Name}, nil, false)
+	dirs, _, err := checkrun.RunDirs(ctx, cfg, in, []string{t.repo.Name}, nil, false)
 	if err != nil {
 		return err
 	}
