@@ -3,6 +3,7 @@ package dirmap
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -45,11 +46,11 @@ func (r *AnnotationRule) expected() string {
 	if len(r.Values) > 0 {
 		quoted := make([]string, len(r.Values))
 		for i, v := range r.Values {
-			quoted[i] = "`" + v + "`"
+			quoted[i] = strconv.Quote(v)
 		}
 		return "one of " + strings.Join(quoted, ", ")
 	}
-	return "a value matching the pattern `" + r.PatternText + "`"
+	return "a value matching the pattern " + strconv.Quote(r.PatternText)
 }
 
 // rule returns the declared rule for key, if any.
@@ -83,8 +84,6 @@ func (c *checker) invalidAnnotations(e *Entry) {
 	}
 }
 
-// quoteValue shows a map value in messages without letting it break out of
-// its code span.
-func quoteValue(v string) string {
-	return "`" + strings.ReplaceAll(v, "`", "'") + "`"
-}
+// quoteValue shows a map or manifest value in messages; the renderers
+// escape messages for where they are shown.
+func quoteValue(v string) string { return strconv.Quote(v) }

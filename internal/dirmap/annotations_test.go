@@ -70,9 +70,9 @@ func TestInvalidAnnotations(t *testing.T) {
 			}
 			msgs := messages(res.Findings, KindInvalidAnnotation)
 			for _, w := range []string{
-				"apps/web has Layer `L3`, which the config does not declare: use one of `L0`, `L1`, `L2`, `L99`, `-` (dirs.annotations.Layer).",
-				"apps/web has Namespace `Web_Prod`, which the config does not declare: use a value matching the pattern `^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?|-)$` (dirs.annotations.Namespace).",
-				"infra has Layer `l1`, which the config does not declare", // values are case-sensitive
+				`apps/web has Layer "L3", which the config does not declare: use one of "L0", "L1", "L2", "L99", "-" (dirs.annotations.Layer).`,
+				`apps/web has Namespace "Web_Prod", which the config does not declare: use a value matching the pattern "^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?|-)$" (dirs.annotations.Namespace).`,
+				`infra has Layer "l1", which the config does not declare`, // values are case-sensitive
 			} {
 				if !strings.Contains(msgs, w) {
 					t.Errorf("messages lack %q:\n%s", w, msgs)

@@ -217,7 +217,7 @@ func (c *checker) namespaceDrift() {
 func driftMessage(e *Entry, want string, none bool, u namespaceUse, mapPath string, manifestChanged, entryChanged bool) string {
 	says := "The map says " + quoteValue(want)
 	if none {
-		says = "The map says no namespace (`-`)"
+		says = "The map says no namespace (\"-\")"
 	}
 	msg := fmt.Sprintf("%s for %s, this manifest deploys into %s (%s).", says, e.Path, quoteValue(u.Namespace), u.What)
 	mapLine := fmt.Sprintf("%s line %d", mapPath, e.Line)
@@ -227,11 +227,11 @@ func driftMessage(e *Entry, want string, none bool, u namespaceUse, mapPath stri
 	}
 	switch {
 	case manifestChanged && !entryChanged:
-		return msg + fmt.Sprintf(" This change sets it and the map is the source of truth: %s, or if the move is intended change the entry to `Namespace: %s` (%s).", target, u.Namespace, mapLine)
+		return msg + fmt.Sprintf(" This change sets it and the map is the source of truth: %s, or if the move is intended change the entry to \"Namespace: %s\" (%s).", target, u.Namespace, mapLine)
 	case entryChanged && !manifestChanged:
 		return msg + fmt.Sprintf(" This change edits the entry's Namespace: update the manifests under %s to match, or keep the entry as it was (%s).", e.Path, mapLine)
 	}
-	return msg + fmt.Sprintf(" Change the manifest to %s, or the entry to `Namespace: %s` (%s).", target, u.Namespace, mapLine)
+	return msg + fmt.Sprintf(" Change the manifest to %s, or the entry to \"Namespace: %s\" (%s).", target, u.Namespace, mapLine)
 }
 
 // manifestNamespaces reads the namespaces a YAML file deploys into. Files

@@ -100,10 +100,10 @@ func TestNamespaceDriftScenario(t *testing.T) {
 	}
 	msgs := messages(res.Findings, KindNamespaceDrift)
 	for _, w := range []string{
-		"The map says `payments` for apps/payments, this manifest deploys into `payments-prod` (Service metadata.namespace). Change the manifest to deploy into `payments`, or the entry to `Namespace: payments-prod` (docs/dir.md line 5).",
-		"this manifest deploys into `payments-stg` (kustomization namespace)",
-		"this manifest deploys into `web-x` (Helm values namespaceOverride)",
-		"The map says no namespace (`-`) for platform/crds, this manifest deploys into `kube-system`",
+		`The map says "payments" for apps/payments, this manifest deploys into "payments-prod" (Service metadata.namespace). Change the manifest to deploy into "payments", or the entry to "Namespace: payments-prod" (docs/dir.md line 5).`,
+		`this manifest deploys into "payments-stg" (kustomization namespace)`,
+		`this manifest deploys into "web-x" (Helm values namespaceOverride)`,
+		`The map says no namespace ("-") for platform/crds, this manifest deploys into "kube-system"`,
 		"argocd/broken.yaml was not compared with the map's Namespace: it is not valid YAML near line 1.",
 	} {
 		if !strings.Contains(msgs, w) {
@@ -155,7 +155,7 @@ func TestNamespaceDriftChangeScope(t *testing.T) {
 	}
 	msgs := messages(res.Findings, KindNamespaceDrift)
 	// The manifest side changed: the map is the source of truth.
-	if !strings.Contains(msgs, "This change sets it and the map is the source of truth: deploy into `payments-prod`, or if the move is intended change the entry to `Namespace: payments-live` (docs/dir.md line 6).") {
+	if !strings.Contains(msgs, `This change sets it and the map is the source of truth: deploy into "payments-prod", or if the move is intended change the entry to "Namespace: payments-live" (docs/dir.md line 6).`) {
 		t.Errorf("manifest-side message missing:\n%s", msgs)
 	}
 	// The entry was edited to web-x and values.yaml says web-x: no drift
