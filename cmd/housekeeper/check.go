@@ -86,12 +86,17 @@ func runCheck(ctx context.Context, o checkOpts, path string, stdout, stderr io.W
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	defer repo.Close()
 	if (o.base != "" || o.staged) && !repo.Git {
 		flag := "--staged"
 		if o.base != "" {
 			flag = "--base"
 		}
-		return usageErr("%s needs a git checkout, and %s is not the top of one", flag, path)
+		return usageErr("%s needs a git checkout, and %s is not in one", flag, path)
+	}
+	if repo.Sub != "" {
+		// As git does: a path inside a checkout means its repository.
+		fmt.Fprintf(stderr, "%s is inside the checkout %s: checking the whole repository from its top.\n", path, repo.Dir)
 	}
 	cfg, err := loadConfig(ctx, repo, o)
 	if err != nil {

@@ -25,6 +25,7 @@ func checkSecrets(ctx context.Context, repo *checkout.Repo, ch *change, cfg *con
 		return nil, fmt.Errorf("secrets rules: %w", err)
 	}
 	scan := checkrun.NewSecretsScan(scanner, ch.audit)
+	listed := map[string]bool{} // binary files already listed as not scanned
 	switch {
 	case ch.audit:
 		res, err := scanner.ScanTree(ctx, workingFiles(repo, ch.files, progress(stderr, len(ch.files))))
@@ -37,7 +38,7 @@ func checkSecrets(ctx context.Context, repo *checkout.Repo, ch *change, cfg *con
 		if err != nil {
 			return nil, err
 		}
-		if err := addPatch(ctx, repo, scan, "", patch, "", true); err != nil {
+		if err := addPatch(ctx, repo, scan, "", patch, "", true, listed); err != nil {
 			return nil, err
 		}
 		scan.Allow(reader(ctx, repo, "HEAD", ch.baseExists))
@@ -52,7 +53,7 @@ func checkSecrets(ctx context.Context, repo *checkout.Repo, ch *change, cfg *con
 			if err != nil {
 				return nil, err
 			}
-			if err := addPatch(ctx, repo, scan, "", patch, ch.head, true); err != nil {
+			if err := addPatch(ctx, repo, scan, "", patch, ch.head, true, listed); err != nil {
 				return nil, err
 			}
 		} else {
@@ -64,7 +65,7 @@ func checkSecrets(ctx context.Context, repo *checkout.Repo, ch *change, cfg *con
 				if err != nil {
 					return nil, err
 				}
-				if err := addPatch(ctx, repo, scan, c.SHA, patch, c.SHA, i == len(commits)-1); err != nil {
+				if err := addPatch(ctx, repo, scan, c.SHA, patch, c.SHA, i == len(commits)-1, listed); err != nil {
 					return nil, err
 				}
 			}
@@ -78,10 +79,20 @@ func checkSecrets(ctx context.Context, repo *checkout.Repo, ch *change, cfg *con
 
 // addPatch scans one diff; YAML files are read whole at rev, since
 // structural rules (Kubernetes Secrets, Helm values) need the document.
-func addPatch(ctx context.Context, repo *checkout.Repo, scan *checkrun.SecretsScan, sha string, patch []byte, rev string, head bool) error {
-	diffs, err := secrets.ParseDiff(patch)
+// Binary files (a NUL byte in the first 8 KiB, as the App decides) are not
+// content-scanned: their names still count, and they are listed once as
+// not scanned.
+func addPatch(ctx context.Context, repo *checkout.Repo, scan *checkrun.SecretsScan, sha string, patch *checkout.Patch, rev string, head bool, listed map[string]bool) error {
+	diffs, err := secrets.ParseDiff(patch.Text)
 	if err != nil {
 		return fmt.Errorf("read diff of %s: %w", orIndex(sha), err)
+	}
+	for _, b := range patch.Binary {
+		diffs = append(diffs, secrets.FileDiff{NewPath: b, Binary: true})
+		if !listed[b] && !scan.Scanner.Excluded(b) {
+			listed[b] = true
+			scan.AddSkipped(secrets.Skipped{Path: b, Reason: secrets.SkipBinary})
+		}
 	}
 	content := func(p string) []byte {
 		if !wholeFileNeeded(p) {

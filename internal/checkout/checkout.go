@@ -8,9 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"sort"
@@ -19,10 +19,18 @@ import (
 
 // Repo is a directory to check.
 type Repo struct {
-	// Dir is the absolute path of the directory.
+	// Dir is the absolute path of the directory: the top of the work tree
+	// in a checkout.
 	Dir string
 	// Git is set when Dir is the top of a git work tree.
 	Git bool
+	// Sub is the PATH that was asked for, relative to Dir (slash form), when
+	// it lies below the top of its checkout; "" otherwise. The whole
+	// repository is checked from its top, as git does.
+	Sub string
+
+	root *os.Root
+	g    *runner
 }
 
 // File is one file of a tree.
@@ -34,8 +42,12 @@ type File struct {
 	Regular bool
 }
 
-// Open inspects dir. It is a git checkout when git knows dir as the top of
-// a work tree.
+// Open inspects dir. When dir lies in a git work tree, the repository is
+// checked from its top (Sub says where dir is); otherwise dir is a plain
+// directory. A checkout whose git directory or work tree lies elsewhere
+// (a .git file or core.worktree pointing away) is refused, unless the git
+// directory points back at it, as a linked worktree's and a submodule's
+// do.
 func Open(ctx context.Context, dir string) (*Repo, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -48,20 +60,117 @@ func Open(ctx context.Context, dir string) (*Repo, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("open %s: not a directory", dir)
 	}
-	r := &Repo{Dir: abs}
-	if out, err := r.git(ctx, "rev-parse", "--show-toplevel"); err == nil {
-		top := strings.TrimSpace(string(out))
-		if sameDir(top, abs) {
-			r.Git = true
+	g, err := newRunner(ctx, abs, os.Environ())
+	if err != nil {
+		return nil, err
+	}
+	r := &Repo{Dir: abs, g: g}
+	out, err := g.run(ctx, nil, "rev-parse", "--show-toplevel", "--absolute-git-dir")
+	var ge *gitError
+	switch {
+	case errors.As(err, &ge) && strings.Contains(ge.msg, "not a git repository"):
+		// A plain directory.
+	case err != nil:
+		return nil, fmt.Errorf("open %s: %w", dir, err)
+	default:
+		lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+		if len(lines) != 2 {
+			return nil, fmt.Errorf("open %s: unexpected git rev-parse output %q", dir, out)
 		}
+		top, gitDir := lines[0], lines[1]
+		if err := contained(ctx, g, abs, top, gitDir); err != nil {
+			return nil, fmt.Errorf("open %s: %w", dir, err)
+		}
+		r.Git = true
+		if !sameDir(top, abs) {
+			rel, err := filepath.Rel(evalOr(top), evalOr(abs))
+			if err != nil {
+				return nil, fmt.Errorf("open %s: %w", dir, err)
+			}
+			r.Sub = filepath.ToSlash(rel)
+		}
+		r.Dir = top
+		r.g = g.at(top)
+	}
+	if r.root, err = os.OpenRoot(r.Dir); err != nil {
+		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
 	return r, nil
+}
+
+// Close releases the directory.
+func (r *Repo) Close() error {
+	if r.root == nil {
+		return nil
+	}
+	return r.root.Close()
+}
+
+// contained checks that the checkout git found for abs is abs's own: its
+// top contains abs and holds the .git through which git found the git
+// directory, and a git directory elsewhere points back at that top.
+func contained(ctx context.Context, g *runner, abs, top, gitDir string) error {
+	etop, eabs := evalOr(top), evalOr(abs)
+	if eabs != etop && !strings.HasPrefix(eabs, etop+string(filepath.Separator)) {
+		return fmt.Errorf("its work tree %s lies outside it (core.worktree); refusing to check it", top)
+	}
+	dotgit := filepath.Join(top, ".git")
+	st, err := os.Lstat(dotgit)
+	if err != nil {
+		return fmt.Errorf("its work tree %s has no .git of its own (core.worktree points there); refusing to check it", top)
+	}
+	switch {
+	case st.IsDir():
+		if sameDir(dotgit, gitDir) {
+			return nil
+		}
+	case st.Mode().IsRegular():
+		if pointsBack(ctx, g, top, dotgit, gitDir) {
+			return nil
+		}
+	}
+	return fmt.Errorf("its git directory %s lies outside %s and does not point back at it; refusing to check it", gitDir, top)
+}
+
+// pointsBack reports whether a git directory named by a .git file belongs
+// to top: a linked worktree's records that .git file, a submodule's sets
+// core.worktree to top. A .git file an archive plants to borrow another
+// repository does neither.
+func pointsBack(ctx context.Context, g *runner, top, dotgit, gitDir string) bool {
+	if data, err := os.ReadFile(filepath.Join(gitDir, "gitdir")); err == nil {
+		if sameFile(strings.TrimSpace(string(data)), dotgit) {
+			return true
+		}
+	}
+	out, err := g.run(ctx, nil, "config", "--file", filepath.Join(gitDir, "config"), "--get", "core.worktree")
+	if err != nil {
+		return false
+	}
+	wt := strings.TrimSpace(string(out))
+	if !filepath.IsAbs(wt) {
+		wt = filepath.Join(gitDir, wt)
+	}
+	return sameDir(wt, top)
+}
+
+func sameFile(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
 func sameDir(a, b string) bool {
 	ea, err1 := filepath.EvalSymlinks(a)
 	eb, err2 := filepath.EvalSymlinks(b)
 	return err1 == nil && err2 == nil && ea == eb
+}
+
+// evalOr resolves symbolic links in p, or returns p cleaned.
+func evalOr(p string) string {
+	if e, err := filepath.EvalSymlinks(p); err == nil {
+		return e
+	}
+	return filepath.Clean(p)
 }
 
 // Names returns what the repository may be called on a tree's first line:
@@ -86,20 +195,7 @@ func (r *Repo) Names(ctx context.Context) []string {
 // git runs a git command in the repository and returns its standard
 // output; errors carry git's own message.
 func (r *Repo) git(ctx context.Context, args ...string) ([]byte, error) {
-	full := append([]string{"-C", r.Dir, "-c", "core.quotepath=off"}, args...)
-	cmd := exec.CommandContext(ctx, "git", full...)
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			msg = err.Error()
-		}
-		return nil, fmt.Errorf("git %s: %s", strings.Join(args, " "), msg)
-	}
-	return out, nil
+	return r.g.run(ctx, nil, args...)
 }
 
 func splitZ(out []byte) []string {
@@ -123,9 +219,12 @@ func (r *Repo) WorkingFiles(ctx context.Context) ([]File, error) {
 		}
 		var files []File
 		for _, p := range splitZ(out) {
-			st, err := os.Lstat(filepath.Join(r.Dir, filepath.FromSlash(p)))
+			st, err := r.lstat(p)
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrNotRegular) {
+				continue // deleted in the working tree, or below a symbolic link
+			}
 			if err != nil {
-				continue // deleted in the working tree
+				return nil, err
 			}
 			if st.IsDir() {
 				continue // a submodule
@@ -174,33 +273,69 @@ func dedupe(files []File) []File {
 	return out
 }
 
-// ErrNotRegular is returned for paths that are not regular files, which are
-// never read (symbolic links are not followed).
+// ErrNotRegular is returned for paths that are not regular files, or that
+// lie below a symbolic link: neither is ever read.
 var ErrNotRegular = errors.New("not a regular file")
+
+// lstat looks p up inside the directory, part by part: any symbolic link
+// along the way is refused (os.Root alone would follow links that stay
+// inside), and nothing outside the directory is reached.
+func (r *Repo) lstat(p string) (fs.FileInfo, error) {
+	clean := path.Clean(p)
+	if clean == "." || path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
+		return nil, fmt.Errorf("%s: %w", p, fs.ErrInvalid)
+	}
+	parts := strings.Split(clean, "/")
+	var st fs.FileInfo
+	for i := range parts {
+		var err error
+		st, err = r.root.Lstat(strings.Join(parts[:i+1], "/"))
+		if err != nil {
+			return nil, err
+		}
+		if st.Mode()&fs.ModeSymlink != 0 {
+			if i == len(parts)-1 {
+				return st, nil // the caller decides: a link counts for the layout
+			}
+			return nil, fmt.Errorf("%s: %s is a symbolic link: %w", p, strings.Join(parts[:i+1], "/"), ErrNotRegular)
+		}
+		if i < len(parts)-1 && !st.IsDir() {
+			return nil, fmt.Errorf("%s: %w", p, fs.ErrNotExist)
+		}
+	}
+	return st, nil
+}
 
 // ReadWorking reads a file of the working tree; a missing file returns
 // fs.ErrNotExist.
 func (r *Repo) ReadWorking(p string) ([]byte, error) {
-	full := filepath.Join(r.Dir, filepath.FromSlash(path.Clean(p)))
-	st, err := os.Lstat(full)
+	f, err := r.OpenWorking(p)
 	if err != nil {
 		return nil, err
 	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("read %s: %w", p, ErrNotRegular)
-	}
-	return os.ReadFile(full)
+	defer f.Close()
+	return io.ReadAll(f)
 }
 
-// Open opens a working-tree file for reading without following links.
+// OpenWorking opens a working-tree file for reading. Symbolic links are
+// never followed, in any part of the path, and nothing outside the
+// directory is opened.
 func (r *Repo) OpenWorking(p string) (*os.File, error) {
-	full := filepath.Join(r.Dir, filepath.FromSlash(path.Clean(p)))
-	st, err := os.Lstat(full)
+	st, err := r.lstat(p)
 	if err != nil {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("open %s: %w", p, ErrNotRegular)
 	}
-	return os.Open(full)
+	f, err := r.root.Open(path.Clean(p))
+	if err != nil {
+		return nil, err
+	}
+	// The file may have been swapped since the lookup: check what was opened.
+	if fst, err := f.Stat(); err != nil || !fst.Mode().IsRegular() || !os.SameFile(st, fst) {
+		f.Close()
+		return nil, fmt.Errorf("open %s: %w", p, ErrNotRegular)
+	}
+	return f, nil
 }

@@ -1,9 +1,13 @@
 package checkout
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
 )
 
@@ -12,7 +16,7 @@ func (r *Repo) Resolve(ctx context.Context, rev string) (string, error) {
 	if !r.Git {
 		return "", fmt.Errorf("%s is not a git checkout", r.Dir)
 	}
-	out, err := r.git(ctx, "rev-parse", "--verify", "--quiet", rev+"^{commit}")
+	out, err := r.git(ctx, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
 	if err != nil {
 		return "", fmt.Errorf("unknown revision %q", rev)
 	}
@@ -22,10 +26,15 @@ func (r *Repo) Resolve(ctx context.Context, rev string) (string, error) {
 // MergeBase returns merge-base(ref, HEAD), which is what a pull request
 // from HEAD into ref is compared against.
 func (r *Repo) MergeBase(ctx context.Context, ref string) (string, error) {
-	if _, err := r.Resolve(ctx, ref); err != nil {
+	sha, err := r.Resolve(ctx, ref)
+	if err != nil {
 		return "", err
 	}
-	out, err := r.git(ctx, "merge-base", ref, "HEAD")
+	head, err := r.Resolve(ctx, "HEAD")
+	if err != nil {
+		return "", err
+	}
+	out, err := r.git(ctx, "merge-base", "--end-of-options", sha, head)
 	if err != nil {
 		return "", fmt.Errorf("no merge base between %s and HEAD: %w", ref, err)
 	}
@@ -39,7 +48,7 @@ func (r *Repo) FilesAt(ctx context.Context, rev string) ([]string, error) {
 	if rev == "" {
 		out, err = r.git(ctx, "ls-files", "-z", "--cached")
 	} else {
-		out, err = r.git(ctx, "ls-tree", "-r", "-z", "--name-only", rev)
+		out, err = r.git(ctx, "ls-tree", "-r", "-z", "--full-tree", "--name-only", "--end-of-options", rev)
 	}
 	if err != nil {
 		return nil, err
@@ -57,10 +66,10 @@ func (r *Repo) ReadAt(ctx context.Context, rev, p string) (data []byte, ok bool,
 	if rev == "" {
 		spec = ":" + p
 	}
-	if _, err := r.git(ctx, "cat-file", "-e", spec); err != nil {
+	if _, err := r.git(ctx, "cat-file", "-e", "--end-of-options", spec); err != nil {
 		return nil, false, nil
 	}
-	out, err := r.git(ctx, "cat-file", "blob", spec)
+	out, err := r.git(ctx, "cat-file", "--end-of-options", "blob", spec)
 	if err != nil {
 		return nil, false, err
 	}
@@ -75,7 +84,7 @@ type Commit struct {
 
 // Commits lists base..head oldest first.
 func (r *Repo) Commits(ctx context.Context, base, head string) ([]Commit, error) {
-	out, err := r.git(ctx, "rev-list", "--reverse", "--parents", base+".."+head)
+	out, err := r.git(ctx, "rev-list", "--reverse", "--parents", "--end-of-options", base+".."+head)
 	if err != nil {
 		return nil, err
 	}
@@ -95,16 +104,19 @@ type Change struct {
 	Added, Removed, Modified []string
 }
 
+// diffArgs compares base with head, or the index with base when head is "".
+func diffArgs(base, head string) []string {
+	if head == "" {
+		return []string{"--cached", "--end-of-options", base}
+	}
+	return []string{"--end-of-options", base, head}
+}
+
 // Diff compares two revisions by file name ("" as head compares with the
 // index). Renames count as a removal and an addition.
 func (r *Repo) Diff(ctx context.Context, base, head string) (*Change, error) {
-	args := []string{"diff", "--name-status", "-z", "--no-renames", "--no-ext-diff"}
-	if head == "" {
-		args = append(args, "--cached", base)
-	} else {
-		args = append(args, base, head)
-	}
-	out, err := r.git(ctx, args...)
+	args := append([]string{"diff", "--name-status", "-z"}, diffFlags...)
+	out, err := r.git(ctx, append(args, diffArgs(base, head)...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -124,35 +136,224 @@ func (r *Repo) Diff(ctx context.Context, base, head string) (*Change, error) {
 	return c, nil
 }
 
-// Patch returns the unified diff a commit introduces against its first
-// parent (a root commit against the empty tree), or the staged change when
-// sha is "".
-func (r *Repo) Patch(ctx context.Context, sha string) ([]byte, error) {
-	args := []string{"-c", "diff.noprefix=false", "diff", "--no-color", "--no-renames", "--no-ext-diff", "-U0", "--full-index"}
+// Patch is one change as the secrets scan reads it.
+type Patch struct {
+	// Text is the unified diff (no context) of the text files.
+	Text []byte
+	// Binary lists the added or modified files whose new content is
+	// binary; their content is not scanned.
+	Binary []string
+}
+
+// Patch returns what a commit introduces against its first parent (a root
+// commit against the empty tree), or the staged change when sha is "".
+func (r *Repo) Patch(ctx context.Context, sha string) (*Patch, error) {
 	if sha == "" {
-		args = append(args, "--cached")
-	} else {
-		out, err := r.git(ctx, "rev-list", "--parents", "-n", "1", sha)
-		if err != nil {
-			return nil, err
-		}
-		f := strings.Fields(string(out))
-		if len(f) > 1 {
-			args = append(args, f[1], sha)
-		} else {
-			args = append(args, emptyTree, sha)
-		}
+		return r.patch(ctx, "HEAD", "")
 	}
-	out, err := r.git(ctx, args...)
+	out, err := r.git(ctx, "rev-list", "--parents", "-n", "1", "--end-of-options", sha)
 	if err != nil {
 		return nil, err
 	}
-	return bytes.Clone(out), nil
+	f := strings.Fields(string(out))
+	if len(f) > 1 {
+		return r.patch(ctx, f[1], sha)
+	}
+	return r.patch(ctx, emptyTree, sha)
 }
 
-// RangePatch returns the net unified diff from base to head.
-func (r *Repo) RangePatch(ctx context.Context, base, head string) ([]byte, error) {
-	return r.git(ctx, "-c", "diff.noprefix=false", "diff", "--no-color", "--no-renames", "--no-ext-diff", "-U0", "--full-index", base, head)
+// RangePatch returns the net change from base to head.
+func (r *Repo) RangePatch(ctx context.Context, base, head string) (*Patch, error) {
+	return r.patch(ctx, base, head)
+}
+
+// binaryWindow is how much of a file decides whether it is binary: a NUL
+// byte in the first 8 KiB, as the App decides, whatever .gitattributes says.
+const binaryWindow = 8 << 10
+
+// patch lists the change with diff --raw, reads the start of each file's
+// new content to tell binary from text, and diffs the text files only,
+// with --text so that no attribute (-diff, binary, diff=driver) can hide
+// a file's lines.
+func (r *Repo) patch(ctx context.Context, base, head string) (*Patch, error) {
+	if head == "" {
+		if _, err := r.Resolve(ctx, "HEAD"); err != nil {
+			base = emptyTree // nothing committed yet: all of the index is new
+		}
+	}
+	raw, err := r.git(ctx, append(append([]string{"diff", "--raw", "-z", "--no-abbrev"}, diffFlags...), diffArgs(base, head)...)...)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := parseRaw(raw)
+	if err != nil {
+		return nil, err
+	}
+	var blobs []string
+	for _, e := range entries {
+		blobs = append(blobs, e.blob())
+	}
+	binary, err := r.binaryBlobs(ctx, blobs)
+	if err != nil {
+		return nil, err
+	}
+	p := &Patch{}
+	var text []string
+	for _, e := range entries {
+		switch {
+		case e.gitlink():
+			// A submodule's commit, not content.
+		case binary[e.blob()]:
+			if e.status != 'D' {
+				p.Binary = append(p.Binary, e.path)
+			}
+		default:
+			text = append(text, e.path)
+		}
+	}
+	for _, chunk := range chunks(text) {
+		args := append([]string{"diff", "--text", "-U0", "--inter-hunk-context=0", "--full-index"}, diffFlags...)
+		args = append(args, diffArgs(base, head)...)
+		args = append(append(args, "--"), chunk...)
+		out, err := r.git(ctx, args...)
+		if err != nil {
+			return nil, err
+		}
+		p.Text = append(p.Text, out...)
+	}
+	return p, nil
+}
+
+// chunks splits paths into command lines of a safe length.
+func chunks(paths []string) [][]string {
+	const maxBytes, maxCount = 64 << 10, 1000
+	var out [][]string
+	var cur []string
+	size := 0
+	for _, p := range paths {
+		if len(cur) > 0 && (size+len(p) > maxBytes || len(cur) == maxCount) {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, p)
+		size += len(p) + 1
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// rawEntry is one line of `git diff --raw -z`.
+type rawEntry struct {
+	oldMode, newMode string
+	oldSHA, newSHA   string
+	status           byte
+	path             string
+}
+
+// blob is the content the change leaves: the new blob, or the old one for
+// a deletion (whose lines become deleted-secret notices).
+func (e rawEntry) blob() string {
+	if e.status == 'D' {
+		return e.oldSHA
+	}
+	return e.newSHA
+}
+
+func (e rawEntry) gitlink() bool {
+	return e.newMode == "160000" || (e.status == 'D' && e.oldMode == "160000")
+}
+
+// parseRaw reads ":old new oldsha newsha S\0path\0" records (no renames,
+// so one path each).
+func parseRaw(out []byte) ([]rawEntry, error) {
+	var es []rawEntry
+	parts := bytes.Split(out, []byte{0})
+	for i := 0; i+1 < len(parts); i += 2 {
+		head := string(parts[i])
+		f := strings.Fields(strings.TrimPrefix(head, ":"))
+		if !strings.HasPrefix(head, ":") || len(f) != 5 || f[4] == "" {
+			return nil, fmt.Errorf("git diff --raw: unexpected record %q", head)
+		}
+		es = append(es, rawEntry{oldMode: f[0], newMode: f[1], oldSHA: f[2], newSHA: f[3], status: f[4][0], path: string(parts[i+1])})
+	}
+	return es, nil
+}
+
+// binaryBlobs reads the first binaryWindow bytes of each blob with one
+// `git cat-file --batch` and reports which hold a NUL byte. The rest of
+// each blob is streamed past, never held.
+func (r *Repo) binaryBlobs(ctx context.Context, shas []string) (map[string]bool, error) {
+	binary := map[string]bool{}
+	var in bytes.Buffer
+	seen := map[string]bool{}
+	for _, s := range shas {
+		if !seen[s] && strings.Trim(s, "0") != "" {
+			seen[s] = true
+			in.WriteString(s + "\n")
+		}
+	}
+	if in.Len() == 0 {
+		return binary, nil
+	}
+	cmd := r.g.command(ctx, "cat-file", "--batch")
+	cmd.Stdin = &in
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("git cat-file --batch: %w", err)
+	}
+	rerr := readBatch(bufio.NewReader(stdout), binary)
+	if rerr != nil {
+		_, _ = io.Copy(io.Discard, stdout)
+	}
+	werr := cmd.Wait()
+	switch {
+	case werr != nil:
+		return nil, &gitError{args: []string{"cat-file", "--batch"}, msg: firstLine(stderr.String(), werr)}
+	case rerr != nil:
+		return nil, fmt.Errorf("git cat-file --batch: %w", rerr)
+	}
+	return binary, nil
+}
+
+// readBatch reads cat-file --batch output: "<sha> <type> <size>\n<data>\n"
+// or "<sha> missing\n" per object.
+func readBatch(br *bufio.Reader, binary map[string]bool) error {
+	head := make([]byte, binaryWindow)
+	for {
+		line, err := br.ReadString('\n')
+		if errors.Is(err, io.EOF) && line == "" {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		f := strings.Fields(line)
+		if len(f) == 2 && f[1] == "missing" {
+			continue // the empty blob of an intent-to-add entry, say
+		}
+		if len(f) != 3 {
+			return fmt.Errorf("unexpected header %q", strings.TrimSpace(line))
+		}
+		size, err := strconv.ParseInt(f[2], 10, 64)
+		if err != nil || size < 0 {
+			return fmt.Errorf("unexpected header %q", strings.TrimSpace(line))
+		}
+		n := min(size, binaryWindow)
+		if _, err := io.ReadFull(br, head[:n]); err != nil {
+			return err
+		}
+		binary[f[0]] = bytes.IndexByte(head[:n], 0) >= 0
+		if _, err := io.CopyN(io.Discard, br, size-n+1); err != nil { // the rest and the LF
+			return err
+		}
+	}
 }
 
 // emptyTree is git's well-known empty tree object.
