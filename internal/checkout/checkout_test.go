@@ -1,0 +1,310 @@
+package checkout
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// testRepo is a real git repository built for one test.
+type testRepo struct {
+	t   *testing.T
+	dir string
+}
+
+func newTestRepo(t *testing.T) *testRepo {
+	t.Helper()
+	r := &testRepo{t: t, dir: filepath.Join(t.TempDir(), "repo")}
+	if err := os.MkdirAll(r.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r.git("init", "-q", "-b", "main")
+	return r
+}
+
+func (r *testRepo) git(args ...string) string {
+	r.t.Helper()
+	cmd := exec.Command("git", append([]string{"-C", r.dir}, args...)...)
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
+		"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		r.t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func (r *testRepo) write(p, content string) {
+	r.t.Helper()
+	full := filepath.Join(r.dir, filepath.FromSlash(p))
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *testRepo) commit(files map[string]string) string {
+	r.t.Helper()
+	for p, c := range files {
+		r.write(p, c)
+	}
+	r.git("add", "-A")
+	r.git("commit", "-q", "-m", "c")
+	return strings.TrimSpace(r.git("rev-parse", "HEAD"))
+}
+
+func open(t *testing.T, dir string) *Repo {
+	t.Helper()
+	repo, err := Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { repo.Close() })
+	return repo
+}
+
+func TestPatchDecidesBinaryByContent(t *testing.T) {
+	r := newTestRepo(t)
+	base := r.commit(map[string]string{"keep.txt": "x\n", "gone.txt": "old line\n"})
+	head := r.commit(map[string]string{
+		".gitattributes": "* -diff\n*.bin text diff\n",
+		"text.txt":       "password = hunter2\n",
+		"data.bin":       "\x00binary\n",
+		"late.txt":       strings.Repeat("a", binaryWindow) + "\x00\nlast line\n",
+	})
+	r.git("rm", "-q", "gone.txt")
+	r.git("commit", "-q", "-m", "rm")
+	repo := open(t, r.dir)
+
+	p, err := repo.Patch(context.Background(), head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(p.Binary, []string{"data.bin"}) {
+		t.Errorf("binary %q, want data.bin only (a NUL past 8 KiB is text)", p.Binary)
+	}
+	text := string(p.Text)
+	for _, want := range []string{"+password = hunter2", "+++ b/text.txt", "+++ b/late.txt", "+last line", "+* -diff"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("patch lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "Binary files") || strings.Contains(text, "data.bin") {
+		t.Errorf("patch:\n%s", text)
+	}
+	// The net change includes the deletion's lines.
+	p, err = repo.RangePatch(context.Background(), base, "HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(p.Text), "-old line") {
+		t.Errorf("range patch lacks the deleted line:\n%s", p.Text)
+	}
+}
+
+func TestStagedPatchBeforeTheFirstCommit(t *testing.T) {
+	r := newTestRepo(t)
+	r.write("a.txt", "token\n")
+	r.write("b.raw", "\x00")
+	r.git("add", "-A")
+	p, err := open(t, r.dir).Patch(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(p.Text), "+token") || !slices.Equal(p.Binary, []string{"b.raw"}) {
+		t.Errorf("text %q, binary %q", p.Text, p.Binary)
+	}
+}
+
+func TestEnvironmentCannotInjectConfig(t *testing.T) {
+	r := newTestRepo(t)
+	r.commit(map[string]string{"a.txt": "one\n"})
+	head := r.commit(map[string]string{"a.txt": "two\n"})
+	marker := filepath.Join(t.TempDir(), "ran")
+	t.Setenv("GIT_EXTERNAL_DIFF", "touch "+marker)
+	t.Setenv("GIT_CONFIG_COUNT", "1")
+	t.Setenv("GIT_CONFIG_KEY_0", "diff.external")
+	t.Setenv("GIT_CONFIG_VALUE_0", "touch "+marker)
+	t.Setenv("GIT_CONFIG_PARAMETERS", "'diff.noprefix'='true'")
+	p, err := open(t, r.dir).Patch(context.Background(), head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the environment's external diff ran")
+	}
+	if !strings.Contains(string(p.Text), "+++ b/a.txt") || !strings.Contains(string(p.Text), "+two") {
+		t.Errorf("patch:\n%s", p.Text)
+	}
+}
+
+func TestIndexFileKept(t *testing.T) {
+	r := newTestRepo(t)
+	r.commit(map[string]string{"a.txt": "one\n"})
+	// A pre-commit hook runs with a temporary index: what it holds is what
+	// is checked.
+	tmp := filepath.Join(t.TempDir(), "index")
+	r.write("b.txt", "in the temporary index\n")
+	cmd := exec.Command("git", "-C", r.dir, "add", "b.txt")
+	cmd.Env = append(os.Environ(), "GIT_INDEX_FILE="+tmp, "GIT_CONFIG_GLOBAL=/dev/null")
+	if out, err := exec.Command("cp", filepath.Join(r.dir, ".git", "index"), tmp).CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	t.Setenv("GIT_INDEX_FILE", tmp)
+	p, err := open(t, r.dir).Patch(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(p.Text), "+in the temporary index") {
+		t.Errorf("patch of the temporary index:\n%s", p.Text)
+	}
+}
+
+func TestSafeDirectoryPassedBack(t *testing.T) {
+	global := filepath.Join(t.TempDir(), "gitconfig")
+	if err := os.WriteFile(global, []byte("[safe]\n\tdirectory = /srv/one\n\tdirectory = *\n[diff]\n\tmnemonicPrefix = true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GIT_CONFIG_GLOBAL", global)
+	t.Setenv("GIT_CONFIG_COUNT", "1")
+	t.Setenv("GIT_CONFIG_KEY_0", "safe.directory")
+	t.Setenv("GIT_CONFIG_VALUE_0", "/srv/two")
+	g, err := newRunner(context.Background(), t.TempDir(), os.Environ())
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Join(g.opts, " ")
+	for _, want := range []string{"-c safe.directory=/srv/one -c safe.directory=* -c safe.directory=/srv/two", "-c core.fsmonitor=false", "-c core.hooksPath=/dev/null", "-c core.untrackedCache=false"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("options %q lack %q", args, want)
+		}
+	}
+	env := strings.Join(g.env, "\n")
+	for _, want := range []string{"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1"} {
+		if !strings.Contains(env, want) {
+			t.Errorf("environment lacks %s", want)
+		}
+	}
+	for _, bad := range []string{global, "GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0"} {
+		if strings.Contains(env, bad) {
+			t.Errorf("environment keeps %s", bad)
+		}
+	}
+}
+
+func TestRefusesAGitDirectoryElsewhere(t *testing.T) {
+	victim := newTestRepo(t)
+	victim.commit(map[string]string{"private.txt": "x\n"})
+	archive := t.TempDir()
+	if err := os.WriteFile(filepath.Join(archive, ".git"), []byte("gitdir: "+filepath.Join(victim.dir, ".git")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(context.Background(), archive); err == nil || !strings.Contains(err.Error(), "lies outside") {
+		t.Errorf("a .git file borrowing another repository: err %v", err)
+	}
+
+	// core.worktree pointing away from the checkout.
+	r := newTestRepo(t)
+	r.commit(map[string]string{"a.txt": "x\n"})
+	r.git("config", "core.worktree", victim.dir)
+	if _, err := Open(context.Background(), r.dir); err == nil || !strings.Contains(err.Error(), "refusing") {
+		t.Errorf("core.worktree elsewhere: err %v", err)
+	}
+	r.git("config", "core.worktree", "/")
+	if _, err := Open(context.Background(), r.dir); err == nil || !strings.Contains(err.Error(), "refusing") {
+		t.Errorf("core.worktree=/: err %v", err)
+	}
+}
+
+func TestLinkedWorktreeAndSubdirectory(t *testing.T) {
+	r := newTestRepo(t)
+	r.commit(map[string]string{"a/b/c.txt": "x\n"})
+	wt := filepath.Join(t.TempDir(), "wt")
+	r.git("worktree", "add", "-q", wt)
+	repo := open(t, wt)
+	if !repo.Git || repo.Sub != "" || !sameDir(repo.Dir, wt) {
+		t.Errorf("linked worktree: %+v", repo)
+	}
+	repo = open(t, filepath.Join(wt, "a", "b"))
+	if !repo.Git || repo.Sub != "a/b" || !sameDir(repo.Dir, wt) {
+		t.Errorf("subdirectory: %+v", repo)
+	}
+	plain := open(t, t.TempDir())
+	if plain.Git || plain.Sub != "" {
+		t.Errorf("plain directory: %+v", plain)
+	}
+}
+
+func TestWorkingFilesNeverFollowLinks(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "notes.md"), []byte("outside\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := newTestRepo(t)
+	r.commit(map[string]string{"in/file.txt": "inside\n"})
+	if err := os.Symlink(outside, filepath.Join(r.dir, "d")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("in", filepath.Join(r.dir, "inner")); err != nil {
+		t.Fatal(err)
+	}
+	r.git("add", "-A")
+	r.git("commit", "-q", "-m", "links")
+	repo := open(t, r.dir)
+	for _, p := range []string{"d/notes.md", "inner/file.txt", "d", "../" + filepath.Base(outside) + "/notes.md"} {
+		if data, err := repo.ReadWorking(p); err == nil {
+			t.Errorf("ReadWorking(%q) read %q", p, data)
+		}
+	}
+	if _, err := repo.ReadWorking("d/notes.md"); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("a path below a link: err %v, want ErrNotRegular", err)
+	}
+	if data, err := repo.ReadWorking("in/file.txt"); err != nil || string(data) != "inside\n" {
+		t.Errorf("in/file.txt: %q %v", data, err)
+	}
+	files, err := repo.WorkingFiles(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range files {
+		got = append(got, f.Path)
+		if f.Regular != (f.Path == "in/file.txt") {
+			t.Errorf("%s: regular %v", f.Path, f.Regular)
+		}
+	}
+	if !slices.Equal(got, []string{"d", "in/file.txt", "inner"}) {
+		t.Errorf("files %q", got)
+	}
+}
+
+func TestRevisionsAreNotOptions(t *testing.T) {
+	r := newTestRepo(t)
+	r.commit(map[string]string{"a.txt": "x\n"})
+	repo := open(t, r.dir)
+	out := filepath.Join(t.TempDir(), "written")
+	for _, rev := range []string{"--output=" + out, "-h"} {
+		if _, err := repo.Resolve(context.Background(), rev); err == nil {
+			t.Errorf("Resolve(%q) succeeded", rev)
+		}
+		if _, err := repo.FilesAt(context.Background(), rev); err == nil {
+			t.Errorf("FilesAt(%q) succeeded", rev)
+		}
+		if _, _, err := repo.ReadAt(context.Background(), rev, "a.txt"); err != nil {
+			t.Errorf("ReadAt(%q): %v", rev, err)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a revision was taken as an option")
+	}
+}
