@@ -13,8 +13,8 @@ import (
 const exitSetupFailed = 1
 
 type setupFlags struct {
-	org, publicURL, out, listen, name, manifest string
-	force                                       bool
+	org, publicURL, out, listen, name, manifest, localURL string
+	force, listenPublic                                   bool
 }
 
 func newSetupCmd() *cobra.Command {
@@ -48,6 +48,8 @@ not GITHUB_WEB_URL/api/v3/). See docs/setup.md.`,
 	fl.StringVar(&f.name, "name", "", "the App's name (default: the manifest's; App names are unique on GitHub)")
 	fl.StringVar(&f.manifest, "manifest", "app.yml", "the App manifest")
 	fl.BoolVar(&f.force, "force", false, "overwrite existing credential files")
+	fl.BoolVar(&f.listenPublic, "listen-public", false, "allow --listen on an address other machines reach (risky: see docs/setup.md); needs --local-url")
+	fl.StringVar(&f.localURL, "local-url", "", "with --listen-public: http://HOST:PORT, the address your browser uses for the setup page")
 	return cmd
 }
 
@@ -69,6 +71,12 @@ func runSetup(cmd *cobra.Command, f setupFlags) error {
 		APIURL:    api,
 		OutDir:    f.out,
 		Force:     f.force,
+
+		ListenPublic: f.listenPublic,
+		LocalURL:     f.localURL,
+	}
+	if err := setup.CheckListen(f.listen, opts); err != nil {
+		return usageErr("%v", err)
 	}
 	if _, err := m.Rewrite(setup.RewriteOptions{Name: f.name, PublicURL: f.publicURL}); err != nil {
 		return usageErr("%v", err)

@@ -48,6 +48,12 @@ type Options struct {
 	Force  bool
 	// HTTPClient makes the conversion call (nil: a client with a timeout).
 	HTTPClient *http.Client
+	// ListenPublic allows Run to bind an address other peers can reach;
+	// LocalURL (http://HOST:PORT) is then required: it is the redirect URL
+	// GitHub is given, and its Host the only one accepted from peers other
+	// than this machine.
+	ListenPublic bool
+	LocalURL     string
 }
 
 // Credentials are what GitHub hands over once, on the conversion.
@@ -80,7 +86,8 @@ type Flow struct {
 	action       string // GitHub's form endpoint, with the state
 	manifest     *Manifest
 	manifestJSON string
-	allowedHosts []string
+	allowedHosts []string // from a loopback peer
+	publicHost   string   // from any other peer, with ListenPublic only
 	client       *github.Client
 
 	mu     sync.Mutex // serialises exchanges
@@ -160,10 +167,76 @@ func NewFlow(o Options, base string) (*Flow, error) {
 	if port := b.Port(); port != "" {
 		hosts = append(hosts, "localhost:"+port, "127.0.0.1:"+port, "[::1]:"+port)
 	}
+	public := ""
+	if o.ListenPublic {
+		if err := checkLocalURL(base); err != nil {
+			return nil, err
+		}
+		public = b.Host
+	}
 	return &Flow{
 		opts: o, files: files, state: state, action: action, manifest: m, manifestJSON: string(js),
-		allowedHosts: hosts, client: client, done: make(chan struct{}),
+		allowedHosts: hosts, publicHost: public, client: client, done: make(chan struct{}),
 	}, nil
+}
+
+// CheckListen says whether setup may serve its page on addr: an address
+// other machines can reach needs ListenPublic and a LocalURL, since anyone
+// who reads the page learns the state and could answer GitHub's redirect
+// first with their own App's code.
+func CheckListen(addr string, o Options) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", addr, err)
+	}
+	if o.LocalURL != "" && !o.ListenPublic {
+		return errors.New("--local-url is for --listen-public only: a loopback page is reached as http://127.0.0.1:PORT")
+	}
+	if isLoopbackHost(host) {
+		return nil
+	}
+	if !o.ListenPublic {
+		return fmt.Errorf("--listen %s is reachable from other machines: the setup page would hand them its state, and the credentials written could be another App's. "+
+			"Keep the default 127.0.0.1 (with ssh -L to reach it from elsewhere), or pass --listen-public with --local-url http://HOST:PORT, the address your browser uses", addr)
+	}
+	if o.LocalURL == "" {
+		return errors.New("--listen-public needs --local-url http://HOST:PORT, the address your browser uses to reach the setup page")
+	}
+	return checkLocalURL(o.LocalURL)
+}
+
+// checkLocalURL accepts http(s)://HOST[:PORT] with no path, query or user,
+// and a host that is not a loopback one (a loopback Host from another
+// machine is exactly what a hijacker sends).
+func checkLocalURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("--local-url %q: want http://HOST:PORT", raw)
+	}
+	if isLoopbackHost(u.Hostname()) {
+		return fmt.Errorf("--local-url %q: a loopback address needs no --listen-public; bind 127.0.0.1 instead", raw)
+	}
+	return nil
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// loopbackPeer reports whether a request comes from this machine
+// (127.0.0.0/8, ::1, or ::ffff:127.0.0.1 on a dual-stack socket).
+func loopbackPeer(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func randomState() (string, error) {
@@ -197,19 +270,29 @@ func (f *Flow) Handler() http.Handler {
 }
 
 // checkHost refuses requests addressed to another host name (a DNS
-// rebinding page could otherwise read the start page and its state).
+// rebinding page could otherwise read the start page and its state). A
+// loopback Host is accepted only from a loopback peer: any machine can
+// send "Host: 127.0.0.1:PORT". Other peers reach the page only with
+// ListenPublic, and only under LocalURL's Host.
 func (f *Flow) checkHost(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for _, h := range f.allowedHosts {
-			if strings.EqualFold(r.Host, h) {
-				w.Header().Set("Cache-Control", "no-store")
-				w.Header().Set("Referrer-Policy", "no-referrer")
-				w.Header().Set("X-Frame-Options", "DENY")
-				next.ServeHTTP(w, r)
-				return
+		ok := f.publicHost != "" && strings.EqualFold(r.Host, f.publicHost)
+		if !ok && loopbackPeer(r.RemoteAddr) {
+			for _, h := range f.allowedHosts {
+				if strings.EqualFold(r.Host, h) {
+					ok = true
+					break
+				}
 			}
 		}
-		http.Error(w, "unexpected Host header", http.StatusMisdirectedRequest)
+		if !ok {
+			http.Error(w, "unexpected Host header", http.StatusMisdirectedRequest)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		w.Header().Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -330,15 +413,33 @@ func Run(ctx context.Context, o Options, addr string, stdout, stderr io.Writer) 
 	if err := files.checkWritable(o.Force); err != nil {
 		return nil, err
 	}
+	if err := CheckListen(addr, o); err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	defer ln.Close()
 	base := "http://" + localHost(ln.Addr().(*net.TCPAddr))
+	if o.ListenPublic {
+		base = strings.TrimRight(o.LocalURL, "/")
+	}
 	f, err := NewFlow(o, base)
 	if err != nil {
 		return nil, err
+	}
+	if o.ListenPublic {
+		// This machine may still use the bound port directly.
+		port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+		f.allowedHosts = append(f.allowedHosts, "localhost:"+port, "127.0.0.1:"+port, "[::1]:"+port)
+		host, _, _ := net.SplitHostPort(addr)
+		bound := net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+		fmt.Fprintf(stderr, "Warning: --listen-public serves the setup page on %s to every machine that can reach it.\n"+
+			"Whoever opens %s/ before you reads its one-time state and can answer GitHub's redirect\n"+
+			"with their own App's code: the files written would then hold their App's id, key and webhook secret.\n"+
+			"Use it only on a network you trust (an SSH tunnel to the default 127.0.0.1 is safer), and check\n"+
+			"that the App printed at the end is the one you created.\n", bound, base)
 	}
 	srv := &http.Server{Handler: f.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
