@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/google/go-github/v66/github"
+
+	"github.com/housekeeper-app/housekeeper/internal/retry"
 )
 
 // TarEntry is one file of a repository tarball. Reader is nil for anything
@@ -42,20 +44,34 @@ func (r *Reader) Snapshot(ctx context.Context, owner, repo, ref string, fn func(
 		}
 		return "", fmt.Errorf("tarball link for %s: %w", short(ref), err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	d, err := r.downloader()
 	if err != nil {
 		return "", fmt.Errorf("tarball for %s: %w", short(ref), err)
 	}
-	dl, err := r.Client.Client().Do(req)
+	// The link is pre-signed: a plain client fetches it, with no
+	// credentials, and errors never show its token.
+	dl, err := d.Get(ctx, u.String())
 	if err != nil {
-		return "", fmt.Errorf("download tarball for %s: %w", short(ref), err)
+		return "", fmt.Errorf("tarball for %s: %w", short(ref), err)
 	}
 	defer dl.Body.Close()
-	if dl.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("download tarball for %s: %s", short(ref), dl.Status)
+	if err := readTarball(dl.Body, fn, func(c string) { commit = c }); err != nil {
+		return commit, scrub(err, u.String())
 	}
-	err = readTarball(dl.Body, fn, func(c string) { commit = c })
-	return commit, err
+	return commit, nil
+}
+
+// downloader allows the client's API host and the web host it implies:
+// api.github.com → github.com (and api.HOST → HOST on GitHub Enterprise
+// Cloud); GitHub Enterprise Server serves both on one host.
+func (r *Reader) downloader() (*Downloader, error) {
+	api := r.Client.BaseURL
+	web := *api
+	web.Path, web.RawPath = "/", ""
+	web.Host = strings.TrimPrefix(strings.ToLower(api.Host), "api.")
+	// Retried as API reads are (5xx, timeouts, lost connections), and never
+	// logged: the URL holds the token.
+	return NewDownloader(api.String(), web.String(), retry.New(nil, retry.Options{}))
 }
 
 // ReadTarball reads a gzip'd tarball as GitHub builds it: every path under
