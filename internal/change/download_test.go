@@ -171,4 +171,3 @@ func TestTarballErrorsCarryNoToken(t *testing.T) {
 		})
 	}
 }
-
