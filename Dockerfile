@@ -5,11 +5,20 @@
 #
 #   docker build --build-arg VERSION="$(git describe --tags --always)" -t housekeeper .
 #
+# Base images are named by tag; pin them by digest with build arguments
+# (docs/deploy.md says how to look the digests up):
+#
+#   docker build --build-arg GO_DIGEST=sha256:… --build-arg RUNTIME_DIGEST=sha256:… …
+#
 # Nothing secret goes into this image: the GitHub App private key and the
 # webhook secret are mounted at run time (see docs/deploy.md). The build
 # context is filtered by .dockerignore (no .git, no keys, no .env files).
 
-FROM golang:1.26 AS build
+# Empty: the tag alone. A digest (sha256:…) pins the exact image.
+ARG GO_DIGEST=
+ARG RUNTIME_DIGEST=
+
+FROM golang:1.26${GO_DIGEST:+@}${GO_DIGEST} AS build
 WORKDIR /src
 
 # Modules first: this layer is reused until go.mod or go.sum change.
@@ -25,7 +34,7 @@ RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
     go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" \
       -o /out/housekeeper ./cmd/housekeeper
 
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM gcr.io/distroless/static-debian12:nonroot${RUNTIME_DIGEST:+@}${RUNTIME_DIGEST}
 
 ARG VERSION=dev
 LABEL org.opencontainers.image.title="housekeeper" \

@@ -12,6 +12,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
 
 // repoRoot is the product repository, one level above this module.
@@ -19,6 +20,9 @@ const repoRoot = ".."
 
 // secretName matches ARG and ENV names that look like they carry a secret.
 var secretName = regexp.MustCompile(`(?i)(TOKEN|SECRET|PASSWORD|PASSWD|PRIVATE|CREDENTIAL|API_?KEY|(^|_)KEY($|_))`)
+
+// digestSuffix is how a FROM takes its digest from a build argument.
+var digestSuffix = regexp.MustCompile(`\$\{([A-Z_]+_DIGEST):\+@\}\$\{([A-Z_]+_DIGEST)\}$`)
 
 // secretFile matches COPY/ADD sources that are keys, env files or other
 // credential files.
@@ -37,14 +41,16 @@ func TestDockerfile(t *testing.T) {
 // TestDockerfileCheckerCatches makes sure every rule of checkDockerfile fires
 // on a Dockerfile that breaks it.
 func TestDockerfileCheckerCatches(t *testing.T) {
-	good := `FROM golang:1.26 AS build
+	good := `ARG GO_DIGEST=
+ARG RUNTIME_DIGEST=
+FROM golang:1.26${GO_DIGEST:+@}${GO_DIGEST} AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/housekeeper ./cmd/housekeeper
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM gcr.io/distroless/static-debian12:nonroot${RUNTIME_DIGEST:+@}${RUNTIME_DIGEST}
 COPY --from=build /out/housekeeper /housekeeper
 USER nonroot:nonroot
 EXPOSE 8080
@@ -58,31 +64,35 @@ CMD ["serve"]
 		old, new string // replace old with new in good
 		want     string // a substring of one problem
 	}{
-		"single stage":        {"FROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=build /out/housekeeper /housekeeper\n", "", "stages"},
-		"fat final base":      {"gcr.io/distroless/static-debian12:nonroot", "debian:12", "final stage"},
-		"cgo on":              {"CGO_ENABLED=0 ", "", "CGO_ENABLED=0"},
-		"no trimpath":         {"-trimpath ", "", "-trimpath"},
-		"version not stamped": {"-X main.version=${VERSION}", "", "main.version"},
-		"version literal":     {"-X main.version=${VERSION}", "-X main.version=1.2.3", "main.version"},
-		"version arg missing": {"ARG VERSION=dev\n", "", "ARG VERSION"},
-		"root user":           {"USER nonroot:nonroot", "USER root", "non-root"},
-		"uid 0":               {"USER nonroot:nonroot", "USER 0:0", "non-root"},
-		"no user":             {"USER nonroot:nonroot\n", "", "USER"},
-		"secret arg":          {"ARG VERSION=dev\n", "ARG VERSION=dev\nARG GITHUB_TOKEN\n", "GITHUB_TOKEN"},
-		"secret env":          {"WORKDIR /src\n", "WORKDIR /src\nENV WEBHOOK_SECRET=x\n", "WEBHOOK_SECRET"},
-		"private key env":     {"WORKDIR /src\n", "WORKDIR /src\nENV GITHUB_APP_PRIVATE_KEY_PATH=/k\n", "GITHUB_APP_PRIVATE_KEY_PATH"},
-		"copy pem":            {"COPY --from=build", "COPY app.pem /app.pem\nCOPY --from=build", "app.pem"},
-		"copy env":            {"COPY go.mod go.sum ./", "COPY go.mod go.sum .env ./", ".env"},
-		"add key":             {"WORKDIR /src\n", "WORKDIR /src\nADD deploy/id_rsa /root/.ssh/id_rsa\n", "id_rsa"},
-		"no mod download":     {"RUN go mod download\n", "", "go mod download"},
-		"mod download late":   {"RUN go mod download\nCOPY . .\n", "COPY . .\nRUN go mod download\n", "go mod download"},
-		"no entrypoint":       {"ENTRYPOINT [\"/housekeeper\"]\n", "", "ENTRYPOINT"},
-		"shell entrypoint":    {"ENTRYPOINT [\"/housekeeper\"]", "ENTRYPOINT /housekeeper", "ENTRYPOINT"},
-		"no serve":            {"CMD [\"serve\"]\n", "", "CMD"},
-		"no expose":           {"EXPOSE 8080\n", "", "EXPOSE 8080"},
-		"wrong builder":       {"golang:1.26", "golang:1.22", "golang:1.26"},
-		"lint: as casing":     {"golang:1.26 AS build", "golang:1.26 as build", "FromAsCasing"},
-		"lint: stage casing":  {"golang:1.26 AS build", "golang:1.26 AS Build", "StageNameCasing"},
+		"single stage":         {"FROM gcr.io/distroless/static-debian12:nonroot${RUNTIME_DIGEST:+@}${RUNTIME_DIGEST}\nCOPY --from=build /out/housekeeper /housekeeper\n", "", "stages"},
+		"fat final base":       {"gcr.io/distroless/static-debian12:nonroot", "debian:12", "final stage"},
+		"runtime not pinnable": {"nonroot${RUNTIME_DIGEST:+@}${RUNTIME_DIGEST}", "nonroot", "digest"},
+		"builder not pinnable": {"golang:1.26${GO_DIGEST:+@}${GO_DIGEST}", "golang:1.26", "digest"},
+		"digest arg set":       {"ARG GO_DIGEST=\n", "ARG GO_DIGEST=sha256:0000\n", "empty default"},
+		"digest arg missing":   {"ARG GO_DIGEST=\n", "", "GO_DIGEST"},
+		"cgo on":               {"CGO_ENABLED=0 ", "", "CGO_ENABLED=0"},
+		"no trimpath":          {"-trimpath ", "", "-trimpath"},
+		"version not stamped":  {"-X main.version=${VERSION}", "", "main.version"},
+		"version literal":      {"-X main.version=${VERSION}", "-X main.version=1.2.3", "main.version"},
+		"version arg missing":  {"ARG VERSION=dev\n", "", "ARG VERSION"},
+		"root user":            {"USER nonroot:nonroot", "USER root", "non-root"},
+		"uid 0":                {"USER nonroot:nonroot", "USER 0:0", "non-root"},
+		"no user":              {"USER nonroot:nonroot\n", "", "USER"},
+		"secret arg":           {"ARG VERSION=dev\n", "ARG VERSION=dev\nARG GITHUB_TOKEN\n", "GITHUB_TOKEN"},
+		"secret env":           {"WORKDIR /src\n", "WORKDIR /src\nENV WEBHOOK_SECRET=x\n", "WEBHOOK_SECRET"},
+		"private key env":      {"WORKDIR /src\n", "WORKDIR /src\nENV GITHUB_APP_PRIVATE_KEY_PATH=/k\n", "GITHUB_APP_PRIVATE_KEY_PATH"},
+		"copy pem":             {"COPY --from=build", "COPY app.pem /app.pem\nCOPY --from=build", "app.pem"},
+		"copy env":             {"COPY go.mod go.sum ./", "COPY go.mod go.sum .env ./", ".env"},
+		"add key":              {"WORKDIR /src\n", "WORKDIR /src\nADD deploy/id_rsa /root/.ssh/id_rsa\n", "id_rsa"},
+		"no mod download":      {"RUN go mod download\n", "", "go mod download"},
+		"mod download late":    {"RUN go mod download\nCOPY . .\n", "COPY . .\nRUN go mod download\n", "go mod download"},
+		"no entrypoint":        {"ENTRYPOINT [\"/housekeeper\"]\n", "", "ENTRYPOINT"},
+		"shell entrypoint":     {"ENTRYPOINT [\"/housekeeper\"]", "ENTRYPOINT /housekeeper", "ENTRYPOINT"},
+		"no serve":             {"CMD [\"serve\"]\n", "", "CMD"},
+		"no expose":            {"EXPOSE 8080\n", "", "EXPOSE 8080"},
+		"wrong builder":        {"golang:1.26", "golang:1.22", "golang:1.26"},
+		"lint: as casing":      {"${GO_DIGEST} AS build", "${GO_DIGEST} as build", "FromAsCasing"},
+		"lint: stage casing":   {"${GO_DIGEST} AS build", "${GO_DIGEST} AS Build", "StageNameCasing"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -134,6 +144,43 @@ func checkDockerfile(src string) []string {
 			}
 		}
 	}
+	// Every base image can be pinned by digest from a build argument (the
+	// tag alone when it is empty; no digest is committed, since none can be
+	// checked where the tests run).
+	defaults := map[string]*string{}
+	for _, a := range metaArgs {
+		for _, kv := range a.Args {
+			defaults[kv.Key] = kv.Value
+		}
+	}
+	for _, st := range stages {
+		if st.BaseName == "scratch" || slices.ContainsFunc(stages, func(o instructions.Stage) bool { return o.Name != "" && o.Name == st.BaseName }) {
+			continue
+		}
+		m := digestSuffix.FindStringSubmatch(st.BaseName)
+		if m == nil || m[1] != m[2] {
+			add("stage " + stageName(st) + ": FROM " + st.BaseName + " cannot be pinned by digest: end it with ${NAME_DIGEST:+@}${NAME_DIGEST}")
+			continue
+		}
+		def, ok := defaults[m[1]]
+		switch {
+		case !ok:
+			add("stage " + stageName(st) + ": FROM uses " + m[1] + ", which no global ARG declares")
+		case def != nil && *def != "":
+			add("global ARG " + m[1] + " must have an empty default (the tag alone), got " + *def)
+		}
+		for _, digest := range []string{"", "sha256:" + strings.Repeat("ab", 32)} {
+			got, _, err := shell.NewLex('\\').ProcessWord(st.BaseName, shell.EnvsFromSlice([]string{m[1] + "=" + digest}))
+			want := strings.TrimSuffix(st.BaseName, m[0])
+			if digest != "" {
+				want += "@" + digest
+			}
+			if err != nil || got != want {
+				add("stage " + stageName(st) + ": FROM with " + m[1] + "=" + digest + " expands to " + got + ", want " + want)
+			}
+		}
+	}
+
 	if len(stages) < 2 {
 		add("want at least 2 stages (builder and runtime), got " + strconv.Itoa(len(stages)))
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -77,6 +78,7 @@ type rendered struct {
 	pdb             *policyv1.PodDisruptionBudget
 	serviceMonitor  *serviceMonitor
 	infisicalSecret *infisicalSecret
+	networkPolicy   *networkingv1.NetworkPolicy
 }
 
 var docSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)
@@ -133,6 +135,9 @@ func decode(t *testing.T, out string) *rendered {
 		case "networking.k8s.io/v1/Ingress":
 			r.ingress = &networkingv1.Ingress{}
 			target = r.ingress
+		case "networking.k8s.io/v1/NetworkPolicy":
+			r.networkPolicy = &networkingv1.NetworkPolicy{}
+			target = r.networkPolicy
 		case "policy/v1/PodDisruptionBudget":
 			r.pdb = &policyv1.PodDisruptionBudget{}
 			target = r.pdb
@@ -248,7 +253,8 @@ func TestChartRendersCIValues(t *testing.T) {
 			keys:       [2]string{"private-key.pem", "webhook-secret"},
 			enterprise: true,
 			wantKinds: []string{"policy/v1/PodDisruptionBudget", "v1/ServiceAccount", "v1/ConfigMap", "v1/Service",
-				"apps/v1/Deployment", "networking.k8s.io/v1/Ingress", "monitoring.coreos.com/v1/ServiceMonitor"},
+				"apps/v1/Deployment", "networking.k8s.io/v1/Ingress", "monitoring.coreos.com/v1/ServiceMonitor",
+				"networking.k8s.io/v1/NetworkPolicy"},
 		},
 		"infisical-values.yaml": {
 			secretName: releaseName + "-housekeeper-github-app",
@@ -284,6 +290,9 @@ func TestChartRendersCIValues(t *testing.T) {
 			}
 			if r.serviceMonitor != nil {
 				checkServiceMonitor(t, r)
+			}
+			if r.networkPolicy != nil {
+				checkNetworkPolicy(t, r)
 			}
 			if r.infisicalSecret != nil {
 				checkInfisicalSecret(t, r, tc.secretName)
@@ -389,8 +398,11 @@ func checkDeployment(t *testing.T, r *rendered, appVersion, secretName string, k
 	if sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
 		t.Error("container seccompProfile must be RuntimeDefault")
 	}
-	if len(c.Ports) != 1 || c.Ports[0].Name != "http" || c.Ports[0].ContainerPort != 8080 {
-		t.Errorf("ports %+v, want one named http on 8080", c.Ports)
+	if len(c.Ports) == 0 || c.Ports[0].Name != "http" || c.Ports[0].ContainerPort != 8080 {
+		t.Errorf("ports %+v, want http on 8080 first", c.Ports)
+	}
+	if mp := metricsPort(r); (mp == 0 && len(c.Ports) != 1) || (mp != 0 && (len(c.Ports) != 2 || c.Ports[1].Name != "metrics")) {
+		t.Errorf("ports %+v: want a metrics port exactly when HOUSEKEEPER_METRICS_ADDR is set", c.Ports)
 	}
 	checkProbe(t, "liveness", c.LivenessProbe, "/healthz")
 	checkProbe(t, "readiness", c.ReadinessProbe, "/readyz")
@@ -534,8 +546,76 @@ func checkService(t *testing.T, r *rendered) {
 	if !labelsMatch(s.Spec.Selector, r.deployment.Spec.Template.Labels) {
 		t.Errorf("Service selector %v does not select the pod (%v)", s.Spec.Selector, r.deployment.Spec.Template.Labels)
 	}
-	if len(s.Spec.Ports) != 1 || s.Spec.Ports[0].Name != "http" || s.Spec.Ports[0].TargetPort.String() != "http" {
-		t.Errorf("Service ports %+v, want one named http targeting the http port", s.Spec.Ports)
+	if len(s.Spec.Ports) == 0 || s.Spec.Ports[0].Name != "http" || s.Spec.Ports[0].TargetPort.String() != "http" {
+		t.Errorf("Service ports %+v, want http targeting the http port first", s.Spec.Ports)
+	}
+	want := 1
+	if metricsPort(r) != 0 {
+		want = 2
+		if len(s.Spec.Ports) != 2 || s.Spec.Ports[1].Name != "metrics" || s.Spec.Ports[1].TargetPort.String() != "metrics" {
+			t.Errorf("Service ports %+v, want a metrics port targeting the container's", s.Spec.Ports)
+		}
+	}
+	if len(s.Spec.Ports) != want {
+		t.Errorf("Service ports %+v, want %d", s.Spec.Ports, want)
+	}
+}
+
+// metricsPort is the separate metrics listener's port the Deployment sets,
+// or 0 when /metrics stays on the http port.
+func metricsPort(r *rendered) int {
+	for _, e := range r.deployment.Spec.Template.Spec.Containers[0].Env {
+		if e.Name == "HOUSEKEEPER_METRICS_ADDR" {
+			_, port, _ := strings.Cut(e.Value, ":")
+			n, _ := strconv.Atoi(port)
+			return n
+		}
+	}
+	return 0
+}
+
+// checkNetworkPolicy: the pod is isolated for ingress; the ingress
+// controller reaches the http port, the monitoring namespace the metrics
+// port, the probe CIDRs the http port, and nobody anything else.
+func checkNetworkPolicy(t *testing.T, r *rendered) {
+	t.Helper()
+	np := r.networkPolicy
+	if !labelsMatch(np.Spec.PodSelector.MatchLabels, r.deployment.Spec.Template.Labels) {
+		t.Errorf("NetworkPolicy selects %v, not the pod (%v)", np.Spec.PodSelector.MatchLabels, r.deployment.Spec.Template.Labels)
+	}
+	if !slices.Equal(np.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}) {
+		t.Errorf("policyTypes %v, want [Ingress]", np.Spec.PolicyTypes)
+	}
+	metricsName := "http"
+	if metricsPort(r) != 0 {
+		metricsName = "metrics"
+	}
+	got := map[string]string{} // peer → port
+	for _, rule := range np.Spec.Ingress {
+		if len(rule.Ports) != 1 || rule.Ports[0].Port == nil {
+			t.Errorf("rule %+v: want exactly one port", rule)
+			continue
+		}
+		port := rule.Ports[0].Port.String()
+		for _, peer := range rule.From {
+			switch {
+			case peer.IPBlock != nil:
+				got["cidr "+peer.IPBlock.CIDR] = port
+			case peer.NamespaceSelector != nil && peer.PodSelector != nil:
+				got["namespace "+peer.NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]] = port
+			default:
+				t.Errorf("peer %+v: want a namespace and pod selector together, or an ipBlock", peer)
+			}
+		}
+	}
+	want := map[string]string{"namespace ingress-nginx": "http", "namespace monitoring": metricsName, "cidr 10.0.0.0/16": "http"}
+	if len(got) != len(want) {
+		t.Errorf("NetworkPolicy admits %v, want %v", got, want)
+	}
+	for peer, port := range want {
+		if got[peer] != port {
+			t.Errorf("NetworkPolicy: %s reaches %q, want %q (all: %v)", peer, got[peer], port, got)
+		}
 	}
 }
 
@@ -570,8 +650,12 @@ func checkServiceMonitor(t *testing.T, r *rendered) {
 	if !labelsMatch(sm.Spec.Selector.MatchLabels, r.service.Labels) {
 		t.Errorf("ServiceMonitor selector %v does not select the Service (%v)", sm.Spec.Selector.MatchLabels, r.service.Labels)
 	}
-	if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Path != metricsPath || sm.Spec.Endpoints[0].Port != "http" {
-		t.Errorf("ServiceMonitor endpoints %+v, want %s on port http", sm.Spec.Endpoints, metricsPath)
+	port := "http"
+	if metricsPort(r) != 0 {
+		port = "metrics"
+	}
+	if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Path != metricsPath || sm.Spec.Endpoints[0].Port != port {
+		t.Errorf("ServiceMonitor endpoints %+v, want %s on port %s", sm.Spec.Endpoints, metricsPath, port)
 	}
 	if !slices.Equal(sm.Spec.NamespaceSelector.MatchNames, []string{releaseNS}) {
 		t.Errorf("ServiceMonitor namespaceSelector %v", sm.Spec.NamespaceSelector.MatchNames)

@@ -106,7 +106,7 @@ func serveLikeTheChart(t *testing.T, bin string, r *rendered) {
 		return p
 	}
 
-	port := freePort(t)
+	port, metricsPort := freePort(t), 0
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
 		// Keep every GitHub call on the loopback (nothing listens there).
 		"GITHUB_V3_API_URL=http://127.0.0.1:9/api/v3/", "GITHUB_WEB_URL=http://127.0.0.1:9/"}
@@ -114,6 +114,9 @@ func serveLikeTheChart(t *testing.T, bin string, r *rendered) {
 		switch {
 		case e.Name == "HOUSEKEEPER_ADDR":
 			env = append(env, e.Name+"=127.0.0.1:"+strconv.Itoa(port))
+		case e.Name == "HOUSEKEEPER_METRICS_ADDR":
+			metricsPort = freePort(t)
+			env = append(env, e.Name+"=127.0.0.1:"+strconv.Itoa(metricsPort))
 		case e.Name == "GITHUB_V3_API_URL" || e.Name == "GITHUB_WEB_URL":
 			// set above
 		case e.ValueFrom != nil && e.Name == appIDEnv:
@@ -185,7 +188,14 @@ func serveLikeTheChart(t *testing.T, bin string, r *rendered) {
 	if code, _ := get(t, client, base+c.LivenessProbe.HTTPGet.Path); code != http.StatusOK {
 		t.Errorf("liveness probe %s answered %d", c.LivenessProbe.HTTPGet.Path, code)
 	}
-	if code, body := get(t, client, base+metricsPath); code != http.StatusOK || !strings.Contains(body, "# TYPE") {
+	metricsBase := base
+	if metricsPort != 0 {
+		metricsBase = "http://127.0.0.1:" + strconv.Itoa(metricsPort)
+		if code, _ := get(t, client, base+metricsPath); code != http.StatusNotFound {
+			t.Errorf("%s on the webhook port answered %d, want 404 with a metrics port", metricsPath, code)
+		}
+	}
+	if code, body := get(t, client, metricsBase+metricsPath); code != http.StatusOK || !strings.Contains(body, "# TYPE") {
 		t.Errorf("%s answered %d without Prometheus text", metricsPath, code)
 	}
 

@@ -23,6 +23,7 @@ type Config struct {
 
 	// The server and its tuning (HOUSEKEEPER_<KEY> / <key>).
 	Addr              string
+	MetricsAddr       string // "": /metrics is served on Addr
 	Workers           int
 	QueueSize         int
 	HandlerTimeout    time.Duration

@@ -35,9 +35,10 @@ type Server struct {
 	dispatcher http.Handler
 	mux        *http.ServeMux
 
-	draining atomic.Bool
-	mu       sync.Mutex
-	ln       net.Listener
+	draining  atomic.Bool
+	mu        sync.Mutex
+	ln        net.Listener
+	metricsLn net.Listener // with metrics_addr only
 }
 
 // New validates cfg, starts the scheduler's workers and builds the routes.
@@ -81,7 +82,9 @@ func New(cfg *Config, logger zerolog.Logger, m *metrics.Metrics, handlers ...git
 	s.mux.HandleFunc("POST "+HookPath, s.handleHook)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { plain(w, http.StatusOK, "ok") })
 	s.mux.HandleFunc("GET /readyz", s.handleReady)
-	s.mux.Handle("GET /metrics", m.Handler())
+	if cfg.MetricsAddr == "" {
+		s.mux.Handle("GET /metrics", m.Handler())
+	}
 	return s, nil
 }
 
@@ -140,6 +143,10 @@ func (s *Server) Listen() error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
+	if err := s.listenMetrics(); err != nil {
+		ln.Close()
+		return err
+	}
 	s.ln = ln
 	return nil
 }
@@ -173,8 +180,13 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(s.ln) }()
-	s.logger.Info().Str("addr", s.Addr().String()).Int("workers", s.cfg.Workers).
-		Int("queue_size", s.cfg.QueueSize).Msg("listening")
+	stopMetrics := s.serveMetrics()
+	defer stopMetrics() // after the drain: metrics stay scrapeable meanwhile
+	ev := s.logger.Info().Str("addr", s.Addr().String())
+	if a := s.MetricsAddr(); a != nil {
+		ev = ev.Str("metrics_addr", a.String())
+	}
+	ev.Int("workers", s.cfg.Workers).Int("queue_size", s.cfg.QueueSize).Msg("listening")
 
 	var runErr error
 	select {

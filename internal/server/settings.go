@@ -126,6 +126,21 @@ var settings = []setting{
 		show:  func(c *Config) string { return c.Addr },
 		check: func(c *Config) string { return checkAddr(c.Addr) },
 	},
+	{
+		key: "metrics_addr", env: "HOUSEKEEPER_METRICS_ADDR",
+		doc:   "serve /metrics on this host:port only, apart from the webhook port (e.g. :9090); unset: /metrics is on addr",
+		parse: func(c *Config, v string) error { c.MetricsAddr = v; return nil },
+		show:  func(c *Config) string { return c.MetricsAddr },
+		check: func(c *Config) string {
+			switch {
+			case c.MetricsAddr == "":
+				return ""
+			case c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0"):
+				return "must differ from addr (HOUSEKEEPER_ADDR); leave it unset to serve /metrics there"
+			}
+			return checkAddr(c.MetricsAddr)
+		},
+	},
 	tuningInt("workers", "4", "handler goroutines", 1, func(c *Config) *int { return &c.Workers }),
 	tuningInt("queue_size", "100", "accepted deliveries waiting for a worker; a full queue answers 503", 0,
 		func(c *Config) *int { return &c.QueueSize }),
