@@ -308,3 +308,32 @@ func TestRevisionsAreNotOptions(t *testing.T) {
 		t.Error("a revision was taken as an option")
 	}
 }
+
+// Replace refs and grafts would let a checkout show other content or
+// history than the pull request does on GitHub, which honours neither.
+func TestReplaceRefsAndGraftsIgnored(t *testing.T) {
+	r := newTestRepo(t)
+	base := r.commit(map[string]string{"a.txt": "clean\n"})
+	leak := r.commit(map[string]string{"a.txt": "clean\ntoken = leaked\n"})
+	r.git("checkout", "-q", "-b", "decoy", base)
+	decoy := r.commit(map[string]string{"b.txt": "harmless\n"})
+	r.git("checkout", "-q", "main")
+	r.git("replace", leak, decoy)
+	// A graft makes the leaking commit a root, so that base..leak would be
+	// the whole tree at leak.
+	if err := os.WriteFile(filepath.Join(r.dir, ".git", "info", "grafts"), []byte(leak+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	repo := open(t, r.dir)
+	p, err := repo.Patch(context.Background(), leak)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(p.Text), "+token = leaked") || strings.Contains(string(p.Text), "harmless") {
+		t.Errorf("the replacement was honoured:\n%s", p.Text)
+	}
+	commits, err := repo.Commits(context.Background(), base, leak)
+	if err != nil || len(commits) != 1 || !slices.Equal(commits[0].Parents, []string{base}) {
+		t.Errorf("commits %+v (%v): the graft was honoured", commits, err)
+	}
+}

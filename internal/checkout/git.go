@@ -26,7 +26,8 @@ import (
 //   - drops the environment variables that inject config, attributes or an
 //     external diff, and those that point git at another repository; it
 //     keeps GIT_INDEX_FILE (pre-commit hooks run with a temporary index);
-//   - ignores replace refs (GitHub does not honour them).
+//   - ignores replace refs and grafts (GitHub honours neither: they would
+//     let a checkout show other history or content than the pull request).
 //
 // Only commands that never read work-tree content through filters are run
 // (rev-parse, ls-files, ls-tree, cat-file, rev-list, merge-base, diff of
@@ -96,7 +97,7 @@ func dropped(key string) bool {
 	switch key {
 	case "GIT_EXTERNAL_DIFF", "GIT_DIFF_OPTS", "GIT_DIFF_PATH_COUNTER", "GIT_DIFF_PATH_TOTAL",
 		"GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_PREFIX", "GIT_NAMESPACE",
-		"GIT_INDEX_FILE", "GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE",
+		"GIT_INDEX_FILE", "GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE", "GIT_GRAFT_FILE",
 		"GIT_OPTIONAL_LOCKS", "GIT_TERMINAL_PROMPT", "GIT_PAGER", "PAGER",
 		"LC_ALL", "LANG", "LANGUAGE":
 		return true
@@ -125,6 +126,7 @@ func gitEnv(environ []string) []string {
 		"GIT_CONFIG_NOSYSTEM=1",
 		"GIT_CONFIG_GLOBAL=/dev/null",
 		"GIT_NO_REPLACE_OBJECTS=1",
+		"GIT_GRAFT_FILE=/dev/null", // .git/info/grafts would rewrite history
 		"GIT_LITERAL_PATHSPECS=1",
 		"GIT_OPTIONAL_LOCKS=0",
 		"GIT_TERMINAL_PROMPT=0",
