@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"sort"
@@ -60,11 +61,19 @@ func Open(ctx context.Context, dir string) (*Repo, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("open %s: not a directory", dir)
 	}
+	r := &Repo{Dir: abs, g: &runner{}}
+	if _, err := exec.LookPath("git"); err != nil {
+		// Without git every directory is a plain one.
+		if r.root, err = os.OpenRoot(abs); err != nil {
+			return nil, fmt.Errorf("open %s: %w", dir, err)
+		}
+		return r, nil
+	}
 	g, err := newRunner(ctx, abs, os.Environ())
 	if err != nil {
 		return nil, err
 	}
-	r := &Repo{Dir: abs, g: g}
+	r.g = g
 	out, err := g.run(ctx, nil, "rev-parse", "--show-toplevel", "--absolute-git-dir")
 	var ge *gitError
 	switch {
