@@ -37,9 +37,9 @@ func NewDownloader(apiURL, webURL string, transport http.RoundTripper) (*Downloa
 		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 			return nil, fmt.Errorf("download hosts: %q is not an http(s) URL", Redact(raw))
 		}
-		d.allow(u.Host, u.Scheme)
+		d.allow(hostKey(u), u.Scheme)
 		if raw == webURL {
-			d.allow("codeload."+u.Host, "https")
+			d.allow("codeload."+u.Hostname(), "https")
 		}
 	}
 	d.allow("codeload.github.com", "https")
@@ -59,6 +59,19 @@ func NewDownloader(apiURL, webURL string, transport http.RoundTripper) (*Downloa
 	return d, nil
 }
 
+// hostKey is a URL's host as the allow list keeps it: lower case, without
+// the scheme's default port.
+func hostKey(u *url.URL) string {
+	host := strings.ToLower(u.Host)
+	if p := u.Port(); (u.Scheme == "https" && p == "443") || (u.Scheme == "http" && p == "80") {
+		host = strings.ToLower(u.Hostname())
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]" // IPv6
+		}
+	}
+	return host
+}
+
 func (d *Downloader) allow(host, scheme string) {
 	host = strings.ToLower(host)
 	if d.allowed[host] == nil {
@@ -70,13 +83,8 @@ func (d *Downloader) allow(host, scheme string) {
 // check refuses a URL outside GitHub's hosts, or over plain http where the
 // host is served over https.
 func (d *Downloader) check(u *url.URL) error {
-	host := strings.ToLower(u.Host)
-	if u.Port() == "" {
-		// https://codeload.github.com:443/… is the same host.
-		host = strings.TrimSuffix(strings.TrimSuffix(host, ":443"), ":80")
-	} else if (u.Scheme == "https" && u.Port() == "443") || (u.Scheme == "http" && u.Port() == "80") {
-		host = strings.ToLower(u.Hostname())
-	}
+	// https://codeload.github.com:443/… is the same host.
+	host := hostKey(u)
 	if u.User != nil {
 		return fmt.Errorf("refusing %s: a download URL carries no user", Redact(u.String()))
 	}

@@ -29,7 +29,7 @@ func TestDownloaderHosts(t *testing.T) {
 			t.Errorf("%s: error shows the query: %v", raw, err)
 		}
 	}
-	ghes, err := NewDownloader("https://ghe.acme.dev/api/v3/", "https://ghe.acme.dev/", nil)
+	ghes, err := NewDownloader("https://ghe.acme.dev:443/api/v3/", "https://ghe.acme.dev/", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
