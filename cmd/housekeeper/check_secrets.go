@@ -61,7 +61,7 @@ func checkSecrets(ctx context.Context, repo *checkout.Repo, ch *change, cfg *con
 				if len(c.Parents) > 1 {
 					continue // a merge's content comes from other commits
 				}
-				patch, err := repo.Patch(ctx, c.SHA)
+				patch, err := repo.CommitPatch(ctx, c)
 				if err != nil {
 					return nil, err
 				}

@@ -162,6 +162,14 @@ func (r *Repo) Patch(ctx context.Context, sha string) (*Patch, error) {
 	return r.patch(ctx, emptyTree, sha)
 }
 
+// CommitPatch is Patch for a commit whose parents are known (from Commits).
+func (r *Repo) CommitPatch(ctx context.Context, c Commit) (*Patch, error) {
+	if len(c.Parents) == 0 {
+		return r.patch(ctx, emptyTree, c.SHA)
+	}
+	return r.patch(ctx, c.Parents[0], c.SHA)
+}
+
 // RangePatch returns the net change from base to head.
 func (r *Repo) RangePatch(ctx context.Context, base, head string) (*Patch, error) {
 	return r.patch(ctx, base, head)
