@@ -107,4 +107,7 @@ Secret.
 {{- end }}
 {{- end }}
 {{- end }}
+{{- if and .Values.metricsPort (eq (int .Values.metricsPort) (int .Values.containerPort)) }}
+{{- fail "housekeeper: metricsPort must differ from containerPort (0 keeps /metrics on containerPort)" }}
+{{- end }}
 {{- end }}
