@@ -61,6 +61,13 @@ func newFakeGitHub(t *testing.T) *fakeGitHub {
 	return f
 }
 
+// auths is what the download paths received, in order.
+func (f *fakeGitHub) auths() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.auth...)
+}
+
 // reader is an installation client: its transport adds the token to
 // every request, redirects included, as ghinstallation does.
 func (f *fakeGitHub) reader(t *testing.T) *Reader {
@@ -118,8 +125,8 @@ func TestTarballDownloadCarriesNoCredentials(t *testing.T) {
 	if got["a.txt"] != "alpha\n" || got["dir/b.txt"] != "beta\n" {
 		t.Errorf("files %v", got)
 	}
-	if len(f.auth) != 1 || f.auth[0] != "" {
-		t.Errorf("the download received Authorization %q", f.auth)
+	if a := f.auths(); len(a) != 1 || a[0] != "" {
+		t.Errorf("the download received Authorization %q", a)
 	}
 }
 
@@ -163,7 +170,7 @@ func TestTarballErrorsCarryNoToken(t *testing.T) {
 			if !strings.Contains(msg, tc.want) || !strings.Contains(msg, "tarball") {
 				t.Errorf("error %q, want it to say %q", msg, tc.want)
 			}
-			for _, a := range f.auth {
+			for _, a := range f.auths() {
 				if a != "" {
 					t.Errorf("the download received Authorization %q", a)
 				}
