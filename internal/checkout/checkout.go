@@ -306,7 +306,7 @@ func (r *Repo) lstat(p string) (fs.FileInfo, error) {
 			if i == len(parts)-1 {
 				return st, nil // the caller decides: a link counts for the layout
 			}
-			return nil, fmt.Errorf("%s: %s is a symbolic link: %w", p, strings.Join(parts[:i+1], "/"), ErrNotRegular)
+			return nil, fmt.Errorf("%s: %s is a symbolic link (symbolic links are not followed): %w", p, strings.Join(parts[:i+1], "/"), ErrNotRegular)
 		}
 		if i < len(parts)-1 && !st.IsDir() {
 			return nil, fmt.Errorf("%s: %w", p, fs.ErrNotExist)
