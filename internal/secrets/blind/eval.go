@@ -16,6 +16,13 @@ type Finding struct {
 	Path     string `json:"path"`
 	Line     int    `json:"line"`
 	Redacted string `json:"redacted"`
+	Message  string `json:"message"`
+}
+
+// messageWants names, per family, what a finding's message must say: the
+// issue's infrastructure cases must name whose credential it is.
+var messageWants = map[string]string{
+	"atlantis": "Atlantis",
 }
 
 // FamilyScore is one family's figures.
@@ -25,6 +32,8 @@ type FamilyScore struct {
 	Found     int // positives with a finding on their line(s) or a file finding
 	ByFile    int // of Found, those seen only through a file rule
 	TierOK    int // of Found, those whose finding has the expected tier
+	MsgWant   int // of Found, those whose family expects words in the message
+	MsgOK     int // of MsgWant, those whose message has them
 	Negatives int // labelled negative lines
 	Flagged   int // negatives with a finding
 }
@@ -65,6 +74,9 @@ type Report struct {
 	Alarms     []Alarm
 	Misses     []Miss
 	TierMisses []Miss
+	// MessageMisses are found positives whose message lacks what
+	// messageWants asks of their family.
+	MessageMisses []Miss
 }
 
 // Precision over all findings but the neutral ones: findings that cover a
@@ -147,6 +159,14 @@ func Evaluate(c *Corpus, findings []Finding) *Report {
 			continue
 		}
 		s.Found++
+		if want, ok := messageWants[l.Family]; ok {
+			s.MsgWant++
+			if hasMessage(hits, want) {
+				s.MsgOK++
+			} else {
+				r.MessageMisses = append(r.MessageMisses, Miss{Label: l, Got: "no " + want + " in the message"})
+			}
+		}
 		if tiers(hits) == l.Tier {
 			s.TierOK++
 		} else {
@@ -170,11 +190,26 @@ func Evaluate(c *Corpus, findings []Finding) *Report {
 		r.Total.Found += s.Found
 		r.Total.ByFile += s.ByFile
 		r.Total.TierOK += s.TierOK
+		r.Total.MsgWant += s.MsgWant
+		r.Total.MsgOK += s.MsgOK
 		r.Total.Negatives += s.Negatives
 		r.Total.Flagged += s.Flagged
 	}
 	r.Total.Family = "total"
 	return r
+}
+
+// hasMessage looks for want in the part of a message that is the
+// finding's own: before " [rule, tier]", not in the remediation that every
+// finding of a tier shares.
+func hasMessage(fs []Finding, want string) bool {
+	for _, f := range fs {
+		own, _, _ := strings.Cut(f.Message, " [")
+		if strings.Contains(strings.ToLower(own), strings.ToLower(want)) {
+			return true
+		}
+	}
+	return false
 }
 
 func hasPositive(c *Corpus, idx []int) bool {
@@ -223,6 +258,7 @@ func (r *Report) Print(w io.Writer, verbose bool) {
 	fmt.Fprintf(w, "precision %.1f%% (%d of %d findings on a positive; %d false alarms: %d on labelled negatives, %d on unlabelled lines; %d on neutral lines not counted)\n",
 		100*r.Precision(), r.OnPositive, r.OnPositive+len(r.Alarms), len(r.Alarms), len(r.Alarms)-unl, unl, r.Neutral)
 	fmt.Fprintf(w, "tier accuracy %.1f%% (%d/%d found positives with the expected tier)\n", 100*ratio(r.Total.TierOK, r.Total.Found), r.Total.TierOK, r.Total.Found)
+	fmt.Fprintf(w, "messages %d/%d found positives name their context (%s)\n", r.Total.MsgOK, r.Total.MsgWant, wants())
 	if !verbose {
 		return
 	}
@@ -234,6 +270,10 @@ func (r *Report) Print(w io.Writer, verbose bool) {
 	for _, m := range r.TierMisses {
 		fmt.Fprintf(w, "  %s:%d  %s want %s got %s\n", m.Label.File, m.Label.Line, m.Label.Family, m.Label.Tier, m.Got)
 	}
+	fmt.Fprintf(w, "\nmessage misses (%d):\n", len(r.MessageMisses))
+	for _, m := range r.MessageMisses {
+		fmt.Fprintf(w, "  %s:%d  %s: %s\n", m.Label.File, m.Label.Line, m.Label.Family, m.Got)
+	}
 	fmt.Fprintf(w, "\nfalse alarms (%d):\n", len(r.Alarms))
 	for _, a := range r.Alarms {
 		why := "unlabelled line"
@@ -242,4 +282,34 @@ func (r *Report) Print(w io.Writer, verbose bool) {
 		}
 		fmt.Fprintf(w, "  %s:%d  %s (%s) %s — %s\n", a.Finding.Path, a.Finding.Line, a.Finding.Rule, a.Finding.Tier, a.Finding.Redacted, why)
 	}
+}
+
+func wants() string {
+	var out []string
+	for f, w := range messageWants {
+		out = append(out, f+": "+w)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+// Markdown writes the per-family table and the totals as Markdown, for
+// docs/secrets.md.
+func (r *Report) Markdown(w io.Writer) {
+	fmt.Fprintln(w, "| Family | Positives | Found | Recall | Right tier | Negatives | Flagged | Precision |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|")
+	row := func(s FamilyScore) {
+		fmt.Fprintf(w, "| %s | %d | %d | %.1f%% | %d | %d | %d | %.1f%% |\n", s.Family, s.Positives, s.Found, 100*s.Recall(), s.TierOK, s.Negatives, s.Flagged, 100*s.Precision())
+	}
+	for _, s := range r.Families {
+		row(s)
+	}
+	t := r.Total
+	t.Family = "**total**"
+	row(t)
+	fmt.Fprintf(w, "\nRecall %.1f%% (%d/%d), negatives flagged %.1f%% (%d/%d), precision over all findings %.1f%% (%d/%d), tier accuracy %.1f%% (%d/%d), context in the message %d/%d.\n",
+		100*r.Total.Recall(), r.Total.Found, r.Total.Positives,
+		100*ratio(r.Total.Flagged, r.Total.Negatives), r.Total.Flagged, r.Total.Negatives,
+		100*r.Precision(), r.OnPositive, r.OnPositive+len(r.Alarms),
+		100*ratio(r.Total.TierOK, r.Total.Found), r.Total.TierOK, r.Total.Found, r.Total.MsgOK, r.Total.MsgWant)
 }

@@ -31,7 +31,7 @@ func Scan(ctx context.Context, c *Corpus) ([]Finding, error) {
 		if f.Suppressed {
 			continue
 		}
-		out = append(out, Finding{Rule: f.RuleID, Kind: string(f.Kind), Tier: string(f.Tier), Path: f.Path, Line: f.Line, Redacted: f.Redacted})
+		out = append(out, Finding{Rule: f.RuleID, Kind: string(f.Kind), Tier: string(f.Tier), Path: f.Path, Line: f.Line, Redacted: f.Redacted, Message: f.Message()})
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@
 //	go run ./internal/secrets/cmd/evalblind -out DIR    # write the corpus
 //	housekeeper check --only secrets --format json DIR > f.json
 //	go run ./internal/secrets/cmd/evalblind -findings f.json  # score any build
+//	go run ./internal/secrets/cmd/evalblind -markdown   # the table in docs/secrets.md
 package main
 
 import (
@@ -32,9 +33,10 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("evalblind", flag.ContinueOnError)
-	out := fl.String("out", "", "write the corpus into this directory (and manifest.json beside it) and exit")
+	out := fl.String("out", "", "write the corpus into this directory and exit (its labels: internal/secrets/blind/testdata/manifest.json)")
 	findings := fl.String("findings", "", "score the findings of `housekeeper check --format json` in this file instead of running the embedded engine")
 	verbose := fl.Bool("v", true, "list misses, tier misses and false alarms")
+	markdown := fl.Bool("markdown", false, "print the per-family table as Markdown (for docs/secrets.md)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -54,7 +56,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	blind.Evaluate(c, fs).Print(stdout, *verbose)
+	r := blind.Evaluate(c, fs)
+	if *markdown {
+		r.Markdown(stdout)
+		return nil
+	}
+	r.Print(stdout, *verbose)
 	return nil
 }
 
