@@ -70,7 +70,7 @@ func checkSecrets(ctx context.Context, repo *checkout.Repo, ch *change, cfg *con
 				}
 			}
 		}
-		scan.Locate(reader(ctx, repo, ch.head, true))
+		scan.Locate(ctx, reader(ctx, repo, ch.head, true))
 		scan.Allow(reader(ctx, repo, ch.base, true))
 	}
 	c := checkrun.Secrets(checkrun.SecretsInput{Scan: scan, Config: cfg, ConfigSource: cfg.Source})
@@ -104,8 +104,9 @@ func addPatch(ctx context.Context, repo *checkout.Repo, scan *checkrun.SecretsSc
 		}
 		return data
 	}
-	scan.AddCommit(sha, diffs, content, head)
-	return nil
+	// A deadline (interrupt) is recorded in the scan, which then fails.
+	_ = scan.AddCommit(ctx, sha, diffs, content, head)
+	return ctx.Err()
 }
 
 func orIndex(sha string) string {

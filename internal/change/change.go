@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -375,6 +377,23 @@ func (r *Reader) Blob(ctx context.Context, owner, repo, sha string) ([]byte, err
 		return nil, fmt.Errorf("read blob %s: %w", short(sha), err)
 	}
 	return b, nil
+}
+
+// OpenBlob streams a blob's bytes (raw media type): go-github's
+// GetBlobRaw would hold the whole blob, and a pull request can add a file
+// of 100 MiB. The caller closes the reader.
+func (r *Reader) OpenBlob(ctx context.Context, owner, repo, sha string) (io.ReadCloser, error) {
+	u := fmt.Sprintf("repos/%s/%s/git/blobs/%s", url.PathEscape(owner), url.PathEscape(repo), url.PathEscape(sha))
+	req, err := r.Client.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s: %w", short(sha), err)
+	}
+	req.Header.Set("Accept", "application/vnd.github.v3.raw")
+	resp, err := r.Client.BareDo(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s: %w", short(sha), err)
+	}
+	return resp.Body, nil
 }
 
 // LoadCommit fills in a commit's files and patches (one call per 300

@@ -2,6 +2,8 @@ package checkrun
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -22,6 +24,8 @@ type SecretsScan struct {
 	findings []secretFinding
 	seen     map[string]int // fingerprint (+deleted) → index
 	skipped  []secrets.Skipped
+	capped   []secrets.Finding
+	stopped  error // the deadline ended the scan (a *secrets.StopError, or why)
 	commits  int
 	notes    []string
 }
@@ -42,6 +46,10 @@ func NewSecretsScan(s *secrets.Scanner, audit bool) *SecretsScan {
 func (s *SecretsScan) Note(n string) { s.notes = append(s.notes, n) }
 
 func (s *SecretsScan) add(f secrets.Finding, commit, text string, located bool) {
+	if f.Kind == secrets.KindCapped {
+		s.addCapped(f)
+		return
+	}
 	key := f.Fingerprint
 	if f.Deleted {
 		key += "\x00deleted"
@@ -56,18 +64,45 @@ func (s *SecretsScan) add(f secrets.Finding, commit, text string, located bool) 
 // AddCommit scans one commit's file diffs. content returns a file's full
 // content at that commit when the caller has it (nil otherwise); head is
 // set for the commit whose lines are the head's (a one-commit change, the
-// net diff, or the staged change).
-func (s *SecretsScan) AddCommit(sha string, diffs []secrets.FileDiff, content func(path string) []byte, head bool) {
+// net diff, or the staged change). Files not (fully) scanned are recorded
+// with their reason. When ctx ends it records where the scan stopped and
+// returns the *secrets.StopError: the caller stops scanning and renders
+// what was found, which fails.
+func (s *SecretsScan) AddCommit(ctx context.Context, sha string, diffs []secrets.FileDiff, content func(path string) []byte, head bool) error {
 	s.commits++
 	for _, d := range diffs {
 		var c []byte
-		if content != nil && d.NewPath != "" && !d.Binary {
+		if content != nil && d.NewPath != "" && !d.Binary && d.Open == nil {
 			c = content(d.NewPath)
 		}
-		for _, f := range s.Scanner.ScanChange(d, c) {
-			s.add(f, sha, addedText(d, f.Line), head && !f.Deleted)
+		if err := s.AddDiff(ctx, sha, d, c, head); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// AddDiff scans one file's diff of a commit counted by AddCommit (content
+// as for AddCommit, or nil), for callers that produce diffs one at a time
+// (a tarball). It returns only a *secrets.StopError, as AddCommit.
+func (s *SecretsScan) AddDiff(ctx context.Context, sha string, d secrets.FileDiff, content []byte, head bool) error {
+	fs, skip, err := s.Scanner.ScanChange(ctx, d, content)
+	for _, f := range fs {
+		text := addedText(d, f.Line)
+		if f.Allowed && f.AllowedLine != f.Line {
+			text = addedText(d, f.AllowedLine)
+		}
+		s.add(f, sha, text, head && !f.Deleted)
+	}
+	var stop *secrets.StopError
+	if errors.As(err, &stop) {
+		s.Stop(err)
+		return err
+	}
+	if skip != "" {
+		s.AddSkipped(secrets.Skipped{Path: d.Path(), Reason: skip, Err: err})
+	}
+	return nil
 }
 
 // AddTree adds a whole-tree scan (audit).
@@ -75,17 +110,31 @@ func (s *SecretsScan) AddTree(r secrets.TreeResult) {
 	for _, f := range r.Findings {
 		s.add(f, "", "", true)
 	}
-	s.skipped = append(s.skipped, r.Skipped...)
+	s.AddSkipped(r.Skipped...)
 }
 
 // AddSkipped records files that were not content-scanned.
-func (s *SecretsScan) AddSkipped(sk ...secrets.Skipped) { s.skipped = append(s.skipped, sk...) }
+func (s *SecretsScan) AddSkipped(sk ...secrets.Skipped) {
+	for _, k := range sk {
+		if k.Reason == secrets.SkipStopped {
+			continue // said once, by Stop
+		}
+		s.skipped = append(s.skipped, k)
+	}
+}
+
+// Stop records that the scan ended at its deadline (err says where): the
+// run fails, listing what was found until then.
+func (s *SecretsScan) Stop(err error) {
+	if s.stopped == nil {
+		s.stopped = err
+	}
+}
 
 func addedText(d secrets.FileDiff, line int) string {
-	for _, l := range d.Added {
-		if l.Line == line {
-			return l.Text
-		}
+	i := sort.Search(len(d.Added), func(i int) bool { return d.Added[i].Line >= line })
+	if i < len(d.Added) && d.Added[i].Line == line {
+		return d.Added[i].Text
 	}
 	return ""
 }
@@ -94,7 +143,7 @@ func addedText(d secrets.FileDiff, line int) string {
 // where the value still is; head returns a file's content at the head (ok
 // false when it is gone). Findings no longer at the head keep their commit
 // and are listed in the summary only.
-func (s *SecretsScan) Locate(head func(path string) ([]byte, bool)) {
+func (s *SecretsScan) Locate(ctx context.Context, head func(path string) ([]byte, bool)) {
 	byPath := map[string][]int{}
 	for i, f := range s.findings {
 		if !f.located && !f.Deleted {
@@ -107,7 +156,8 @@ func (s *SecretsScan) Locate(head func(path string) ([]byte, bool)) {
 			continue
 		}
 		at := map[string]secrets.Finding{}
-		for _, hf := range s.Scanner.ScanContent(p, content) {
+		found, _ := s.Scanner.Scan(ctx, p, content) // cut short: fewer located, none lost
+		for _, hf := range found {
 			at[hf.Fingerprint] = hf
 		}
 		for _, i := range idx {
@@ -199,6 +249,7 @@ func Secrets(in SecretsInput) Check {
 				Redacted: f.Redacted, Commit: commit, Suppressed: f.Suppressed, SuppressedBy: f.SuppressedBy},
 		})
 	}
+	c.Findings = append(c.Findings, s.unscannedFindings(cfg)...)
 	SortFindings(c.Findings)
 	switch {
 	case !cfg.Enforce:
@@ -218,6 +269,8 @@ func secretsTitle(fs []Finding, s *SecretsScan) string {
 	open, suppressed, deleted := 0, 0, 0
 	for _, f := range fs {
 		switch {
+		case f.Secret == nil:
+			continue // not scanned, or not listed: titled by unscannedTitle
 		case f.Suppressed:
 			suppressed++
 		case f.Level == LevelNotice:
@@ -243,6 +296,7 @@ func secretsTitle(fs []Finding, s *SecretsScan) string {
 	if suppressed > 0 {
 		parts = append(parts, fmt.Sprintf("%d suppressed", suppressed))
 	}
+	parts = append(parts, unscannedTitle(fs)...)
 	if len(parts) == 0 {
 		if s.Audit {
 			return "No secrets in the tree"
@@ -268,19 +322,22 @@ func secretsSummary(in SecretsInput, c Check) string {
 	for _, n := range append(append([]string{}, s.notes...), in.Notes...) {
 		b.WriteString("\n> " + n + "\n")
 	}
-	var open, suppressed []Finding
+	var open, suppressed, unscanned []Finding
 	for _, f := range c.Findings {
-		if f.Suppressed {
+		switch {
+		case f.Secret == nil:
+			unscanned = append(unscanned, f)
+		case f.Suppressed:
 			suppressed = append(suppressed, f)
-		} else {
+		default:
 			open = append(open, f)
 		}
 	}
-	tail := remediationSection(open) + suppressedSection(suppressed) + skippedSection(s.skipped)
+	tail := remediationSection(open) + suppressedSection(suppressed) + unscannedSection(unscanned)
 	if len(open) > 0 {
 		b.WriteString("\n" + levelCounts(open) + "\n\n")
 		b.WriteString(secretsTable(open, MaxText-b.Len()-len(tail)-200))
-	} else if len(c.Findings) == 0 {
+	} else if len(suppressed) == 0 {
 		b.WriteString("\nNo bootstrap or runtime secret found.\n")
 	}
 	b.WriteString(tail)
@@ -364,23 +421,6 @@ func suppressedSection(fs []Finding) string {
 			where = fmt.Sprintf("%s:%d", f.Path, f.Line)
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", code(f.Rule), code(where), code(f.Fingerprint), cell(f.SuppressedBy))
-	}
-	return b.String()
-}
-
-func skippedSection(sk []secrets.Skipped) string {
-	if len(sk) == 0 {
-		return ""
-	}
-	sort.Slice(sk, func(i, j int) bool { return sk[i].Path < sk[j].Path })
-	var b strings.Builder
-	fmt.Fprintf(&b, "\n### Not scanned\n\n%s were not content-scanned:\n\n", plural(len(sk), "file", "files"))
-	for i, s := range sk {
-		if i == 50 {
-			fmt.Fprintf(&b, "- … and %d more\n", len(sk)-50)
-			break
-		}
-		fmt.Fprintf(&b, "- %s: %s\n", code(s.Path), s.Reason)
 	}
 	return b.String()
 }

@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"bytes"
+	"context"
 	"path"
 	"slices"
 	"sync"
@@ -15,6 +16,14 @@ const (
 	maxPEMBlock   = 64 << 10 // how far an END line may follow its BEGIN
 	contextBytes  = 16 << 10 // how far a context window may reach
 	allowMarker   = "housekeeper:allow"
+
+	// MaxFindingsPerRule is how many findings of one rule one file
+	// reports; past it one KindCapped finding says how many more there
+	// were, so a findings-dense file costs little.
+	MaxFindingsPerRule = 100
+	// ctxEvery is how many bytes the keyword pass reads between two looks
+	// at the context's deadline.
+	ctxEvery = 1 << 20
 )
 
 // candidate is a match before overlap resolution. It holds the raw value,
@@ -22,10 +31,12 @@ const (
 type candidate struct {
 	rule       *Rule
 	tier       Tier
-	start, end int // value's byte range; -1 for file rules
+	start, end int // value's absolute byte range; -1 for file rules
 	line, col  int
+	endLine    int // the line of the value's last byte
 	value      string
 	allowed    bool
+	allowLine  int // the line carrying the inline allow
 }
 
 func (c candidate) finding(p string) Finding {
@@ -41,23 +52,47 @@ func (c candidate) finding(p string) Finding {
 		Fingerprint: Fingerprint(c.rule.ID, p, c.value),
 		Remediation: Remediation(c.tier),
 		Allowed:     c.allowed,
+		AllowedLine: c.allowLine,
 	}
 }
 
 // fileScan is the per-file scratch state, pooled so that the hot path does
 // not allocate per file.
+//
+// A file is scanned in one piece (data is the whole file) or streamed in
+// segments (data is a window of it, origin its offset in the file): every
+// offset inside fileScan is relative to data, candidates keep absolute
+// ones.
 type fileScan struct {
 	s          *Scanner
+	ctx        context.Context
 	path, base string
 	ext        string
 	data       []byte
+	origin     int    // offset of data[0] in the file
+	streamed   bool   // data is a window of a larger file
 	active     []int8 // per rule: 0 unknown, 1 applies, -1 does not
 	doneUntil  []int  // per rule: window end already evaluated
 	structTrig []bool
+	fileDone   []bool // per file rule: its content condition matched
+	kept       []int  // per rule: candidates kept
+	omitted    []int  // per rule: candidates past MaxFindingsPerRule
+	seen       map[seenKey]bool
 	cands      []candidate
 	curPos     int // line cursor: offset and its 1-based line
 	curLine    int
 	lineStarts []int
+	// added, when set, admits only values on those lines (a change's
+	// added lines); nil admits all.
+	added func(line int) bool
+	// lineMap, when set, maps the lines of data (the added lines of a
+	// change, one after another) to the file's (see linesAt).
+	lineMap []int
+}
+
+type seenKey struct {
+	rule  int
+	value string
 }
 
 var fileScanPool sync.Pool
@@ -71,13 +106,20 @@ func getFileScan(s *Scanner) *fileScan {
 	fs.active = resize(fs.active, n)
 	fs.doneUntil = resize(fs.doneUntil, n)
 	fs.structTrig = resize(fs.structTrig, n)
+	fs.fileDone = resize(fs.fileDone, n)
+	fs.kept = resize(fs.kept, n)
+	fs.omitted = resize(fs.omitted, n)
 	return fs
 }
 
 func putFileScan(fs *fileScan) {
 	fs.data = nil
+	fs.ctx = nil
+	fs.added = nil
+	fs.lineMap = nil
 	fs.cands = fs.cands[:0]
 	fs.lineStarts = fs.lineStarts[:0]
+	clear(fs.seen)
 	fileScanPool.Put(fs)
 }
 
@@ -90,28 +132,62 @@ func resize[T any](s []T, n int) []T {
 	return s
 }
 
-// run collects candidates for one file.
-func (fs *fileScan) run(p string, data []byte, scanContent bool) {
+// run collects candidates for a file held whole.
+func (fs *fileScan) run(ctx context.Context, p string, data []byte, scanContent bool) error {
+	if scanContent && encrypted(path.Ext(p), data) {
+		scanContent = false // ciphertext: only file names count
+	}
+	fs.begin(ctx, p, scanContent, false)
+	if !scanContent {
+		return nil
+	}
+	if err := fs.segment(data, 0, 0, len(data)); err != nil {
+		return err
+	}
+	fs.finish()
+	return nil
+}
+
+// begin starts a file: its name rules, and the per-rule state.
+func (fs *fileScan) begin(ctx context.Context, p string, scanContent, streamed bool) {
+	fs.ctx = ctx
 	fs.path, fs.base, fs.ext = p, path.Base(p), path.Ext(p)
-	fs.data = data
+	fs.data, fs.origin, fs.streamed = nil, 0, streamed
 	fs.curPos, fs.curLine = 0, 1
-	rules := fs.s.rules.rules
 	clear(fs.active)
 	clear(fs.doneUntil)
 	clear(fs.structTrig)
-	if scanContent && encrypted(fs.ext, data) {
-		scanContent = false // ciphertext: only file names count
-	}
-	for _, r := range rules {
+	clear(fs.fileDone)
+	clear(fs.kept)
+	clear(fs.omitted)
+	for _, r := range fs.s.rules.rules {
 		if r.Kind == KindFile && fs.applies(r) {
-			fs.fileRule(r, scanContent)
+			if r.re == nil {
+				fs.cands = append(fs.cands, candidate{rule: r, tier: r.Tier, start: -1, end: -1})
+			} else if !scanContent {
+				fs.fileDone[r.index] = true // a content condition needs content
+			}
 		}
 	}
-	if !scanContent {
-		return
+}
+
+// segment runs the rules on the keyword hits that end in data[from:to].
+// data must reach far enough around that range for every window (the
+// whole file, or the stream's look-behind and look-ahead); origin is
+// data[0]'s offset in the file.
+func (fs *fileScan) segment(data []byte, origin, from, to int) error {
+	fs.data, fs.origin = data, origin
+	rules := fs.s.rules.rules
+	for _, r := range rules {
+		if r.Kind == KindFile && r.re != nil && !fs.fileDone[r.index] && fs.applies(r) {
+			fs.fileRule(r, from, to)
+		}
 	}
 	kwRules := fs.s.rules.kwRules
-	fs.s.rules.pf.scan(data, func(end int, ids []int32) bool {
+	hit := func(end int, ids []int32) bool {
+		if end <= from {
+			return true // seen by the previous segment
+		}
 		for _, kw := range ids {
 			for _, ri := range kwRules[kw] {
 				if end <= fs.doneUntil[ri] {
@@ -136,12 +212,100 @@ func (fs *fileScan) run(p string, data []byte, scanContent bool) {
 			}
 		}
 		return true
-	})
+	}
+	// Keywords are at most 64 bytes: start early enough to see one that
+	// straddles from.
+	var st uint32
+	for lo := max(0, from-64); lo < to; lo += ctxEvery {
+		if err := fs.ctx.Err(); err != nil {
+			return fs.stopped(lo, err)
+		}
+		st = fs.s.rules.pf.scanFrom(data[:min(to, lo+ctxEvery)], lo, st, hit)
+	}
+	return nil
+}
+
+// finish runs the structural rules a file triggered (on files held whole).
+func (fs *fileScan) finish() {
+	if fs.streamed {
+		return
+	}
 	for ri, trig := range fs.structTrig {
 		if trig {
-			fs.structural(rules[ri])
+			fs.structural(fs.s.rules.rules[ri])
 		}
 	}
+}
+
+// shift drops the first n bytes of the window (the caller moves them out)
+// keeping the cursors valid.
+func (fs *fileScan) shift(n int) {
+	fs.lineAt(n)
+	fs.curPos -= n
+	fs.origin += n
+	for i := range fs.doneUntil {
+		fs.doneUntil[i] -= n
+	}
+}
+
+// StopError says where a scan stopped when its context ended.
+type StopError struct {
+	Path string
+	Line int
+	Err  error
+}
+
+func (e *StopError) Error() string {
+	return "stopped at " + e.Path + " line " + itoa(e.Line) + ": " + e.Err.Error()
+}
+
+func (e *StopError) Unwrap() error { return e.Err }
+
+func (fs *fileScan) stopped(off int, err error) error {
+	return &StopError{Path: fs.path, Line: fs.lineAt(min(off, len(fs.data))), Err: err}
+}
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	return string(b[i:])
+}
+
+// keep decides whether a candidate that passed its rule's filters is
+// kept: once per value, and at most MaxFindingsPerRule per rule (the rest
+// only counted).
+func (fs *fileScan) keep(r *Rule, value string, line, endLine int) bool {
+	if fs.added != nil {
+		ok := false
+		for l := line; l <= endLine && !ok; l++ {
+			ok = fs.added(l)
+		}
+		if !ok {
+			return false
+		}
+	}
+	k := seenKey{r.index, value}
+	if fs.seen[k] {
+		return false
+	}
+	if fs.kept[r.index] >= MaxFindingsPerRule {
+		fs.omitted[r.index]++
+		return false
+	}
+	if fs.seen == nil {
+		fs.seen = map[seenKey]bool{}
+	}
+	fs.seen[k] = true
+	fs.kept[r.index]++
+	return true
 }
 
 func (fs *fileScan) applies(r *Rule) bool {
@@ -262,12 +426,36 @@ func (fs *fileScan) consider(r *Rule, vs, ve int, key string) {
 		}
 	}
 	ln := fs.lineAt(vs)
-	fs.cands = append(fs.cands, candidate{
-		rule: r, tier: tier, start: vs, end: ve,
-		line: ln, col: utf8.RuneCount(data[ls:vs]) + 1,
-		value:   value,
-		allowed: bytes.Contains(line, []byte(allowMarker)),
-	})
+	endLine := ln + bytes.Count(v, []byte{'\n'})
+	if !fs.keep(r, value, ln, endLine) {
+		return
+	}
+	c := candidate{
+		rule: r, tier: tier, start: fs.origin + vs, end: fs.origin + ve,
+		line: ln, col: utf8.RuneCount(data[ls:vs]) + 1, endLine: endLine,
+		value: value,
+	}
+	c.allowed, c.allowLine = fs.allowedAt(ls, le, ve, ln)
+	fs.cands = append(fs.cands, c)
+}
+
+// allowedAt looks for an inline allow on the value's line or, for a value
+// spanning several lines (a private key block), on any of them, and
+// returns the line that carries it.
+func (fs *fileScan) allowedAt(ls, le, ve, line int) (bool, int) {
+	marker := []byte(allowMarker)
+	if bytes.Contains(fs.data[ls:le], marker) {
+		return true, line
+	}
+	if ve <= le {
+		return false, 0
+	}
+	_, last := lineBounds(fs.data, ve-1)
+	i := bytes.Index(fs.data[le:last], marker)
+	if i < 0 {
+		return false, 0
+	}
+	return true, line + bytes.Count(fs.data[le:le+i], []byte{'\n'})
 }
 
 // inContext reports whether the rule's context regex matches the path or
@@ -382,6 +570,21 @@ func (fs *fileScan) resolve() []candidate {
 			continue
 		}
 		out = append(out, x)
+	}
+	if m := fs.lineMap; m != nil {
+		at := func(l int) int {
+			if l > 0 && l < len(m) {
+				return m[l]
+			}
+			return l
+		}
+		for i := range out {
+			c := &out[i]
+			c.line, c.endLine = at(c.line), at(c.endLine)
+			if c.allowLine > 0 {
+				c.allowLine = at(c.allowLine)
+			}
+		}
 	}
 	slices.SortStableFunc(out, func(a, b candidate) int {
 		if a.line != b.line {

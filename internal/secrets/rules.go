@@ -33,6 +33,10 @@ const (
 	// KindStructural rules parse the file (YAML) and judge literal values by
 	// where they sit, e.g. data of a raw Kubernetes Secret.
 	KindStructural Kind = "structural"
+	// KindCapped is not a rule kind: it marks the one finding that says
+	// how many more matches of a rule a file held past
+	// MaxFindingsPerRule.
+	KindCapped Kind = "capped"
 )
 
 //go:embed rules.yaml
