@@ -18,8 +18,9 @@ const (
 	allowMarker   = "housekeeper:allow"
 
 	// MaxFindingsPerRule is how many findings of one rule one file
-	// reports; past it one KindCapped finding says how many more there
-	// were, so a findings-dense file costs little.
+	// reports; past it one KindCapped finding says how many more matches
+	// there were (counted after the cheap filters only — length, entropy,
+	// placeholders — so a findings-dense file costs little).
 	MaxFindingsPerRule = 100
 	// ctxEvery is how many bytes the keyword pass reads between two looks
 	// at the context's deadline.
@@ -75,8 +76,11 @@ type fileScan struct {
 	doneUntil  []int  // per rule: window end already evaluated
 	structTrig []bool
 	fileDone   []bool // per file rule: its content condition matched
-	kept       []int  // per rule: candidates kept
-	omitted    []int  // per rule: candidates past MaxFindingsPerRule
+	anchorAt   []int  // per anchored rule: the key start last evaluated
+	ctxc       []ctxCache
+	keyMemo    []keyMemo
+	kept       []int // per rule: candidates kept
+	omitted    []int // per rule: candidates past MaxFindingsPerRule
 	seen       map[seenKey]bool
 	cands      []candidate
 	curPos     int // line cursor: offset and its 1-based line
@@ -88,6 +92,23 @@ type fileScan struct {
 	// lineMap, when set, maps the lines of data (the added lines of a
 	// change, one after another) to the file's (see linesAt).
 	lineMap []int
+}
+
+// ctxCache remembers, per rule, where its context regex is known to match
+// and a range where it is known not to, so that consecutive hits (a
+// findings-dense file) search only the bytes their window adds.
+type ctxCache struct {
+	path       int8 // 0 unknown, 1 the path matches, -1 it does not
+	escPath    int8 // the same for BootstrapIf.Paths
+	noLo, noHi int  // no match starts in [noLo, noHi)
+	mLo, mHi   int  // a match; mHi == 0 when none is known
+}
+
+// keyMemo remembers a rule's verdicts on the last key it saw: keys repeat
+// (every line of a findings-dense file says "password").
+type keyMemo struct {
+	key                       string
+	valid, allowed, escalates bool
 }
 
 type seenKey struct {
@@ -107,6 +128,9 @@ func getFileScan(s *Scanner) *fileScan {
 	fs.doneUntil = resize(fs.doneUntil, n)
 	fs.structTrig = resize(fs.structTrig, n)
 	fs.fileDone = resize(fs.fileDone, n)
+	fs.anchorAt = resize(fs.anchorAt, n)
+	fs.ctxc = resize(fs.ctxc, n)
+	fs.keyMemo = resize(fs.keyMemo, n)
 	fs.kept = resize(fs.kept, n)
 	fs.omitted = resize(fs.omitted, n)
 	return fs
@@ -158,6 +182,11 @@ func (fs *fileScan) begin(ctx context.Context, p string, scanContent, streamed b
 	clear(fs.doneUntil)
 	clear(fs.structTrig)
 	clear(fs.fileDone)
+	clear(fs.ctxc)
+	clear(fs.keyMemo)
+	for i := range fs.anchorAt {
+		fs.anchorAt[i] = -1
+	}
 	clear(fs.kept)
 	clear(fs.omitted)
 	for _, r := range fs.s.rules.rules {
@@ -197,15 +226,17 @@ func (fs *fileScan) segment(data []byte, origin, from, to int) error {
 				if !fs.applies(r) {
 					continue
 				}
-				switch r.Kind {
-				case KindSecret:
+				switch {
+				case r.anchored != nil:
+					fs.evalAnchored(r, end-len(fs.s.rules.pf.keywords[kw]), end)
+				case r.Kind == KindSecret:
 					ws, we := fs.window(r, end)
 					if r.assigns && bytes.IndexAny(data[end:we], ":=") < 0 {
 						continue // no operator after this keyword on its line
 					}
 					fs.doneUntil[ri] = we
 					fs.evalRule(r, ws, we)
-				case KindStructural:
+				case r.Kind == KindStructural:
 					fs.structTrig[ri] = true
 					fs.doneUntil[ri] = len(data)
 				}
@@ -245,6 +276,12 @@ func (fs *fileScan) shift(n int) {
 	fs.origin += n
 	for i := range fs.doneUntil {
 		fs.doneUntil[i] -= n
+		fs.anchorAt[i] -= n
+		c := &fs.ctxc[i]
+		c.noLo, c.noHi, c.mLo, c.mHi = c.noLo-n, c.noHi-n, c.mLo-n, c.mHi-n
+		if c.mHi <= 0 {
+			c.mLo, c.mHi = 0, 0
+		}
 	}
 }
 
@@ -353,23 +390,107 @@ func (fs *fileScan) window(r *Rule, end int) (int, int) {
 // pass its filters.
 func (fs *fileScan) evalRule(r *Rule, ws, we int) {
 	w := fs.data[ws:we]
-	for _, m := range r.re.FindAllSubmatchIndex(w, -1) {
-		vs, ve := -1, -1
-		for _, g := range r.secretIdx {
-			if m[2*g] >= 0 {
-				vs, ve = m[2*g], m[2*g+1]
-				break
-			}
-		}
-		if vs < 0 {
-			continue
-		}
-		key := ""
-		if r.keyIdx > 0 && m[2*r.keyIdx] >= 0 {
-			key = string(w[m[2*r.keyIdx]:m[2*r.keyIdx+1]])
-		}
-		fs.consider(r, ws+vs, ws+ve, key)
+	re := r.re
+	if r.lineStart != nil && !r.Multiline {
+		re = r.lineStart // a one-line window: ^ is its start
 	}
+	for _, m := range re.FindAllSubmatchIndex(w, -1) {
+		fs.match(r, ws, m)
+	}
+}
+
+// evalAnchored evaluates an assignment rule at one keyword hit
+// data[ks:end]: its key is the identifier that holds the keyword, so the
+// regex runs once, anchored at that identifier's start, up to the end of
+// the line — not from every position of the line, which made
+// keyword-dense code slow.
+func (fs *fileScan) evalAnchored(r *Rule, ks, end int) {
+	data := fs.data
+	lo := max(0, ks-maxLineScan)
+	is := ks
+	for is > lo && identByte[data[is-1]] {
+		is--
+	}
+	if is == fs.anchorAt[r.index] {
+		return // another keyword of the same key
+	}
+	fs.anchorAt[r.index] = is
+	hi := min(len(data), end+maxLineScan)
+	we := hi
+	if i := bytes.IndexByte(data[end:hi], '\n'); i >= 0 {
+		we = end + i
+	} else if hi < len(data) {
+		we = min(len(data), end+longLineSlack)
+	}
+	if r.opAfterKey {
+		// The key ends where its identifier does; an operator follows,
+		// after an optional quote and blanks.
+		j := end
+		for j < we && identByte[data[j]] {
+			j++
+		}
+		if j < we && (data[j] == '"' || data[j] == '\'') {
+			j++
+		}
+		for j < we && (data[j] == ' ' || data[j] == '\t') {
+			j++
+		}
+		if j >= we || (data[j] != ':' && data[j] != '=') {
+			return
+		}
+		ie := end
+		for ie < we && identByte[data[ie]] {
+			ie++
+		}
+		if r.afterKey != nil && !r.afterKey.Match(data[ie:we]) {
+			return // operator and value do not fit
+		}
+	} else if bytes.IndexAny(data[end:we], ":=") < 0 {
+		return // no operator after this keyword on its line
+	}
+	as := is
+	if r.boundary && is > 0 {
+		as = is - 1 // the regex starts with the byte before the key
+	}
+	if r.afterKey == nil && !r.anchored.Match(data[as:we]) {
+		return // cheaper than asking for the groups of a match that is not there
+	}
+	if m := r.anchored.FindSubmatchIndex(data[as:we]); m != nil {
+		fs.match(r, as, m)
+	}
+}
+
+// identByte: the bytes an assignment's key is made of ([a-z0-9_.-], any
+// case).
+var identByte = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	t['_'], t['.'], t['-'] = true, true, true
+	return t
+}()
+
+// match considers one regex match m, found in data[ws:].
+func (fs *fileScan) match(r *Rule, ws int, m []int) {
+	w := fs.data[ws:]
+	vs, ve := -1, -1
+	for _, g := range r.secretIdx {
+		if m[2*g] >= 0 {
+			vs, ve = m[2*g], m[2*g+1]
+			break
+		}
+	}
+	if vs < 0 {
+		return
+	}
+	key := ""
+	if r.keyIdx > 0 && m[2*r.keyIdx] >= 0 {
+		key = string(w[m[2*r.keyIdx]:m[2*r.keyIdx+1]])
+	}
+	fs.consider(r, ws+vs, ws+ve, key)
 }
 
 // consider applies a secret rule's filters to the value data[vs:ve].
@@ -382,47 +503,65 @@ func (fs *fileScan) consider(r *Rule, vs, ve int, key string) {
 	if r.Entropy > 0 && entropy(string(v)) < r.Entropy {
 		return
 	}
-	value := string(v)
-	if isPlaceholder(value) {
-		return
-	}
-	for _, a := range r.allow {
-		if a.MatchString(value) {
-			return
-		}
-	}
-	for _, a := range r.allowKey {
-		if a.MatchString(key) {
-			return
-		}
-	}
 	if r.QuotedInCode && codeExts[fs.ext] {
 		if vs == 0 || (data[vs-1] != '"' && data[vs-1] != '\'' && data[vs-1] != '`') {
 			return
 		}
 	}
+	value := string(v)
+	if isPlaceholder(value) {
+		return
+	}
+	if fs.kept[r.index] >= MaxFindingsPerRule {
+		// Capped: the rest are only counted, without the costlier
+		// filters, so that a findings-dense file stays cheap.
+		if fs.added != nil {
+			ln := fs.lineAt(vs)
+			if !fs.added(ln) {
+				return
+			}
+		}
+		fs.omitted[r.index]++
+		return
+	}
+	if (r.allowStart != nil && r.allowStart.MatchString(value)) || (r.allowElse != nil && r.allowElse.MatchString(value)) {
+		return
+	}
+	memo := &fs.keyMemo[r.index]
+	if memo.key != key || !memo.valid {
+		*memo = keyMemo{key: key, valid: true}
+		memo.allowed = r.allowKeyAny != nil && r.allowKeyAny.MatchString(key)
+		memo.escalates = r.escKey != nil && key != "" && r.escKey.MatchString(key)
+	}
+	if memo.allowed {
+		return
+	}
 	ls, le := lineBounds(data, vs)
 	line := data[ls:le]
-	for _, a := range r.allowLn {
-		if a.Match(line) {
-			return
-		}
+	if r.allowLnAny != nil && r.allowLnAny.Match(line) {
+		return
 	}
 	if r.context != nil && !fs.inContext(r, ls, le) {
 		return
 	}
 	tier := r.Tier
 	if e := r.BootstrapIf; e != nil && tier == Runtime {
-		if matchAny(e.Paths, fs.path, fs.base) {
-			tier = Bootstrap
-		} else if r.escKey != nil {
-			subject := key
-			if subject == "" {
-				subject = string(line)
+		pm := &fs.ctxc[r.index].escPath
+		if *pm == 0 {
+			*pm = -1
+			if matchAny(e.Paths, fs.path, fs.base) {
+				*pm = 1
 			}
-			if r.escKey.MatchString(subject) {
+		}
+		switch {
+		case *pm > 0:
+			tier = Bootstrap
+		case key != "":
+			if memo.escalates {
 				tier = Bootstrap
 			}
+		case r.escKey != nil && r.escKey.Match(line):
+			tier = Bootstrap
 		}
 	}
 	ln := fs.lineAt(vs)
@@ -459,9 +598,17 @@ func (fs *fileScan) allowedAt(ls, le, ve, line int) (bool, int) {
 }
 
 // inContext reports whether the rule's context regex matches the path or
-// the lines around [ls, le).
+// the lines around [ls, le). Consecutive calls reuse what earlier ones
+// learnt (ctxCache), so each searches only the bytes its window adds.
 func (fs *fileScan) inContext(r *Rule, ls, le int) bool {
-	if r.context.MatchString(fs.path) {
+	c := &fs.ctxc[r.index]
+	if c.path == 0 {
+		c.path = -1
+		if r.context.MatchString(fs.path) {
+			c.path = 1
+		}
+	}
+	if c.path > 0 {
 		return true
 	}
 	data := fs.data
@@ -482,7 +629,31 @@ func (fs *fileScan) inContext(r *Rule, ls, le int) bool {
 		}
 		hi = hi + 1 + i
 	}
-	return r.context.Match(data[lo:hi])
+	if c.mHi > c.mLo && c.mLo >= lo && c.mHi <= hi {
+		return true
+	}
+	// A context regex is a short alternation: a match that straddles the
+	// known-clean range's end starts at most ctxOverlap bytes before it.
+	const ctxOverlap = 32
+	from := lo
+	if c.noLo <= lo && c.noHi > lo {
+		if c.noHi >= hi {
+			return false
+		}
+		from = max(lo, c.noHi-ctxOverlap)
+	}
+	m := r.context.FindIndex(data[from:hi])
+	end := hi
+	if m != nil {
+		c.mLo, c.mHi = from+m[0], from+m[1]
+		end = from + m[0]
+	}
+	if c.noLo <= from && c.noHi >= from {
+		c.noHi = max(c.noHi, end)
+	} else {
+		c.noLo, c.noHi = from, end
+	}
+	return m != nil
 }
 
 // lineBounds returns the line around offset off, clipped on long lines.

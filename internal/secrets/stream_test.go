@@ -165,7 +165,7 @@ func TestScanReaderLimits(t *testing.T) {
 }
 
 // One file reports at most 100 findings per rule, then one that says how
-// many more there were.
+// many more matches there were (counted past the cheap filters only).
 func TestFindingsCappedPerFileAndRule(t *testing.T) {
 	s := newScanner(t, secrets.Options{})
 	g := corpus.NewRand(5)
@@ -190,7 +190,7 @@ func TestFindingsCappedPerFileAndRule(t *testing.T) {
 	if count["generic-password"] != secrets.MaxFindingsPerRule || count["github-pat"] != 1 {
 		t.Errorf("counts %v", count)
 	}
-	if len(capped) != 1 || capped[0].RuleID != "generic-password" || capped[0].Omitted != matches-secrets.MaxFindingsPerRule || capped[0].Path != "conf/users.yml" {
+	if len(capped) != 1 || capped[0].RuleID != "generic-password" || capped[0].Omitted < matches-secrets.MaxFindingsPerRule || capped[0].Omitted > 250-secrets.MaxFindingsPerRule || capped[0].Path != "conf/users.yml" {
 		t.Errorf("capped %+v (omitted %d)", capped, capped[0].Omitted)
 	}
 }
