@@ -73,7 +73,7 @@ func (s *SecretsScan) unscannedFindings(cfg config.Secrets) []Finding {
 		if !cfg.FailsOn(string(c.Tier)) {
 			level = LevelWarning
 		}
-		out = append(out, Finding{Kind: KindCapped, Path: c.Path, File: c.Path, Level: level,
+		out = append(out, Finding{Kind: KindCapped, Path: c.Path, File: c.Path, Level: level, omitted: c.Omitted,
 			Message: fmt.Sprintf("%s more %s of %s [%s, %s] in this file are not listed: each file lists the first %d per rule. %s",
 				commas(c.Omitted), plural2(c.Omitted, "match", "matches"), c.Description, c.RuleID, secrets.TierLabel(c.Tier), secrets.MaxFindingsPerRule, c.Remediation)})
 	}
@@ -105,18 +105,26 @@ func commas(n int) string {
 	return s
 }
 
-// unscannedTitle adds "2 files not scanned" to the title.
+// unscannedTitle adds "2 files not scanned" and "25 more not listed" to
+// the title.
 func unscannedTitle(fs []Finding) []string {
-	n := 0
+	n, more := 0, 0
 	for _, f := range fs {
-		if f.Kind == KindNotScanned && f.Level == LevelFailure {
+		switch {
+		case f.Kind == KindNotScanned && f.Level == LevelFailure:
 			n++
+		case f.Kind == KindCapped:
+			more += f.omitted
 		}
 	}
-	if n == 0 {
-		return nil
+	var parts []string
+	if n > 0 {
+		parts = append(parts, plural(n, "file not scanned", "files not scanned"))
 	}
-	return []string{plural(n, "file not scanned", "files not scanned")}
+	if more > 0 {
+		parts = append(parts, commas(more)+" more not listed")
+	}
+	return parts
 }
 
 // unscannedSection lists, in the summary, the files not scanned and the
