@@ -18,12 +18,19 @@ func TestForkPRFilesWithoutPatch(t *testing.T) {
 	tests := map[string]struct {
 		config     string // the base's .github/housekeeper.yml
 		files      map[string]string
+		then       map[string]string // a second commit
 		conclusion string
 		annotation string // "path:line:title" of the one failing annotation
 		summary    []string
 	}{
 		"12 MiB dump ending in a token is scanned": {
 			files:      map[string]string{"apps/web/dump.sql": big},
+			conclusion: "failure",
+			annotation: "apps/web/dump.sql:" + itoa(lines) + ":github-pat (bootstrap)",
+		},
+		"found in an earlier commit, located at the head": {
+			files:      map[string]string{"apps/web/dump.sql": big},
+			then:       map[string]string{"apps/web/main.go": "package main // v2\n"},
 			conclusion: "failure",
 			annotation: "apps/web/dump.sql:" + itoa(lines) + ":github-pat (bootstrap)",
 		},
@@ -54,6 +61,9 @@ func TestForkPRFilesWithoutPatch(t *testing.T) {
 			f.gh.AddRepo(githubtest.Repo{Owner: "outsider", Name: "infra", ForkOf: "acme/infra"})
 			f.gh.SetBranch("outsider", "infra", "feature", f.gh.Branch("acme", "infra", "main"))
 			f.gh.Push("outsider", "infra", "feature", tc.files)
+			if tc.then != nil {
+				f.gh.Push("outsider", "infra", "feature", tc.then)
+			}
 			pr := f.gh.OpenPullRequest(githubtest.PullRequest{Owner: "acme", Repo: "infra", Head: "feature", HeadRepo: "outsider/infra"})
 			if err := f.deliver("pull_request", f.gh.PullRequestEvent("opened", f.repo, pr.Number)); err != nil {
 				t.Fatal(err)
@@ -69,7 +79,7 @@ func TestForkPRFilesWithoutPatch(t *testing.T) {
 				}
 			}
 			if want := tc.annotation; (want == "" && len(failing) > 0) || (want != "" && (len(failing) != 1 || failing[0] != want)) {
-				t.Errorf("failing annotations %q, want %q", failing, want)
+				t.Errorf("failing annotations %q, want %q\n%s", failing, want, run.Output.Summary)
 			}
 			for _, s := range tc.summary {
 				if !strings.Contains(run.Output.Summary, s) {

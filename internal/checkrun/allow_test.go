@@ -2,6 +2,7 @@ package checkrun
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 
@@ -38,7 +39,7 @@ func TestAllowOnAKeyBlocksEndLine(t *testing.T) {
 			if err := scan.AddCommit(context.Background(), "c1", []secrets.FileDiff{d}, func(string) []byte { return []byte(head) }, true); err != nil {
 				t.Fatal(err)
 			}
-			scan.Allow(func(string) ([]byte, bool) { return []byte(tc.base), true })
+			scan.Allow(func(string) (io.ReadCloser, bool) { return io.NopCloser(strings.NewReader(tc.base)), true })
 			if len(scan.findings) != 1 {
 				t.Fatalf("findings: %+v", scan.findings)
 			}

@@ -1,10 +1,12 @@
 package checkrun
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -140,23 +142,25 @@ func addedText(d secrets.FileDiff, line int) string {
 }
 
 // Locate moves findings from earlier commits to the head file and line
-// where the value still is; head returns a file's content at the head (ok
-// false when it is gone). Findings no longer at the head keep their commit
-// and are listed in the summary only.
-func (s *SecretsScan) Locate(ctx context.Context, head func(path string) ([]byte, bool)) {
+// where the value still is; head opens a file at the head (ok false when
+// it is gone), which is streamed. Findings no longer at the head keep
+// their commit and are listed in the summary only.
+func (s *SecretsScan) Locate(ctx context.Context, head func(path string) (io.ReadCloser, bool)) {
 	byPath := map[string][]int{}
 	for i, f := range s.findings {
 		if !f.located && !f.Deleted {
 			byPath[f.Path] = append(byPath[f.Path], i)
 		}
 	}
-	for p, idx := range byPath {
-		content, ok := head(p)
+	for _, p := range sortedPaths(byPath) {
+		idx := byPath[p]
+		rc, ok := head(p)
 		if !ok {
 			continue
 		}
 		at := map[string]secrets.Finding{}
-		found, _ := s.Scanner.Scan(ctx, p, content) // cut short: fewer located, none lost
+		found, _, _ := s.Scanner.ScanReader(ctx, p, rc) // cut short: fewer located, none lost
+		rc.Close()
 		for _, hf := range found {
 			at[hf.Fingerprint] = hf
 		}
@@ -169,10 +173,21 @@ func (s *SecretsScan) Locate(ctx context.Context, head func(path string) ([]byte
 	}
 }
 
+func sortedPaths(m map[string][]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Allow honours inline housekeeper:allow comments: always in an audit,
-// else only where the same line is already on the base (base returns the
-// file's base content), so an author cannot waive their own finding.
-func (s *SecretsScan) Allow(base func(path string) ([]byte, bool)) {
+// else only where the line that carries it is already on the base (base
+// opens the file's base content, which is streamed), so an author cannot
+// waive their own finding.
+func (s *SecretsScan) Allow(base func(path string) (io.ReadCloser, bool)) {
+	want := map[string]map[string]bool{} // path → base lines to look for
 	for i := range s.findings {
 		f := &s.findings[i]
 		if !f.Allowed || f.Suppressed {
@@ -185,19 +200,50 @@ func (s *SecretsScan) Allow(base func(path string) ([]byte, bool)) {
 		if base == nil || f.lineText == "" {
 			continue
 		}
-		if content, ok := base(f.Path); ok && hasLine(content, f.lineText) {
+		if want[f.Path] == nil {
+			want[f.Path] = map[string]bool{}
+		}
+		want[f.Path][f.lineText] = false
+	}
+	for p, lines := range want {
+		rc, ok := base(p)
+		if !ok {
+			continue
+		}
+		markLines(rc, lines)
+		rc.Close()
+	}
+	for i := range s.findings {
+		f := &s.findings[i]
+		if f.Allowed && !f.Suppressed && !s.Audit && want[f.Path][f.lineText] {
 			f.Suppressed, f.SuppressedBy = true, "inline housekeeper:allow (line already on the base branch)"
 		}
 	}
 }
 
-func hasLine(content []byte, line string) bool {
-	for _, l := range bytes.Split(content, []byte("\n")) {
-		if string(bytes.TrimSuffix(l, []byte("\r"))) == line {
-			return true
+// markLines sets lines[l] for each line l of r found in it, reading r as a
+// stream; a line longer than 64 KiB is never matched (fail closed).
+func markLines(r io.Reader, lines map[string]bool) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		l, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = br.ReadSlice('\n')
+			}
+			if err != nil {
+				return
+			}
+			continue
+		}
+		t := string(bytes.TrimSuffix(bytes.TrimSuffix(l, []byte("\n")), []byte("\r")))
+		if _, ok := lines[t]; ok {
+			lines[t] = true
+		}
+		if err != nil {
+			return
 		}
 	}
-	return false
 }
 
 // Suppress marks findings accepted elsewhere (e.g. a /housekeeper ignore

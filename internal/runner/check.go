@@ -484,8 +484,10 @@ func stopped(ctx context.Context, err error) bool {
 	return ctx.Err() != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled))
 }
 
-// contentAt reads whole YAML files at a commit: structural rules (raw
-// Kubernetes Secrets, Atlantis Helm values) read the document.
+// contentAt reads whole YAML files at a commit, up to 4 MiB (structural
+// rules read no larger document): structural rules (raw Kubernetes
+// Secrets, Atlantis Helm values) read the document. A larger file is
+// scanned from its added lines alone, never read whole.
 func (st *state) contentAt(ctx context.Context, sha string) func(string) []byte {
 	return func(p string) []byte {
 		switch strings.ToLower(path.Ext(p)) {
@@ -493,17 +495,30 @@ func (st *state) contentAt(ctx context.Context, sha string) func(string) []byte 
 		default:
 			return nil
 		}
-		data, ok, err := st.reader.Contents(ctx, st.job.Owner, st.job.Repo, p, sha)
+		rc, size, ok, err := st.reader.OpenFile(ctx, st.job.Owner, st.job.Repo, p, sha)
 		if err != nil || !ok {
+			return nil
+		}
+		defer rc.Close()
+		if size > structuralLimit {
+			return nil
+		}
+		data, err := io.ReadAll(io.LimitReader(rc, structuralLimit+1))
+		if err != nil || len(data) > structuralLimit {
 			return nil
 		}
 		return data
 	}
 }
 
-func (st *state) fileAt(ctx context.Context, sha string) func(string) ([]byte, bool) {
-	return func(p string) ([]byte, bool) {
-		data, ok, err := st.reader.Contents(ctx, st.job.Owner, st.job.Repo, p, sha)
-		return data, err == nil && ok
+// structuralLimit: the largest document structural rules read.
+const structuralLimit = 4 << 20
+
+// fileAt streams files at a commit (Locate, Allow), never holding one
+// whole.
+func (st *state) fileAt(ctx context.Context, sha string) func(string) (io.ReadCloser, bool) {
+	return func(p string) (io.ReadCloser, bool) {
+		rc, _, ok, err := st.reader.OpenFile(ctx, st.job.Owner, st.job.Repo, p, sha)
+		return rc, err == nil && ok
 	}
 }
