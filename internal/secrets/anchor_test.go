@@ -39,7 +39,7 @@ func TestAnchoredEvaluationMatchesLineWide(t *testing.T) {
 	}
 	pre := []string{"", "  ", "export ", "- ", "\"", "x", "# ", "const "}
 	var lines []string
-	for range 4000 {
+	for range 2400 {
 		var b strings.Builder
 		for n := 1 + g.Int(3); n > 0; n-- {
 			b.WriteString(pre[g.Int(len(pre))] + keys[g.Int(len(keys))])
@@ -52,7 +52,7 @@ func TestAnchoredEvaluationMatchesLineWide(t *testing.T) {
 	}
 	total := 0
 	paths := []string{"conf/app.yaml", "src/app.py", "infra/main.tf", ".env.prod"}
-	for i := range 40 {
+	for i := range 24 {
 		// Files of 100 lines: under the per-rule cap, so every finding
 		// is compared.
 		p := paths[i%len(paths)]

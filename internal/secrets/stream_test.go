@@ -42,13 +42,13 @@ func (g *genReader) Read(p []byte) (int, error) {
 	return w, nil
 }
 
-// A whole file is streamed through a bounded window: 32 MiB of newlines
+// A whole file is streamed through a bounded window: 16 MiB of newlines
 // (the old code held a string per line, ~110× the file) or of text cost a
 // few MiB, and a token at the very end is found at its line.
 func TestScanChangeStreamsWholeFiles(t *testing.T) {
 	s := newScanner(t, secrets.Options{})
 	tok := "gh" + "p_" + corpus.NewRand(3).String(corpus.Alnum, 36)
-	const size = 32 << 20
+	const size = 16 << 20
 	for name, unit := range map[string]string{
 		"newlines": "\n",
 		"text":     "INSERT INTO t VALUES (42, 'an ordinary row', 'password', 'token');\n",
@@ -70,7 +70,7 @@ func TestScanChangeStreamsWholeFiles(t *testing.T) {
 				t.Errorf("findings %v, want %v", g, want)
 			}
 			// The window is 4 MiB; allow generously for the test's own
-			// allocations, below the file's 32 MiB.
+			// allocations, below the file's 16 MiB.
 			alloc := after.TotalAlloc - before.TotalAlloc
 			t.Logf("scanning a %d MiB file allocated %.1f MiB", size>>20, float64(alloc)/(1<<20))
 			if alloc > 12<<20 {
@@ -88,7 +88,7 @@ func TestScanReaderMatchesWholeScan(t *testing.T) {
 	var b bytes.Buffer
 	filler := "    value_" + strings.Repeat("x", 50) + " = compute(a, b) # nothing to see\n"
 	i := 0
-	for b.Len() < 13<<20 {
+	for b.Len() < 9<<20 {
 		// A secret every ~150 KiB, at shifting offsets, so that some land
 		// on the window's edges.
 		for b.Len()%(150<<10) > 200 || i%7 == 3 {
