@@ -121,6 +121,9 @@ func (s *SecretsScan) AddSkipped(sk ...secrets.Skipped) {
 		if k.Reason == secrets.SkipStopped {
 			continue // said once, by Stop
 		}
+		if s.Scanner.Excluded(k.Path) {
+			continue // secrets.exclude_paths waives it
+		}
 		s.skipped = append(s.skipped, k)
 	}
 }

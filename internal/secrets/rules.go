@@ -399,26 +399,77 @@ func assignmentRegex(re string) bool {
 
 // afterKeyRegex returns the part of an assignment regex after its key
 // group, anchored, or nil when the key group is not part of the regex's
-// top-level sequence.
+// top-level sequence. The tail is cut from the source text (rebuilding it
+// from the parsed tree is slow for case-folded classes); the leading flags
+// go with it.
 func afterKeyRegex(re string) *regexp.Regexp {
 	t, err := syntax.Parse(re, syntax.Perl)
 	if err != nil || t.Op != syntax.OpConcat {
 		return nil
 	}
+	top := false
 	for i, sub := range t.Sub {
 		if sub.Op == syntax.OpCapture && sub.Name == "key" {
-			rest := &syntax.Regexp{Op: syntax.OpConcat, Sub: t.Sub[i+1:], Flags: t.Flags}
-			if len(rest.Sub) == 0 {
-				return nil
-			}
-			tail, err := regexp.Compile(`^(?:` + rest.String() + `)`)
-			if err != nil {
-				return nil
-			}
-			return tail
+			top = i+1 < len(t.Sub)
 		}
 	}
-	return nil
+	i := strings.Index(re, "(?P<key>")
+	if !top || i < 0 {
+		return nil
+	}
+	j := closeParen(re, i)
+	if j < 0 || j+1 >= len(re) {
+		return nil
+	}
+	flags := ""
+	if m := leadingFlags.FindString(re); m != "" {
+		flags = m
+	}
+	tail, err := regexp.Compile(`^(?:` + flags + re[j+1:] + `)`)
+	if err != nil {
+		return nil
+	}
+	return tail
+}
+
+var leadingFlags = regexp.MustCompile(`^\(\?[imsU]+\)`)
+
+// closeParen returns the index of the parenthesis that closes the group
+// opening at re[i], skipping escapes and character classes; -1 if none.
+func closeParen(re string, i int) int {
+	depth := 0
+	for k := i; k < len(re); k++ {
+		switch re[k] {
+		case '\\':
+			k++
+		case '[':
+			k++
+			if k < len(re) && re[k] == '^' {
+				k++
+			}
+			if k < len(re) && re[k] == ']' {
+				k++
+			}
+			for k < len(re) && re[k] != ']' {
+				if re[k] == '\\' {
+					k++
+				} else if re[k] == '[' && k+1 < len(re) && re[k+1] == ':' {
+					if e := strings.Index(re[k:], ":]"); e > 0 {
+						k += e + 1
+					}
+				}
+				k++
+			}
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				return k
+			}
+		}
+	}
+	return -1
 }
 
 // anyOf joins regexes into one that matches where any of them does;
