@@ -518,7 +518,14 @@ func RuleMetas(s *secrets.Scanner) []RuleMeta {
 	return out
 }
 
-// Skipped lists the files whose content was not scanned, and why.
+// Skipped lists the files whose content was not scanned and fail a run
+// (too large, unreadable), and why; binary files are left out.
 func (s *SecretsScan) Skipped() []secrets.Skipped {
-	return append([]secrets.Skipped(nil), s.skipped...)
+	var out []secrets.Skipped
+	for _, k := range s.skipped {
+		if k.Reason.Failing() { // binary files are counted, not listed as problems
+			out = append(out, k)
+		}
+	}
+	return out
 }
