@@ -39,7 +39,7 @@ func TestForkPRFilesWithoutPatch(t *testing.T) {
 			files:      map[string]string{"apps/web/dump.sql": big},
 			conclusion: "failure",
 			annotation: "apps/web/dump.sql:1:not-scanned",
-			summary:    []string{"### Not scanned", "larger than `max_file_size` (1MiB)"},
+			summary:    []string{"### Not scanned", `larger than max\_file\_size (1MiB)`},
 		},
 		"over max_file_size but excluded": {
 			config:     "version: 1\nsecrets:\n  max_file_size: 1MiB\n  exclude_paths: [\"**/*.sql\"]\n",

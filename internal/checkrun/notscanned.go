@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/housekeeper-app/housekeeper/internal/config"
+	"github.com/housekeeper-app/housekeeper/internal/escape"
 	"github.com/housekeeper-app/housekeeper/internal/secrets"
 )
 
@@ -48,7 +49,7 @@ func (s *SecretsScan) unscannedFindings(cfg config.Secrets) []Finding {
 			f.File, f.Level = "", LevelNotice
 			f.Message = "Binary file (a NUL byte in its first 8 KiB): its content is not scanned; file-name rules still apply."
 		case secrets.SkipTooLarge:
-			f.Message = fmt.Sprintf("Not scanned: larger than `max_file_size` (%s). A file that is not scanned could hold a secret: keep it out of the repository, raise `secrets.max_file_size`, or list it in `secrets.exclude_paths` if it holds none.", cfg.MaxFileSize)
+			f.Message = fmt.Sprintf("Not scanned: larger than max_file_size (%s). A file that is not scanned could hold a secret: keep it out of the repository, raise secrets.max_file_size, or list it in secrets.exclude_paths if it holds none.", cfg.MaxFileSize)
 		default:
 			why := "it could not be read"
 			if k.Err != nil {
@@ -127,7 +128,8 @@ func unscannedTitle(fs []Finding) []string {
 	return parts
 }
 
-// unscannedSection lists, in the summary, the files not scanned and the
+// unscannedSection lists, in the summary (messages as Markdown text, the
+// encoder escaping what a read error may carry), the files not scanned and the
 // matches not listed; binary files are counted.
 func unscannedSection(fs []Finding) string {
 	var failing, capped []Finding
@@ -155,7 +157,7 @@ func unscannedSection(fs []Finding) string {
 			if f.Path != "" {
 				where = code(f.Path)
 			}
-			fmt.Fprintf(&b, "- ❌ %s: %s\n", where, strings.ReplaceAll(f.Message, "\n", " "))
+			fmt.Fprintf(&b, "- ❌ %s: %s\n", where, escape.Text(f.Message))
 		}
 	}
 	if len(capped) > 0 {
@@ -165,7 +167,7 @@ func unscannedSection(fs []Finding) string {
 				fmt.Fprintf(&b, "- … and %d more\n", len(capped)-50)
 				break
 			}
-			fmt.Fprintf(&b, "- %s %s: %s\n", levelIcon[f.Level], code(f.Path), strings.ReplaceAll(f.Message, "\n", " "))
+			fmt.Fprintf(&b, "- %s %s: %s\n", levelIcon[f.Level], code(f.Path), escape.Text(f.Message))
 		}
 	}
 	if binary > 0 {
