@@ -47,7 +47,7 @@ func actionLabel(body string, a dashboard.Action) string {
 func TestDashboard(t *testing.T) {
 	f := newFixture(t)
 	f.gh.Push("acme", "infra", "main", map[string]string{
-		".github/housekeeper.yml": "dashboard: true\n",
+		".github/housekeeper.yml": "dashboard: true\nsecrets:\n  max_file_size: 10MiB\n",
 		"infra/creds.tf":          "access_key = \"" + fakeAWSKey(7) + "\"\n",
 		"undocumented/x.txt":      "x\n",
 		"huge.bin":                strings.Repeat("a", 11<<20),

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -41,7 +42,7 @@ func checkSecrets(ctx context.Context, repo *checkout.Repo, ch *change, cfg *con
 		if err := addPatch(ctx, repo, scan, "", patch, "", true, listed); err != nil {
 			return nil, err
 		}
-		scan.Allow(reader(ctx, repo, "HEAD", ch.baseExists))
+		scan.Allow(opener(reader(ctx, repo, "HEAD", ch.baseExists)))
 	default:
 		commits, err := repo.Commits(ctx, ch.base, ch.head)
 		if err != nil {
@@ -70,8 +71,8 @@ func checkSecrets(ctx context.Context, repo *checkout.Repo, ch *change, cfg *con
 				}
 			}
 		}
-		scan.Locate(reader(ctx, repo, ch.head, true))
-		scan.Allow(reader(ctx, repo, ch.base, true))
+		scan.Locate(ctx, opener(reader(ctx, repo, ch.head, true)))
+		scan.Allow(opener(reader(ctx, repo, ch.base, true)))
 	}
 	c := checkrun.Secrets(checkrun.SecretsInput{Scan: scan, Config: cfg, ConfigSource: cfg.Source})
 	return &c, nil
@@ -104,8 +105,9 @@ func addPatch(ctx context.Context, repo *checkout.Repo, scan *checkrun.SecretsSc
 		}
 		return data
 	}
-	scan.AddCommit(sha, diffs, content, head)
-	return nil
+	// A deadline (interrupt) is recorded in the scan, which then fails.
+	_ = scan.AddCommit(ctx, sha, diffs, content, head)
+	return ctx.Err()
 }
 
 func orIndex(sha string) string {
@@ -132,6 +134,17 @@ func reader(ctx context.Context, repo *checkout.Repo, rev string, exists bool) f
 		}
 		data, ok, err := repo.ReadAt(ctx, rev, p)
 		return data, err == nil && ok
+	}
+}
+
+// opener adapts a reader of whole files to the streams the scan reads.
+func opener(read func(string) ([]byte, bool)) func(string) (io.ReadCloser, bool) {
+	return func(p string) (io.ReadCloser, bool) {
+		data, ok := read(p)
+		if !ok {
+			return nil, false
+		}
+		return io.NopCloser(bytes.NewReader(data)), true
 	}
 }
 

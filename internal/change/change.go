@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -375,6 +377,52 @@ func (r *Reader) Blob(ctx context.Context, owner, repo, sha string) ([]byte, err
 		return nil, fmt.Errorf("read blob %s: %w", short(sha), err)
 	}
 	return b, nil
+}
+
+// OpenFile streams a file at a ref, with its size; ok is false when it
+// does not exist. Files over 1 MB, which the contents API gives without
+// content, are streamed from their blob, never held whole.
+func (r *Reader) OpenFile(ctx context.Context, owner, repo, path, ref string) (rc io.ReadCloser, size int64, ok bool, err error) {
+	fc, _, resp, err := r.Client.Repositories.GetContents(ctx, owner, repo, path, &github.RepositoryContentGetOptions{Ref: ref})
+	if err != nil {
+		if resp != nil && resp.StatusCode == http.StatusNotFound {
+			return nil, 0, false, nil
+		}
+		return nil, 0, false, fmt.Errorf("read %s at %s: %w", path, short(ref), err)
+	}
+	if fc == nil {
+		return nil, 0, false, nil // a directory
+	}
+	if fc.GetEncoding() == "none" || (fc.Content != nil && *fc.Content == "" && fc.GetSize() > 0) {
+		// Over 1 MB: GitHub sends no content ("encoding": "none").
+		rc, err := r.OpenBlob(ctx, owner, repo, fc.GetSHA())
+		if err != nil {
+			return nil, 0, false, fmt.Errorf("read %s at %s: %w", path, short(ref), err)
+		}
+		return rc, int64(fc.GetSize()), true, nil
+	}
+	s, err := fc.GetContent()
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("decode %s at %s: %w", path, short(ref), err)
+	}
+	return io.NopCloser(strings.NewReader(s)), int64(len(s)), true, nil
+}
+
+// OpenBlob streams a blob's bytes (raw media type): go-github's
+// GetBlobRaw would hold the whole blob, and a pull request can add a file
+// of 100 MiB. The caller closes the reader.
+func (r *Reader) OpenBlob(ctx context.Context, owner, repo, sha string) (io.ReadCloser, error) {
+	u := fmt.Sprintf("repos/%s/%s/git/blobs/%s", url.PathEscape(owner), url.PathEscape(repo), url.PathEscape(sha))
+	req, err := r.Client.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s: %w", short(sha), err)
+	}
+	req.Header.Set("Accept", "application/vnd.github.v3.raw")
+	resp, err := r.Client.BareDo(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s: %w", short(sha), err)
+	}
+	return resp.Body, nil
 }
 
 // LoadCommit fills in a commit's files and patches (one call per 300

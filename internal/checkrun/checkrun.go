@@ -66,6 +66,8 @@ type Finding struct {
 	Line    int    `json:"line"`
 	Level   string `json:"level"`
 	Message string `json:"message"`
+
+	omitted int // a capped finding's count, for the title
 }
 
 // Secret holds the fields only secret findings have.

@@ -49,9 +49,15 @@ func WriteText(w io.Writer, r Report) error {
 		}
 		fmt.Fprintf(&b, "%s: %s — %s\n", c.Name, c.Conclusion, c.Title)
 		for _, f := range c.Findings {
+			if f.Kind == KindNotScanned && f.Level == LevelNotice {
+				continue // a binary file: counted in the summary, listed in JSON and SARIF
+			}
 			where := f.File
 			if where == "" && f.Secret != nil {
 				where = f.Path + " (only in commit " + shortSHA(f.Commit) + ", no longer at the head)"
+			}
+			if where == "" {
+				where = f.Path
 			}
 			if f.Line > 0 {
 				where = fmt.Sprintf("%s:%d", f.File, f.Line)

@@ -27,6 +27,13 @@ var dirsRules = map[string]string{
 	"missing-map":        "The directory map is missing.",
 }
 
+// secretsKinds describe the secrets check's findings that are not a
+// rule's match.
+var secretsKinds = map[string]string{
+	KindNotScanned: "A file's content was not scanned (too large, unreadable, cut by the deadline, or binary).",
+	KindCapped:     "More matches of a rule in one file than are listed.",
+}
+
 // WriteSARIF prints the report as SARIF 2.1.0, as GitHub code scanning
 // accepts it: one run, rule metadata, a location and partial fingerprints
 // per result. Suppressed secret findings carry a SARIF suppression.
@@ -101,6 +108,13 @@ func WriteSARIF(w io.Writer, r Report, rules []RuleMeta, version string) error {
 	for _, c := range r.Checks {
 		for _, f := range c.Findings {
 			id := "dirs/" + f.Kind
+			if c.Name == NameSecrets && f.Secret == nil {
+				// not-scanned, capped: about the scan, not a rule's match
+				id = "secrets/" + f.Kind
+				if _, ok := index[id]; !ok {
+					addRule(id, secretsKinds[f.Kind], "Keep every file scannable: see docs/secrets.md (limits).", map[string]any{"tags": []string{"security"}}, "error")
+				}
+			}
 			fp := map[string]string{"housekeeper/v1": f.Kind + ":" + f.Path}
 			props := map[string]any{}
 			if f.Secret != nil {

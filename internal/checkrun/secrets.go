@@ -1,8 +1,12 @@
 package checkrun
 
 import (
+	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -22,6 +26,8 @@ type SecretsScan struct {
 	findings []secretFinding
 	seen     map[string]int // fingerprint (+deleted) → index
 	skipped  []secrets.Skipped
+	capped   []secrets.Finding
+	stopped  error // the deadline ended the scan (a *secrets.StopError, or why)
 	commits  int
 	notes    []string
 }
@@ -42,6 +48,10 @@ func NewSecretsScan(s *secrets.Scanner, audit bool) *SecretsScan {
 func (s *SecretsScan) Note(n string) { s.notes = append(s.notes, n) }
 
 func (s *SecretsScan) add(f secrets.Finding, commit, text string, located bool) {
+	if f.Kind == secrets.KindCapped {
+		s.addCapped(f)
+		return
+	}
 	key := f.Fingerprint
 	if f.Deleted {
 		key += "\x00deleted"
@@ -56,18 +66,45 @@ func (s *SecretsScan) add(f secrets.Finding, commit, text string, located bool) 
 // AddCommit scans one commit's file diffs. content returns a file's full
 // content at that commit when the caller has it (nil otherwise); head is
 // set for the commit whose lines are the head's (a one-commit change, the
-// net diff, or the staged change).
-func (s *SecretsScan) AddCommit(sha string, diffs []secrets.FileDiff, content func(path string) []byte, head bool) {
+// net diff, or the staged change). Files not (fully) scanned are recorded
+// with their reason. When ctx ends it records where the scan stopped and
+// returns the *secrets.StopError: the caller stops scanning and renders
+// what was found, which fails.
+func (s *SecretsScan) AddCommit(ctx context.Context, sha string, diffs []secrets.FileDiff, content func(path string) []byte, head bool) error {
 	s.commits++
 	for _, d := range diffs {
 		var c []byte
-		if content != nil && d.NewPath != "" && !d.Binary {
+		if content != nil && d.NewPath != "" && !d.Binary && d.Open == nil {
 			c = content(d.NewPath)
 		}
-		for _, f := range s.Scanner.ScanChange(d, c) {
-			s.add(f, sha, addedText(d, f.Line), head && !f.Deleted)
+		if err := s.AddDiff(ctx, sha, d, c, head); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// AddDiff scans one file's diff of a commit counted by AddCommit (content
+// as for AddCommit, or nil), for callers that produce diffs one at a time
+// (a tarball). It returns only a *secrets.StopError, as AddCommit.
+func (s *SecretsScan) AddDiff(ctx context.Context, sha string, d secrets.FileDiff, content []byte, head bool) error {
+	fs, skip, err := s.Scanner.ScanChange(ctx, d, content)
+	for _, f := range fs {
+		text := addedText(d, f.Line)
+		if f.Allowed && f.AllowedLine != f.Line {
+			text = addedText(d, f.AllowedLine)
+		}
+		s.add(f, sha, text, head && !f.Deleted)
+	}
+	var stop *secrets.StopError
+	if errors.As(err, &stop) {
+		s.Stop(err)
+		return err
+	}
+	if skip != "" {
+		s.AddSkipped(secrets.Skipped{Path: d.Path(), Reason: skip, Err: err})
+	}
+	return nil
 }
 
 // AddTree adds a whole-tree scan (audit).
@@ -75,39 +112,59 @@ func (s *SecretsScan) AddTree(r secrets.TreeResult) {
 	for _, f := range r.Findings {
 		s.add(f, "", "", true)
 	}
-	s.skipped = append(s.skipped, r.Skipped...)
+	s.AddSkipped(r.Skipped...)
 }
 
 // AddSkipped records files that were not content-scanned.
-func (s *SecretsScan) AddSkipped(sk ...secrets.Skipped) { s.skipped = append(s.skipped, sk...) }
+func (s *SecretsScan) AddSkipped(sk ...secrets.Skipped) {
+	for _, k := range sk {
+		if k.Reason == secrets.SkipStopped {
+			continue // said once, by Stop
+		}
+		if s.Scanner.Excluded(k.Path) {
+			continue // secrets.exclude_paths waives it
+		}
+		s.skipped = append(s.skipped, k)
+	}
+}
+
+// Stop records that the scan ended at its deadline (err says where): the
+// run fails, listing what was found until then.
+func (s *SecretsScan) Stop(err error) {
+	if s.stopped == nil {
+		s.stopped = err
+	}
+}
 
 func addedText(d secrets.FileDiff, line int) string {
-	for _, l := range d.Added {
-		if l.Line == line {
-			return l.Text
-		}
+	i := sort.Search(len(d.Added), func(i int) bool { return d.Added[i].Line >= line })
+	if i < len(d.Added) && d.Added[i].Line == line {
+		return d.Added[i].Text
 	}
 	return ""
 }
 
 // Locate moves findings from earlier commits to the head file and line
-// where the value still is; head returns a file's content at the head (ok
-// false when it is gone). Findings no longer at the head keep their commit
-// and are listed in the summary only.
-func (s *SecretsScan) Locate(head func(path string) ([]byte, bool)) {
+// where the value still is; head opens a file at the head (ok false when
+// it is gone), which is streamed. Findings no longer at the head keep
+// their commit and are listed in the summary only.
+func (s *SecretsScan) Locate(ctx context.Context, head func(path string) (io.ReadCloser, bool)) {
 	byPath := map[string][]int{}
 	for i, f := range s.findings {
 		if !f.located && !f.Deleted {
 			byPath[f.Path] = append(byPath[f.Path], i)
 		}
 	}
-	for p, idx := range byPath {
-		content, ok := head(p)
+	for _, p := range sortedPaths(byPath) {
+		idx := byPath[p]
+		rc, ok := head(p)
 		if !ok {
 			continue
 		}
 		at := map[string]secrets.Finding{}
-		for _, hf := range s.Scanner.ScanContent(p, content) {
+		found, _, _ := s.Scanner.ScanReader(ctx, p, rc) // cut short: fewer located, none lost
+		rc.Close()
+		for _, hf := range found {
 			at[hf.Fingerprint] = hf
 		}
 		for _, i := range idx {
@@ -119,10 +176,21 @@ func (s *SecretsScan) Locate(head func(path string) ([]byte, bool)) {
 	}
 }
 
+func sortedPaths(m map[string][]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Allow honours inline housekeeper:allow comments: always in an audit,
-// else only where the same line is already on the base (base returns the
-// file's base content), so an author cannot waive their own finding.
-func (s *SecretsScan) Allow(base func(path string) ([]byte, bool)) {
+// else only where the line that carries it is already on the base (base
+// opens the file's base content, which is streamed), so an author cannot
+// waive their own finding.
+func (s *SecretsScan) Allow(base func(path string) (io.ReadCloser, bool)) {
+	want := map[string]map[string]bool{} // path → base lines to look for
 	for i := range s.findings {
 		f := &s.findings[i]
 		if !f.Allowed || f.Suppressed {
@@ -135,19 +203,50 @@ func (s *SecretsScan) Allow(base func(path string) ([]byte, bool)) {
 		if base == nil || f.lineText == "" {
 			continue
 		}
-		if content, ok := base(f.Path); ok && hasLine(content, f.lineText) {
+		if want[f.Path] == nil {
+			want[f.Path] = map[string]bool{}
+		}
+		want[f.Path][f.lineText] = false
+	}
+	for p, lines := range want {
+		rc, ok := base(p)
+		if !ok {
+			continue
+		}
+		markLines(rc, lines)
+		rc.Close()
+	}
+	for i := range s.findings {
+		f := &s.findings[i]
+		if f.Allowed && !f.Suppressed && !s.Audit && want[f.Path][f.lineText] {
 			f.Suppressed, f.SuppressedBy = true, "inline housekeeper:allow (line already on the base branch)"
 		}
 	}
 }
 
-func hasLine(content []byte, line string) bool {
-	for _, l := range bytes.Split(content, []byte("\n")) {
-		if string(bytes.TrimSuffix(l, []byte("\r"))) == line {
-			return true
+// markLines sets lines[l] for each line l of r found in it, reading r as a
+// stream; a line longer than 64 KiB is never matched (fail closed).
+func markLines(r io.Reader, lines map[string]bool) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		l, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = br.ReadSlice('\n')
+			}
+			if err != nil {
+				return
+			}
+			continue
+		}
+		t := string(bytes.TrimSuffix(bytes.TrimSuffix(l, []byte("\n")), []byte("\r")))
+		if _, ok := lines[t]; ok {
+			lines[t] = true
+		}
+		if err != nil {
+			return
 		}
 	}
-	return false
 }
 
 // Suppress marks findings accepted elsewhere (e.g. a /housekeeper ignore
@@ -199,6 +298,7 @@ func Secrets(in SecretsInput) Check {
 				Redacted: f.Redacted, Commit: commit, Suppressed: f.Suppressed, SuppressedBy: f.SuppressedBy},
 		})
 	}
+	c.Findings = append(c.Findings, s.unscannedFindings(cfg)...)
 	SortFindings(c.Findings)
 	switch {
 	case !cfg.Enforce:
@@ -218,6 +318,8 @@ func secretsTitle(fs []Finding, s *SecretsScan) string {
 	open, suppressed, deleted := 0, 0, 0
 	for _, f := range fs {
 		switch {
+		case f.Secret == nil:
+			continue // not scanned, or not listed: titled by unscannedTitle
 		case f.Suppressed:
 			suppressed++
 		case f.Level == LevelNotice:
@@ -243,6 +345,7 @@ func secretsTitle(fs []Finding, s *SecretsScan) string {
 	if suppressed > 0 {
 		parts = append(parts, fmt.Sprintf("%d suppressed", suppressed))
 	}
+	parts = append(parts, unscannedTitle(fs)...)
 	if len(parts) == 0 {
 		if s.Audit {
 			return "No secrets in the tree"
@@ -268,19 +371,22 @@ func secretsSummary(in SecretsInput, c Check) string {
 	for _, n := range append(append([]string{}, s.notes...), in.Notes...) {
 		b.WriteString("\n> " + n + "\n")
 	}
-	var open, suppressed []Finding
+	var open, suppressed, unscanned []Finding
 	for _, f := range c.Findings {
-		if f.Suppressed {
+		switch {
+		case f.Secret == nil:
+			unscanned = append(unscanned, f)
+		case f.Suppressed:
 			suppressed = append(suppressed, f)
-		} else {
+		default:
 			open = append(open, f)
 		}
 	}
-	tail := remediationSection(open) + suppressedSection(suppressed) + skippedSection(s.skipped)
+	tail := remediationSection(open) + suppressedSection(suppressed) + unscannedSection(unscanned)
 	if len(open) > 0 {
 		b.WriteString("\n" + levelCounts(open) + "\n\n")
 		b.WriteString(secretsTable(open, MaxText-b.Len()-len(tail)-200))
-	} else if len(c.Findings) == 0 {
+	} else if len(suppressed) == 0 {
 		b.WriteString("\nNo bootstrap or runtime secret found.\n")
 	}
 	b.WriteString(tail)
@@ -368,23 +474,6 @@ func suppressedSection(fs []Finding) string {
 	return b.String()
 }
 
-func skippedSection(sk []secrets.Skipped) string {
-	if len(sk) == 0 {
-		return ""
-	}
-	sort.Slice(sk, func(i, j int) bool { return sk[i].Path < sk[j].Path })
-	var b strings.Builder
-	fmt.Fprintf(&b, "\n### Not scanned\n\n%s were not content-scanned:\n\n", plural(len(sk), "file", "files"))
-	for i, s := range sk {
-		if i == 50 {
-			fmt.Fprintf(&b, "- … and %d more\n", len(sk)-50)
-			break
-		}
-		fmt.Fprintf(&b, "- %s: %s\n", code(s.Path), s.Reason)
-	}
-	return b.String()
-}
-
 func shortSHA(s string) string {
 	if len(s) > 7 {
 		return s[:7]
@@ -429,7 +518,14 @@ func RuleMetas(s *secrets.Scanner) []RuleMeta {
 	return out
 }
 
-// Skipped lists the files whose content was not scanned, and why.
+// Skipped lists the files whose content was not scanned and fail a run
+// (too large, unreadable), and why; binary files are left out.
 func (s *SecretsScan) Skipped() []secrets.Skipped {
-	return append([]secrets.Skipped(nil), s.skipped...)
+	var out []secrets.Skipped
+	for _, k := range s.skipped {
+		if k.Reason.Failing() { // binary files are counted, not listed as problems
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -162,7 +162,7 @@ func Default() *Config {
 			FailOn:         []string{TierBootstrap, TierRuntime},
 			MaxCommits:     100,
 			MaxAnnotations: 500,
-			MaxFileSize:    10 << 20,
+			MaxFileSize:    100 << 20, // GitHub's own limit on a file
 			Enforce:        true,
 		},
 		Onboarding: OnboardingOn,

@@ -258,27 +258,33 @@ func (st *state) secrets(ctx context.Context, ch *change.Change) (result, error)
 	switch {
 	case ch.Audit:
 		res, err := scanner.ScanTree(ctx, st.tarballFiles(ctx, scan))
-		if err != nil {
-			return result{}, err
-		}
 		scan.AddTree(res)
+		if err != nil {
+			if ctx.Err() == nil {
+				return result{}, err
+			}
+			scan.Stop(err) // fail closed with what was found
+		}
 	case ch.NetDiffOnly || !ch.FilesComplete:
 		why := fmt.Sprintf("more than `max_commits` (%d)", st.cfg.Secrets.MaxCommits)
 		if !ch.FilesComplete {
 			why = "more files than GitHub lists (3,000)"
 		}
 		scan.Note(fmt.Sprintf("This change has %s: the net diff was scanned instead of each commit.", why))
-		var diffs []secrets.FileDiff
-		var err error
 		if ch.FilesComplete {
-			diffs, err = st.diffs(ctx, ch.Files)
-		} else {
-			diffs, err = st.tarballDiffs(ctx, ch.Files, scan)
+			diffs, err := st.diffs(ctx, ch.Files)
+			if err != nil {
+				return result{}, err
+			}
+			if err := scan.AddCommit(ctx, "", diffs, st.contentAt(ctx, job.HeadSHA), true); err != nil && !stopped(ctx, err) {
+				return result{}, err
+			}
+		} else if err := st.tarballDiffs(ctx, ch.Files, scan); err != nil {
+			if !stopped(ctx, err) {
+				return result{}, err
+			}
+			scan.Stop(err)
 		}
-		if err != nil {
-			return result{}, err
-		}
-		scan.AddCommit("", diffs, st.contentAt(ctx, job.HeadSHA), true)
 	default:
 		for i := range ch.Commits {
 			cm := &ch.Commits[i]
@@ -286,15 +292,33 @@ func (st *state) secrets(ctx context.Context, ch *change.Change) (result, error)
 				continue
 			}
 			if err := st.reader.LoadCommit(ctx, job.Owner, job.Repo, cm); err != nil {
+				if stopped(ctx, err) {
+					scan.Stop(err)
+					break
+				}
 				return result{}, err
 			}
 			diffs, err := st.diffs(ctx, cm.Files)
 			if err != nil {
 				return result{}, err
 			}
-			scan.AddCommit(cm.SHA, diffs, st.contentAt(ctx, cm.SHA), i == len(ch.Commits)-1)
+			if err := scan.AddCommit(ctx, cm.SHA, diffs, st.contentAt(ctx, cm.SHA), i == len(ch.Commits)-1); err != nil {
+				if stopped(ctx, err) {
+					break
+				}
+				return result{}, err
+			}
 		}
-		scan.Locate(st.fileAt(ctx, job.HeadSHA))
+		if ctx.Err() == nil {
+			scan.Locate(ctx, st.fileAt(ctx, job.HeadSHA))
+		}
+	}
+	if ctx.Err() != nil {
+		// The deadline passed: the run is published with what was found,
+		// failing, within the closing grace (runOnce).
+		scan.Stop(ctx.Err())
+		c := checkrun.Secrets(checkrun.SecretsInput{Scan: scan, Config: st.cfg, ConfigSource: st.cfg.Source, Notes: st.notes})
+		return result{Check: c}, nil
 	}
 	if !ch.Audit {
 		scan.Allow(st.fileAt(ctx, ch.MergeBase))
@@ -331,8 +355,10 @@ func (st *state) prIgnores(ctx context.Context, scan *checkrun.SecretsScan) erro
 	return nil
 }
 
-// tarballFiles streams the head's tarball into the scanner: one download,
-// nothing on disk, memory bounded by the scanner's workers.
+// tarballFiles streams the head's tarball into the scanner: one
+// download, nothing on disk. Small files are read and scanned in parallel;
+// a large one is streamed to a worker while the tarball waits, so memory
+// stays bounded by the scanner's window whatever the files' sizes.
 func (st *state) tarballFiles(ctx context.Context, scan *checkrun.SecretsScan) iter.Seq2[secrets.File, error] {
 	job, limit := st.job, int64(st.cfg.Secrets.MaxFileSize)
 	return func(yield func(secrets.File, error) bool) {
@@ -342,15 +368,30 @@ func (st *state) tarballFiles(ctx context.Context, scan *checkrun.SecretsScan) i
 				return nil
 			}
 			if e.Size > limit {
-				scan.AddSkipped(secrets.Skipped{Path: e.Path, Reason: secrets.SkipTooLarge})
+				// Said once: the scanner sees the size and skips the file.
+				if !yield(secrets.File{Path: e.Path, Size: e.Size}, nil) {
+					return stopped
+				}
 				return nil
 			}
-			data, err := readAll(e)
-			if err != nil {
-				return err
+			if e.Size <= smallFile {
+				data, err := readAll(e)
+				if err != nil {
+					return err
+				}
+				if !yield(secrets.ContentFile(e.Path, data), nil) {
+					return stopped
+				}
+				return nil
 			}
-			if !yield(secrets.ContentFile(e.Path, data), nil) {
+			f, done := streamed(e)
+			if !yield(f, nil) {
 				return stopped
+			}
+			select {
+			case <-done:
+			case <-ctx.Done():
+				return ctx.Err()
 			}
 			return nil
 		})
@@ -360,9 +401,23 @@ func (st *state) tarballFiles(ctx context.Context, scan *checkrun.SecretsScan) i
 	}
 }
 
-// tarballDiffs reads every changed file whole from one tarball download,
-// for changes beyond GitHub's file lists (no patches, no per-file calls).
-func (st *state) tarballDiffs(ctx context.Context, files []change.File, scan *checkrun.SecretsScan) ([]secrets.FileDiff, error) {
+// smallFile: tarball entries up to this size are read whole and scanned
+// in parallel; larger ones are streamed.
+const smallFile = 1 << 20
+
+// streamed hands a tarball entry's reader to the scanner; done closes when
+// the scanner is finished with it, so the tarball may move on.
+func streamed(e change.TarEntry) (secrets.File, <-chan struct{}) {
+	done := make(chan struct{})
+	return secrets.File{Path: e.Path, Size: e.Size,
+		Open: func() (io.ReadCloser, error) { return io.NopCloser(e.Reader), nil },
+		Done: func() { close(done) }}, done
+}
+
+// tarballDiffs scans every changed file whole from one tarball download,
+// for changes beyond GitHub's file lists (no patches, no per-file calls);
+// each file is streamed into the scanner.
+func (st *state) tarballDiffs(ctx context.Context, files []change.File, scan *checkrun.SecretsScan) error {
 	changed := map[string]bool{}
 	for _, f := range files {
 		if f.Status != "removed" {
@@ -370,8 +425,8 @@ func (st *state) tarballDiffs(ctx context.Context, files []change.File, scan *ch
 		}
 	}
 	limit := int64(st.cfg.Secrets.MaxFileSize)
-	var diffs []secrets.FileDiff
-	err := st.reader.Tarball(ctx, st.job.Owner, st.job.Repo, st.job.HeadSHA, func(e change.TarEntry) error {
+	scan.AddCommit(ctx, "", nil, nil, true)
+	return st.reader.Tarball(ctx, st.job.Owner, st.job.Repo, st.job.HeadSHA, func(e change.TarEntry) error {
 		if !e.Regular || !changed[e.Path] {
 			return nil
 		}
@@ -379,18 +434,13 @@ func (st *state) tarballDiffs(ctx context.Context, files []change.File, scan *ch
 			scan.AddSkipped(secrets.Skipped{Path: e.Path, Reason: secrets.SkipTooLarge})
 			return nil
 		}
-		data, err := readAll(e)
-		if err != nil {
-			return err
-		}
-		diffs = append(diffs, wholeFile(e.Path, data))
-		return nil
+		d := secrets.FileDiff{NewPath: e.Path, Open: func() (io.ReadCloser, error) { return io.NopCloser(e.Reader), nil }}
+		return scan.AddDiff(ctx, "", d, nil, true)
 	})
-	return diffs, err
 }
 
 // diffs turns GitHub's file list into diffs; a file without a patch (too
-// large for GitHub to show) is read whole as added, unless it is binary.
+// large for GitHub to show) is streamed whole from its blob when scanned.
 func (st *state) diffs(ctx context.Context, files []change.File) ([]secrets.FileDiff, error) {
 	var out []secrets.FileDiff
 	for _, f := range files {
@@ -415,42 +465,29 @@ func (st *state) diffs(ctx context.Context, files []change.File) ([]secrets.File
 			}
 			out = append(out, d)
 		case f.BlobSHA != "":
-			data, err := st.reader.Blob(ctx, st.job.Owner, st.job.Repo, f.BlobSHA)
-			if err != nil {
-				return nil, err
+			sha := f.BlobSHA
+			d := secrets.FileDiff{NewPath: f.Path, Open: func() (io.ReadCloser, error) {
+				return st.reader.OpenBlob(ctx, st.job.Owner, st.job.Repo, sha)
+			}}
+			if f.Status != "added" {
+				d.OldPath = f.Path
 			}
-			out = append(out, wholeFile(f.Path, data))
+			out = append(out, d)
 		}
 	}
 	return out, nil
 }
 
-// wholeFile is a diff that adds every line of a file (binary files are
-// marked so, and never content-scanned).
-func wholeFile(p string, data []byte) secrets.FileDiff {
-	d := secrets.FileDiff{NewPath: p}
-	if isBinary(data) {
-		d.Binary = true
-		return d
-	}
-	for i, l := range strings.Split(string(data), "\n") {
-		d.Added = append(d.Added, secrets.DiffLine{Line: i + 1, Text: strings.TrimSuffix(l, "\r")})
-	}
-	return d
+// stopped: the error is the job's deadline (or cancellation) ending the
+// scan, so the run is published with what was found, failing.
+func stopped(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled))
 }
 
-func isBinary(data []byte) bool {
-	n := min(len(data), 8000)
-	for _, b := range data[:n] {
-		if b == 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// contentAt reads whole YAML files at a commit: structural rules (raw
-// Kubernetes Secrets, Atlantis Helm values) read the document.
+// contentAt reads whole YAML files at a commit, up to 4 MiB (structural
+// rules read no larger document): structural rules (raw Kubernetes
+// Secrets, Atlantis Helm values) read the document. A larger file is
+// scanned from its added lines alone, never read whole.
 func (st *state) contentAt(ctx context.Context, sha string) func(string) []byte {
 	return func(p string) []byte {
 		switch strings.ToLower(path.Ext(p)) {
@@ -458,17 +495,30 @@ func (st *state) contentAt(ctx context.Context, sha string) func(string) []byte 
 		default:
 			return nil
 		}
-		data, ok, err := st.reader.Contents(ctx, st.job.Owner, st.job.Repo, p, sha)
+		rc, size, ok, err := st.reader.OpenFile(ctx, st.job.Owner, st.job.Repo, p, sha)
 		if err != nil || !ok {
+			return nil
+		}
+		defer rc.Close()
+		if size > structuralLimit {
+			return nil
+		}
+		data, err := io.ReadAll(io.LimitReader(rc, structuralLimit+1))
+		if err != nil || len(data) > structuralLimit {
 			return nil
 		}
 		return data
 	}
 }
 
-func (st *state) fileAt(ctx context.Context, sha string) func(string) ([]byte, bool) {
-	return func(p string) ([]byte, bool) {
-		data, ok, err := st.reader.Contents(ctx, st.job.Owner, st.job.Repo, p, sha)
-		return data, err == nil && ok
+// structuralLimit: the largest document structural rules read.
+const structuralLimit = 4 << 20
+
+// fileAt streams files at a commit (Locate, Allow), never holding one
+// whole.
+func (st *state) fileAt(ctx context.Context, sha string) func(string) (io.ReadCloser, bool) {
+	return func(p string) (io.ReadCloser, bool) {
+		rc, _, ok, err := st.reader.OpenFile(ctx, st.job.Owner, st.job.Repo, p, sha)
+		return rc, err == nil && ok
 	}
 }

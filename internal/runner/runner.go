@@ -245,9 +245,17 @@ func (r *Runner) runOnce(ctx context.Context, job Job) error {
 		return err
 	}
 	var errs []error
+	pctx := ctx
+	if ctx.Err() != nil {
+		// The deadline cut the scan short: what it found is published,
+		// failing, within the closing grace.
+		var cancel context.CancelFunc
+		pctx, cancel = closingContext(ctx)
+		defer cancel()
+	}
 	for _, c := range checks {
 		pub.MaxAnnotations = st.maxAnnotations
-		if err := pub.Complete(ctx, target, runs, c.Check, c.actions); err != nil {
+		if err := pub.Complete(pctx, target, runs, c.Check, c.actions); err != nil {
 			errs = append(errs, err)
 			// The run may be half-published: complete it as a failure.
 			if ferr := r.failOne(ctx, st, c.Name, err); ferr != nil {

@@ -2,7 +2,10 @@ package secrets
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -24,6 +27,10 @@ type FileDiff struct {
 	OldPath, NewPath string
 	Binary           bool
 	Added, Deleted   []DiffLine
+	// Open, when set, reads the new file whole: every line of it counts as
+	// added (a new file, or one whose patch is not available). The engine
+	// streams it, so its size does not bound memory; Added is then unused.
+	Open func() (io.ReadCloser, error)
 }
 
 // Path is where the file lives after the change (its old path when it was
@@ -39,19 +46,23 @@ func (d FileDiff) Path() string {
 // files, renames, mode changes, binary markers, "\ No newline at end of
 // file" and CRLF line endings. Commit headers between files are skipped.
 // Combined diffs of merge commits (@@@) are skipped, since merge commits
-// are not scanned.
+// are not scanned. Lines are read in place: the diff's lines share one
+// copy of it.
 func ParseDiff(data []byte) ([]FileDiff, error) {
 	var out []FileDiff
 	var cur *FileDiff
-	lines := splitLines(data)
+	lr := &lineReader{s: string(data)}
 	flush := func() {
 		if cur != nil {
 			out = append(out, *cur)
 			cur = nil
 		}
 	}
-	for i := 0; i < len(lines); i++ {
-		l := lines[i]
+	for {
+		l, ok := lr.next()
+		if !ok {
+			break
+		}
 		switch {
 		case strings.HasPrefix(l, "diff --git "):
 			flush()
@@ -60,8 +71,12 @@ func ParseDiff(data []byte) ([]FileDiff, error) {
 		case strings.HasPrefix(l, "diff --cc ") || strings.HasPrefix(l, "diff --combined "):
 			flush()
 			// Skip the combined diff up to the next file.
-			for i+1 < len(lines) && !strings.HasPrefix(lines[i+1], "diff ") {
-				i++
+			for {
+				n, ok := lr.peek()
+				if !ok || strings.HasPrefix(n, "diff ") {
+					break
+				}
+				lr.next()
 			}
 		case cur == nil:
 			// Commit headers, messages and anything before the first file.
@@ -80,11 +95,9 @@ func ParseDiff(data []byte) ([]FileDiff, error) {
 		case strings.HasPrefix(l, "Binary files ") || l == "GIT binary patch":
 			cur.Binary = true
 		case strings.HasPrefix(l, "@@ "):
-			n, err := parseHunk(lines[i:], cur)
-			if err != nil {
+			if err := parseHunk(l, lr, cur); err != nil {
 				return out, fmt.Errorf("parse diff of %s: %w", cur.Path(), err)
 			}
-			i += n - 1
 		}
 	}
 	flush()
@@ -95,33 +108,68 @@ func ParseDiff(data []byte) ([]FileDiff, error) {
 // headers.
 func ParsePatch(path, patch string) (FileDiff, error) {
 	d := FileDiff{OldPath: path, NewPath: path}
-	lines := splitLines([]byte(patch))
-	for i := 0; i < len(lines); i++ {
-		if strings.HasPrefix(lines[i], "@@ ") {
-			n, err := parseHunk(lines[i:], &d)
-			if err != nil {
+	lr := &lineReader{s: patch}
+	for {
+		l, ok := lr.next()
+		if !ok {
+			break
+		}
+		if strings.HasPrefix(l, "@@ ") {
+			if err := parseHunk(l, lr, &d); err != nil {
 				return d, fmt.Errorf("parse patch of %s: %w", path, err)
 			}
-			i += n - 1
 		}
 	}
 	return d, nil
 }
 
-// parseHunk parses one hunk starting at lines[0] ("@@ -a,b +c,d @@") and
-// returns how many lines it used. Counts decide where the hunk ends, so a
+// lineReader yields the lines of s (split on LF, a CR before it dropped)
+// without copying them.
+type lineReader struct {
+	s   string
+	pos int
+}
+
+func (r *lineReader) peek() (string, bool) {
+	if r.pos >= len(r.s) {
+		return "", false
+	}
+	rest := r.s[r.pos:]
+	if i := strings.IndexByte(rest, '\n'); i >= 0 {
+		rest = rest[:i]
+	}
+	return strings.TrimSuffix(rest, "\r"), true
+}
+
+func (r *lineReader) next() (string, bool) {
+	l, ok := r.peek()
+	if ok {
+		if i := strings.IndexByte(r.s[r.pos:], '\n'); i >= 0 {
+			r.pos += i + 1
+		} else {
+			r.pos = len(r.s)
+		}
+	}
+	return l, ok
+}
+
+// parseHunk parses one hunk whose header ("@@ -a,b +c,d @@") is head,
+// reading its lines from lr. Counts decide where the hunk ends, so a
 // deleted line that starts with "-- " is not mistaken for a header.
-func parseHunk(lines []string, d *FileDiff) (int, error) {
-	oldStart, oldCount, newStart, newCount, err := hunkHeader(lines[0])
+func parseHunk(head string, lr *lineReader, d *FileDiff) error {
+	oldStart, oldCount, newStart, newCount, err := hunkHeader(head)
 	if err != nil {
-		return 1, err
+		return err
 	}
 	o, n := oldStart, newStart
-	i := 1
-	for ; i < len(lines) && (oldCount > 0 || newCount > 0); i++ {
-		l := lines[i]
+	for oldCount > 0 || newCount > 0 {
+		l, ok := lr.peek()
+		if !ok {
+			break
+		}
 		if l == "" {
 			// Some tools strip the space of an empty context line.
+			lr.next()
 			o, n, oldCount, newCount = o+1, n+1, oldCount-1, newCount-1
 			continue
 		}
@@ -137,13 +185,17 @@ func parseHunk(lines []string, d *FileDiff) (int, error) {
 		case '\\':
 			// "\ No newline at end of file"
 		default:
-			return i, nil // truncated hunk: stop here, keep what we have
+			return nil // truncated hunk: stop here, keep what we have
 		}
+		lr.next()
 	}
-	for i < len(lines) && strings.HasPrefix(lines[i], `\`) {
-		i++
+	for {
+		l, ok := lr.peek()
+		if !ok || !strings.HasPrefix(l, `\`) {
+			return nil
+		}
+		lr.next()
 	}
-	return i, nil
 }
 
 func hunkHeader(l string) (oldStart, oldCount, newStart, newCount int, err error) {
@@ -181,20 +233,6 @@ func hunkRange(s string) (start, count int, err error) {
 		return 0, 0, fmt.Errorf("range too large %q", s)
 	}
 	return start, count, nil
-}
-
-// splitLines splits on LF and drops a CR before it.
-func splitLines(data []byte) []string {
-	s := string(data)
-	s = strings.TrimSuffix(s, "\n")
-	if s == "" {
-		return nil
-	}
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimSuffix(l, "\r")
-	}
-	return lines
 }
 
 // gitHeaderPaths reads "a/X b/Y" from a diff --git line; the --- / +++ and
@@ -259,53 +297,61 @@ func cutQuoted(s string) (string, string, bool) {
 	return "", "", false
 }
 
-// ScanChange scans one file's change. Findings are reported on added lines
-// only; a secret on a deleted line becomes a notice (Deleted set, Line in
-// the old file). content is the file's full content at the commit, when
-// the caller has it: structural rules and multi-line values need it; with
-// nil content the added lines are scanned on their own, at their line
-// numbers. A change that adds a file matching a file rule reports it.
-func (s *Scanner) ScanChange(d FileDiff, content []byte) []Finding {
-	var out []Finding
-	if p := cleanPath(d.Path()); d.NewPath != "" && !d.Binary && !s.Excluded(p) {
-		added := make(map[int]bool, len(d.Added))
-		for _, l := range d.Added {
-			added[l.Line] = true
-		}
-		synthetic := content == nil
-		if synthetic {
-			content = linesAt(d.Added)
-		}
+// ScanChange scans one file's change. Findings are reported on added
+// lines only; a secret on a deleted line becomes a notice (Deleted set,
+// Line in the old file). content is the file's full content at the
+// commit, when the caller has it: structural rules and multi-line values
+// need it; with nil content the added lines are scanned on their own, at
+// their line numbers. A diff with Open is streamed whole. A change that
+// adds a file matching a file rule reports it.
+//
+// skip says why the new file's content was not (fully) scanned ("" when
+// it was, or when the change removes the file); err is a read error or a
+// *StopError when ctx ended, with the findings found until then.
+func (s *Scanner) ScanChange(ctx context.Context, d FileDiff, content []byte) (out []Finding, skip SkipReason, err error) {
+	p := cleanPath(d.Path())
+	if d.NewPath != "" && !s.Excluded(p) {
 		fs := getFileScan(s)
-		fs.run(p, content, contentScan(p, content, int64(len(content)), s.maxFileSize) == "")
-		for _, c := range fs.resolve() {
-			if c.start < 0 {
-				// A file rule: the change adds the file, or adds lines.
-				if d.OldPath == "" || len(d.Added) > 0 {
-					out = append(out, c.finding(p))
-				}
-				continue
+		switch {
+		case d.Binary:
+			// Never content-scanned, but their names count.
+			fs.begin(ctx, p, false, false)
+			skip = SkipBinary
+		case d.Open != nil:
+			var rc io.ReadCloser
+			if rc, err = d.Open(); err != nil {
+				fs.begin(ctx, p, false, false)
+				skip, err = SkipReadError, fmt.Errorf("open %s: %w", p, err)
+			} else {
+				skip, err = s.scanStream(ctx, fs, p, rc, s.maxFileSize)
+				rc.Close()
 			}
-			if spanAdded(fs, c, added) {
-				out = append(out, c.finding(p))
+		default:
+			if content == nil {
+				content, fs.lineMap = linesAt(d.Added)
+			} else {
+				fs.added = addedLines(d.Added)
+			}
+			skip = contentScan(content, int64(len(content)), s.maxFileSize)
+			err = fs.run(ctx, p, content, skip == "")
+			if err != nil {
+				skip = SkipStopped
 			}
 		}
-		putFileScan(fs)
-	} else if p != "" && d.Binary && d.NewPath != "" && !s.Excluded(p) {
-		// Binary files are never content-scanned, but their names count.
-		fs := getFileScan(s)
-		fs.run(p, nil, false)
-		for _, c := range fs.resolve() {
-			out = append(out, c.finding(p))
+		for _, f := range s.findings(fs, p) {
+			// A file rule counts when the change adds the file or lines.
+			if f.Kind != KindFile || d.OldPath == "" || d.Open != nil || len(d.Added) > 0 {
+				out = append(out, f)
+			}
 		}
 		putFileScan(fs)
 	}
-	if len(d.Deleted) > 0 && d.OldPath != "" {
-		p := cleanPath(d.OldPath)
-		if !s.Excluded(p) {
-			content := linesAt(d.Deleted)
+	if len(d.Deleted) > 0 && d.OldPath != "" && err == nil {
+		if p := cleanPath(d.OldPath); !s.Excluded(p) {
+			content, lineMap := linesAt(d.Deleted)
 			fs := getFileScan(s)
-			fs.run(p, content, contentScan(p, content, int64(len(content)), s.maxFileSize) == "")
+			fs.lineMap = lineMap
+			err = fs.run(ctx, p, content, contentScan(content, int64(len(content)), s.maxFileSize) == "")
 			for _, c := range fs.resolve() {
 				if c.start < 0 || c.rule.Kind != KindSecret {
 					continue
@@ -313,58 +359,41 @@ func (s *Scanner) ScanChange(d FileDiff, content []byte) []Finding {
 				f := c.finding(p)
 				f.Deleted = true
 				f.Allowed = false
+				s.suppress(&f)
 				out = append(out, f)
 			}
 			putFileScan(fs)
 		}
 	}
-	seen := map[string]bool{}
-	res := out[:0]
-	for _, f := range out {
-		k := f.Fingerprint
-		if f.Deleted {
-			k += "\x00deleted"
-		}
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		s.suppress(&f)
-		res = append(res, f)
-	}
-	return res
+	return Dedupe(out), skip, err
 }
 
-// spanAdded reports whether any line of the candidate's value was added.
-func spanAdded(fs *fileScan, c candidate, added map[int]bool) bool {
-	if added[c.line] {
-		return true
+// addedLines tells whether a line is one of ls (sorted by line, as a
+// patch lists them), without a set as large as the change.
+func addedLines(ls []DiffLine) func(int) bool {
+	return func(line int) bool {
+		i := sort.Search(len(ls), func(i int) bool { return ls[i].Line >= line })
+		return i < len(ls) && ls[i].Line == line
 	}
-	end := c.line + bytes.Count(fs.data[c.start:min(c.end, len(fs.data))], []byte{'\n'})
-	for l := c.line + 1; l <= end; l++ {
-		if added[l] {
-			return true
-		}
-	}
-	return false
 }
 
-// linesAt builds a text where each given line sits at its line number and
-// every other line is empty, so that line numbers need no mapping.
-func linesAt(ls []DiffLine) []byte {
+// linesAt builds a text of the given lines, one after another, with one
+// empty line where the file has lines in between (so values never join
+// across hunks), and the map from its lines to the file's: its size is
+// the lines', not the file's.
+func linesAt(ls []DiffLine) ([]byte, []int) {
 	var b bytes.Buffer
-	cur := 1
+	lines := make([]int, 1, len(ls)+1) // lines[k] is line k+... of the file; [0] unused
+	prev := 0
 	for _, l := range ls {
-		if l.Line < cur || l.Line > cur+1<<20 {
-			// Out of order or absurd: append on the next line.
-			l.Line = cur
-		}
-		for ; cur < l.Line; cur++ {
+		if prev > 0 && l.Line != prev+1 {
 			b.WriteByte('\n')
+			lines = append(lines, 0)
 		}
 		b.WriteString(l.Text)
 		b.WriteByte('\n')
-		cur++
+		lines = append(lines, l.Line)
+		prev = l.Line
 	}
-	return b.Bytes()
+	return b.Bytes(), lines
 }

@@ -1,6 +1,7 @@
 package secrets_test
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
@@ -135,7 +136,11 @@ func TestScanChange(t *testing.T) {
 				content = []byte(tc.content)
 			}
 			var got []string
-			for _, f := range s.ScanChange(tc.diff, content) {
+			fs, _, err := s.ScanChange(context.Background(), tc.diff, content)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range fs {
 				k := f.RuleID + "@" + itoa(f.Line)
 				if f.Deleted {
 					k = "!" + k
@@ -184,9 +189,9 @@ func FuzzParseDiff(f *testing.F) {
 					t.Fatalf("negative line %d", l.Line)
 				}
 			}
-			s.ScanChange(d, nil)
+			s.ScanChange(context.Background(), d, nil)
 		}
 		d, _ := secrets.ParsePatch("p.yaml", string(data))
-		s.ScanChange(d, data)
+		s.ScanChange(context.Background(), d, data)
 	})
 }

@@ -39,6 +39,12 @@ type Finding struct {
 	// caller decides whether to honour it (only where the line already
 	// exists on the base; always in a whole-tree audit).
 	Allowed bool `json:"allowed"`
+	// AllowedLine is the line that carries the inline allow: the value's
+	// own, or another line of a multi-line value (a private key block).
+	AllowedLine int `json:"-"`
+	// Omitted, on a KindCapped finding, is how many more matches of the
+	// rule the file held past MaxFindingsPerRule.
+	Omitted int `json:"omitted,omitempty"`
 	// Suppressed is set when Options.Ignore lists the fingerprint, with
 	// SuppressedBy saying why. Suppressed findings are kept, not dropped,
 	// so they can be listed as such.

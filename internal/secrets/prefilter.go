@@ -110,21 +110,24 @@ func newPrefilter(keywords []string) *prefilter {
 	return p
 }
 
-// scan calls hit(end, keywordIDs) for every position where at least one
-// keyword ends (end is the index just past the keyword's last byte). It
+// scanFrom runs the automaton over data[from:] from state st, calling
+// hit(end, keywordIDs) for every position where at least one keyword ends
+// (end is the index just past the keyword's last byte), and returns the
+// state it ended in, so that a long input can be scanned in pieces. It
 // stops early when hit returns false.
-func (p *prefilter) scan(data []byte, hit func(end int, ids []int32) bool) {
+func (p *prefilter) scanFrom(data []byte, from int, st uint32, hit func(end int, ids []int32) bool) uint32 {
 	trans, class := p.trans, &p.class
-	s := uint32(0)
-	for i, c := range data {
-		s = trans[s+uint32(class[c])]
+	s := st
+	for i := from; i < len(data); i++ {
+		s = trans[s+uint32(class[data[i]])]
 		if s&acceptBit != 0 {
 			s &^= acceptBit
 			if !hit(i+1, p.outputs[s/p.nclass]) {
-				return
+				return s
 			}
 		}
 	}
+	return s
 }
 
 func lower(c byte) byte {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -33,6 +34,10 @@ const (
 	// KindStructural rules parse the file (YAML) and judge literal values by
 	// where they sit, e.g. data of a raw Kubernetes Secret.
 	KindStructural Kind = "structural"
+	// KindCapped is not a rule kind: it marks the one finding that says
+	// how many more matches of a rule a file held past
+	// MaxFindingsPerRule.
+	KindCapped Kind = "capped"
 )
 
 //go:embed rules.yaml
@@ -123,14 +128,37 @@ type Rule struct {
 	re, context    *regexp.Regexp
 	allow, allowLn []*regexp.Regexp
 	allowKey       []*regexp.Regexp
-	escKey         *regexp.Regexp
-	secretIdx      []int // candidate groups, first participating wins
-	keyIdx         int
-	analyser       structuralAnalyser
-	index          int
+	// allowAny, allowLnAny, allowKeyAny: each list as one alternation, so
+	// that a candidate costs one match per list (nil when empty).
+	allowAny, allowLnAny, allowKeyAny *regexp.Regexp
+	// allowStart and allowElse split allowAny into its patterns anchored
+	// at the value's start (one attempt) and the others.
+	allowStart, allowElse *regexp.Regexp
+	escKey                *regexp.Regexp
+	secretIdx             []int // candidate groups, first participating wins
+	keyIdx                int
+	analyser              structuralAnalyser
+	index                 int
 	// assigns: the regex needs an assignment operator after its key, so
 	// a line without \':\' or \'=\' after the keyword cannot match.
 	assigns bool
+	// anchored, for assignment rules whose key group holds the keyword,
+	// is the regex anchored at the key's start (boundary: at the byte
+	// before it), run once per keyword hit instead of over the line.
+	anchored *regexp.Regexp
+	boundary bool
+	// opAfterKey: the operator follows the key after at most a quote and
+	// blanks, so a hit whose identifier is followed by anything else is
+	// no match (checked without the regex).
+	opAfterKey bool
+	// lineStart, for a regex that starts with (?m)^, is the regex
+	// anchored at the start of its (one-line) window.
+	lineStart *regexp.Regexp
+	// afterKey, for an anchored rule, is what its regex demands after the
+	// key (operator and value), anchored: checked from the identifier's
+	// end before the whole regex, it rejects most hits without the cost of
+	// matching the key's alternation.
+	afterKey *regexp.Regexp
 }
 
 // RuleSet is a compiled, ordered set of rules.
@@ -210,6 +238,21 @@ func CompileRules(specs []RuleSpec) (*RuleSet, error) {
 
 func compileRule(spec RuleSpec) (*Rule, error) {
 	r := &Rule{RuleSpec: spec, keyIdx: -1, assigns: assignmentRegex(spec.Regex)}
+	if r.assigns && spec.Kind == KindSecret && keyHoldsKeywords(spec) {
+		// The key starts where its identifier starts: after a boundary the
+		// regex demands, or because it absorbs any identifier prefix.
+		boundary := strings.HasPrefix(strings.TrimPrefix(spec.Regex, "(?i)"), "(?:^|[^a-z0-9_.-])")
+		if re, err := regexp.Compile(`^(?:` + spec.Regex + `)`); err == nil && (boundary || keyAbsorbsPrefix(spec.Regex)) {
+			r.anchored, r.boundary = re, boundary
+			r.opAfterKey = strings.Contains(spec.Regex, `)["']?[ \t]*(?:`)
+			r.afterKey = afterKeyRegex(spec.Regex)
+		}
+	}
+	if strings.HasPrefix(spec.Regex, "(?m)^") {
+		if re, err := regexp.Compile(`^(?:` + spec.Regex + `)`); err == nil {
+			r.lineStart = re
+		}
+	}
 	var errs []error
 	fail := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
@@ -308,6 +351,11 @@ func compileRule(spec RuleSpec) (*Rule, error) {
 	r.allow = compileList("allow", spec.Allow)
 	r.allowLn = compileList("allow_line", spec.AllowLine)
 	r.allowKey = compileList("allow_key", spec.AllowKey)
+	r.allowAny = anyOf(r.allow)
+	r.allowStart = anyOf(r.allow, true)
+	r.allowElse = anyOf(r.allow, false)
+	r.allowLnAny = anyOf(r.allowLn)
+	r.allowKeyAny = anyOf(r.allowKey)
 	if spec.Context != "" {
 		re, err := regexp.Compile(spec.Context)
 		if err != nil {
@@ -347,6 +395,176 @@ func assignmentRegex(re string) bool {
 	re = strings.TrimPrefix(re, "(?i)")
 	re = strings.TrimPrefix(re, "(?:^|[^a-z0-9_.-])")
 	return strings.HasPrefix(re, "(?P<key>") && strings.Contains(re, "(?::=|=>|=|:)")
+}
+
+// afterKeyRegex returns the part of an assignment regex after its key
+// group, anchored, or nil when the key group is not part of the regex's
+// top-level sequence. The tail is cut from the source text (rebuilding it
+// from the parsed tree is slow for case-folded classes); the leading flags
+// go with it.
+func afterKeyRegex(re string) *regexp.Regexp {
+	t, err := syntax.Parse(re, syntax.Perl)
+	if err != nil || t.Op != syntax.OpConcat {
+		return nil
+	}
+	top := false
+	for i, sub := range t.Sub {
+		if sub.Op == syntax.OpCapture && sub.Name == "key" {
+			top = i+1 < len(t.Sub)
+		}
+	}
+	i := strings.Index(re, "(?P<key>")
+	if !top || i < 0 {
+		return nil
+	}
+	j := closeParen(re, i)
+	if j < 0 || j+1 >= len(re) {
+		return nil
+	}
+	flags := ""
+	if m := leadingFlags.FindString(re); m != "" {
+		flags = m
+	}
+	tail, err := regexp.Compile(`^(?:` + flags + re[j+1:] + `)`)
+	if err != nil {
+		return nil
+	}
+	return tail
+}
+
+var leadingFlags = regexp.MustCompile(`^\(\?[imsU]+\)`)
+
+// closeParen returns the index of the parenthesis that closes the group
+// opening at re[i], skipping escapes and character classes; -1 if none.
+func closeParen(re string, i int) int {
+	depth := 0
+	for k := i; k < len(re); k++ {
+		switch re[k] {
+		case '\\':
+			k++
+		case '[':
+			k++
+			if k < len(re) && re[k] == '^' {
+				k++
+			}
+			if k < len(re) && re[k] == ']' {
+				k++
+			}
+			for k < len(re) && re[k] != ']' {
+				if re[k] == '\\' {
+					k++
+				} else if re[k] == '[' && k+1 < len(re) && re[k+1] == ':' {
+					if e := strings.Index(re[k:], ":]"); e > 0 {
+						k += e + 1
+					}
+				}
+				k++
+			}
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				return k
+			}
+		}
+	}
+	return -1
+}
+
+// anyOf joins regexes into one that matches where any of them does;
+// with a bool, only those that are (true) or are not (false) anchored at
+// the start with "^".
+func anyOf(res []*regexp.Regexp, anchored ...bool) *regexp.Regexp {
+	var parts []string
+	for _, re := range res {
+		if len(anchored) > 0 && strings.HasPrefix(re.String(), "^") != anchored[0] {
+			continue
+		}
+		parts = append(parts, "(?:"+re.String()+")")
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	re, err := regexp.Compile(strings.Join(parts, "|"))
+	if err != nil {
+		return nil // cannot happen: each part compiled
+	}
+	return re
+}
+
+// keyHoldsKeywords: every keyword is made of key bytes, so a hit lies
+// inside the key (the identifier the anchored regex starts at). A rule
+// whose keywords hold other bytes is evaluated over the line.
+func keyHoldsKeywords(spec RuleSpec) bool {
+	for _, k := range spec.Keywords {
+		for i := 0; i < len(k); i++ {
+			if !identByte[k[i]] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// keyAbsorbsPrefix: the regex's key group starts, in every alternative,
+// with a repetition of a class holding every key byte ([a-z0-9_.-]*), so
+// its leftmost match starts at the start of the identifier around the
+// keyword.
+func keyAbsorbsPrefix(re string) bool {
+	t, err := syntax.Parse(re, syntax.Perl)
+	if err != nil {
+		return false
+	}
+	key := findCapture(t, "key")
+	return key != nil && startsWithIdentStar(key.Sub[0])
+}
+
+func findCapture(t *syntax.Regexp, name string) *syntax.Regexp {
+	if t.Op == syntax.OpCapture && t.Name == name {
+		return t
+	}
+	for _, s := range t.Sub {
+		if c := findCapture(s, name); c != nil {
+			return c
+		}
+	}
+	return nil
+}
+
+func startsWithIdentStar(t *syntax.Regexp) bool {
+	switch t.Op {
+	case syntax.OpConcat, syntax.OpCapture:
+		return len(t.Sub) > 0 && startsWithIdentStar(t.Sub[0])
+	case syntax.OpAlternate:
+		for _, s := range t.Sub {
+			if !startsWithIdentStar(s) {
+				return false
+			}
+		}
+		return len(t.Sub) > 0
+	case syntax.OpStar:
+		c := t.Sub[0]
+		if c.Op != syntax.OpCharClass {
+			return false
+		}
+		for b := 0; b < 256; b++ {
+			if identByte[b] && !inClass(c.Rune, rune(b)) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func inClass(ranges []rune, r rune) bool {
+	for i := 0; i+1 < len(ranges); i += 2 {
+		if ranges[i] <= r && r <= ranges[i+1] {
+			return true
+		}
+	}
+	return false
 }
 
 // appliesTo reports whether the rule's path restrictions admit path.

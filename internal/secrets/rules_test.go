@@ -1,6 +1,7 @@
 package secrets_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,4 +81,26 @@ func ruleIDs(fs []secrets.Finding) []string {
 		ids = append(ids, f.RuleID)
 	}
 	return ids
+}
+
+// Assignment rules run anchored at the keyword's identifier only where
+// that finds what the line-wide regex finds.
+func TestAnchoredRules(t *testing.T) {
+	s := newScanner(t, secrets.Options{})
+	var anchored []string
+	for _, r := range s.Rules().Rules() {
+		if secrets.Anchored(r) {
+			anchored = append(anchored, r.ID)
+		}
+	}
+	for _, id := range []string{"generic-password", "generic-api-secret", "aws-secret-access-key"} {
+		if !slices.Contains(anchored, id) {
+			t.Errorf("%s is not anchored (anchored: %v)", id, anchored)
+		}
+	}
+	for _, id := range []string{"cloudflare-api-token", "vault-legacy-token", "npmrc-auth", "github-pat"} {
+		if slices.Contains(anchored, id) {
+			t.Errorf("%s is anchored, though its key does not absorb an identifier prefix", id)
+		}
+	}
 }

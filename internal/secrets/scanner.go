@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"slices"
@@ -9,9 +10,11 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 )
 
-// DefaultMaxFileSize is the size above which files are skipped (and
-// reported) unless Options.MaxFileSize says otherwise.
-const DefaultMaxFileSize = 10 << 20
+// DefaultMaxFileSize is the size above which a text file is not scanned
+// (and reported as not scanned) unless Options.MaxFileSize says
+// otherwise: GitHub's own limit on a file, so every file GitHub holds is
+// scanned by default.
+const DefaultMaxFileSize = 100 << 20
 
 // Options configure a Scanner; they mirror the repository config's secrets
 // section.
@@ -23,7 +26,8 @@ type Options struct {
 	Add []RuleSpec
 	// ExcludePaths are doublestar globs of files never scanned.
 	ExcludePaths []string
-	// MaxFileSize skips larger files (0: DefaultMaxFileSize).
+	// MaxFileSize: larger files are not content-scanned, and say so
+	// (0: DefaultMaxFileSize).
 	MaxFileSize int64
 	// Ignore maps fingerprints to the reason they are accepted; matching
 	// findings are marked Suppressed (not dropped).
@@ -103,23 +107,35 @@ func (s *Scanner) Excluded(path string) bool {
 	return false
 }
 
-// ScanContent scans a whole file: file rules by name, and, unless the file
-// is binary, a lock file, minified or larger than MaxFileSize, its
-// content. Findings are sorted by line and column and deduplicated (one per
-// value, the most specific rule winning).
-func (s *Scanner) ScanContent(path string, content []byte) []Finding {
+// Scan scans a whole file held in memory: file rules by name, and, unless
+// the file is binary or larger than MaxFileSize, its content. Findings are
+// sorted by line and column and deduplicated (one per value, the most
+// specific rule winning; at most MaxFindingsPerRule per rule, then one
+// KindCapped finding). When ctx ends it returns what it found so far and a
+// *StopError saying where it stopped.
+func (s *Scanner) Scan(ctx context.Context, path string, content []byte) ([]Finding, error) {
 	path = cleanPath(path)
 	if s.Excluded(path) {
-		return nil
+		return nil, nil
 	}
 	fs := getFileScan(s)
 	defer putFileScan(fs)
-	fs.run(path, content, contentScan(path, content, int64(len(content)), s.maxFileSize) == "")
-	return s.findings(fs.resolve(), path)
+	err := fs.run(ctx, path, content, contentScan(content, int64(len(content)), s.maxFileSize) == "")
+	return s.findings(fs, path), err
 }
 
-// findings turns resolved candidates into findings and applies Ignore.
-func (s *Scanner) findings(cands []candidate, path string) []Finding {
+// ScanContent is Scan without a deadline, for small inputs (rule samples,
+// tests).
+func (s *Scanner) ScanContent(path string, content []byte) []Finding {
+	f, _ := s.Scan(context.Background(), path, content)
+	return f
+}
+
+// findings turns a file's resolved candidates into findings, adds one
+// KindCapped finding per rule that had more than MaxFindingsPerRule, and
+// applies Ignore.
+func (s *Scanner) findings(fs *fileScan, path string) []Finding {
+	cands := fs.resolve()
 	out := make([]Finding, 0, len(cands))
 	seen := map[string]bool{}
 	for _, c := range cands {
@@ -130,6 +146,25 @@ func (s *Scanner) findings(cands []candidate, path string) []Finding {
 		seen[f.Fingerprint] = true
 		s.suppress(&f)
 		out = append(out, f)
+	}
+	return append(out, fs.capped(path)...)
+}
+
+// capped returns one KindCapped finding per rule whose matches in this
+// file went past MaxFindingsPerRule.
+func (fs *fileScan) capped(path string) []Finding {
+	var out []Finding
+	for ri, n := range fs.omitted {
+		if n == 0 {
+			continue
+		}
+		r := fs.s.rules.rules[ri]
+		out = append(out, Finding{
+			RuleID: r.ID, Kind: KindCapped, Tier: r.Tier, Description: r.Description,
+			Path: path, Remediation: Remediation(r.Tier), Omitted: n,
+			// One per rule and file, so that Dedupe keeps one per scan.
+			Fingerprint: Fingerprint(r.ID+"+capped", path, ""),
+		})
 	}
 	return out
 }

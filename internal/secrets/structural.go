@@ -80,12 +80,16 @@ func (fs *fileScan) emit(r *Rule, tier Tier, line int, v *yaml.Node) {
 		end = min(len(fs.data), end+2)
 	}
 	ls, le := lineBounds(fs.data, fs.offsetOf(line, 1))
-	fs.cands = append(fs.cands, candidate{
+	if !fs.keep(r, v.Value, line, line) {
+		return
+	}
+	c := candidate{
 		rule: r, tier: tier, start: start, end: end,
-		line: line, col: v.Column,
-		value:   v.Value,
-		allowed: bytes.Contains(fs.data[ls:le], []byte(allowMarker)),
-	})
+		line: line, col: v.Column, endLine: line,
+		value: v.Value,
+	}
+	c.allowed, c.allowLine = fs.allowedAt(ls, le, le, line)
+	fs.cands = append(fs.cands, c)
 }
 
 // mapGet returns the value node of key in mapping m.
@@ -240,11 +244,16 @@ func analyseAtlantisEnv(fs *fileScan, r *Rule) {
 			continue
 		}
 		ls, le := lineBounds(fs.data, vs)
-		fs.cands = append(fs.cands, candidate{
+		ln := fs.lineAt(vs)
+		if !fs.keep(r, v, ln, ln) {
+			continue
+		}
+		c := candidate{
 			rule: r, tier: r.Tier, start: vs, end: ve,
-			line: fs.lineAt(vs), col: vs - ls + 1, value: v,
-			allowed: bytes.Contains(fs.data[ls:le], []byte(allowMarker)),
-		})
+			line: ln, col: vs - ls + 1, endLine: ln, value: v,
+		}
+		c.allowed, c.allowLine = fs.allowedAt(ls, le, le, ln)
+		fs.cands = append(fs.cands, c)
 	}
 }
 

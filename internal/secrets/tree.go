@@ -3,7 +3,6 @@ package secrets
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -21,6 +20,10 @@ type File struct {
 	Path string // repository-relative, forward slashes
 	Size int64
 	Open func() (io.ReadCloser, error)
+	// Done, when set, is called once the engine is finished with the file
+	// (read, or never opened): a sequential source may then stream a large
+	// file through Open and wait for Done before it moves on.
+	Done func()
 }
 
 // ContentFile is a File whose content is already in memory.
@@ -44,9 +47,9 @@ type Skipped struct {
 type TreeResult struct {
 	// Findings are sorted by path, line and column; one per fingerprint.
 	Findings []Finding
-	// Skipped lists files the user should know were not content-scanned:
-	// too large, or unreadable. Binary, lock and minified files are
-	// counted in Stats only.
+	// Skipped lists the files whose content was not (fully) scanned: too
+	// large, unreadable, cut by the deadline (these fail a run) and binary
+	// (listed, not failing).
 	Skipped []Skipped
 	Stats   TreeStats
 }
@@ -58,15 +61,14 @@ type TreeStats struct {
 	Bytes        int64 `json:"bytes"`
 	Excluded     int64 `json:"excluded"`
 	Binary       int64 `json:"binary"`
-	Lock         int64 `json:"lock"`
-	Minified     int64 `json:"minified"`
 }
 
 // ScanTree scans every file from files in parallel (Options.Workers
-// goroutines) with pooled buffers, so memory stays bounded by workers ×
-// MaxFileSize. It stops early, returning ctx.Err(), when ctx is done, and
-// returns a source's error (yielded with a zero File) as soon as it is
-// seen.
+// goroutines), each streamed through a pooled window, so memory stays
+// bounded by the number of workers whatever the files' sizes. When ctx
+// ends it stops early and returns what it found with an error wrapping
+// ctx.Err() (the files cut short are in Skipped); it returns a source's
+// error (yielded with a zero File) as soon as it is seen.
 func (s *Scanner) ScanTree(ctx context.Context, files iter.Seq2[File, error]) (TreeResult, error) {
 	type result struct {
 		findings []Finding
@@ -84,7 +86,10 @@ func (s *Scanner) ScanTree(ctx context.Context, files iter.Seq2[File, error]) (T
 			defer wg.Done()
 			for f := range jobs {
 				var r result
-				r.findings, r.reason, r.excluded, r.size, r.skipped = s.scanFile(f)
+				r.findings, r.reason, r.excluded, r.size, r.skipped = s.scanFile(ctx, f)
+				if f.Done != nil {
+					f.Done()
+				}
 				results <- r
 			}
 		}()
@@ -103,10 +108,6 @@ func (s *Scanner) ScanTree(ctx context.Context, files iter.Seq2[File, error]) (T
 				res.Stats.Bytes += r.size
 			case r.reason == SkipBinary:
 				res.Stats.Binary++
-			case r.reason == SkipLockFile:
-				res.Stats.Lock++
-			case r.reason == SkipMinified:
-				res.Stats.Minified++
 			}
 			if r.skipped != nil {
 				res.Skipped = append(res.Skipped, *r.skipped)
@@ -155,81 +156,54 @@ func (s *Scanner) ScanTree(ctx context.Context, files iter.Seq2[File, error]) (T
 	return res, nil
 }
 
-var bufPool = sync.Pool{New: func() any { return new([]byte) }}
-
-// scanFile reads and scans one file with a pooled buffer.
-func (s *Scanner) scanFile(f File) (findings []Finding, reason SkipReason, excluded bool, size int64, skipped *Skipped) {
+// scanFile streams and scans one file.
+func (s *Scanner) scanFile(ctx context.Context, f File) (findings []Finding, reason SkipReason, excluded bool, size int64, skipped *Skipped) {
 	p := cleanPath(f.Path)
 	if s.Excluded(p) {
 		return nil, "", true, 0, nil
 	}
-	reason = contentScan(p, nil, f.Size, s.maxFileSize)
 	fs := getFileScan(s)
 	defer putFileScan(fs)
+	if f.Size > s.maxFileSize {
+		fs.begin(ctx, p, false, false)
+		return s.findings(fs, p), SkipTooLarge, false, 0, &Skipped{Path: p, Reason: SkipTooLarge}
+	}
+	if err := ctx.Err(); err != nil {
+		fs.begin(ctx, p, false, false)
+		return s.findings(fs, p), SkipStopped, false, 0, &Skipped{Path: p, Reason: SkipStopped, Err: err}
+	}
+	var err error
+	if f.Open == nil {
+		err = fmt.Errorf("read %s: no content", f.Path)
+	} else {
+		var rc io.ReadCloser
+		if rc, err = f.Open(); err == nil {
+			cr := &countingReader{r: rc}
+			reason, err = s.scanStream(ctx, fs, p, cr, s.maxFileSize)
+			rc.Close()
+			size = cr.n
+		} else {
+			err = fmt.Errorf("open %s: %w", f.Path, err)
+		}
+	}
+	if err != nil && reason == "" {
+		reason = SkipReadError
+		fs.begin(ctx, p, false, false)
+	}
 	if reason != "" {
-		fs.run(p, nil, false)
-		if reason == SkipTooLarge {
-			skipped = &Skipped{Path: p, Reason: reason}
-		}
-		return s.findings(fs.resolve(), p), reason, false, 0, skipped
+		skipped = &Skipped{Path: p, Reason: reason, Err: err}
+		size = 0
 	}
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	data, err := readFile(f, *bp, s.maxFileSize)
-	if cap(data) <= 16<<20 {
-		*bp = data[:0] // keep the grown buffer for the next file
-	}
-	if err != nil {
-		fs.run(p, nil, false)
-		r := SkipReadError
-		if errors.Is(err, errTooLarge) {
-			r = SkipTooLarge
-		}
-		return s.findings(fs.resolve(), p), r, false, 0, &Skipped{Path: p, Reason: r, Err: err}
-	}
-	if isBinary(data) {
-		fs.run(p, nil, false)
-		return s.findings(fs.resolve(), p), SkipBinary, false, 0, nil
-	}
-	fs.run(p, data, true)
-	return s.findings(fs.resolve(), p), "", false, int64(len(data)), nil
+	return s.findings(fs, p), reason, false, size, skipped
 }
 
-var errTooLarge = errors.New("file grew past max_file_size while reading")
+type countingReader struct {
+	r io.Reader
+	n int64
+}
 
-// readFile reads f into buf (reusing its capacity), refusing more than limit
-// bytes whatever Size said.
-func readFile(f File, buf []byte, limit int64) ([]byte, error) {
-	if f.Open == nil {
-		return buf[:0], fmt.Errorf("read %s: no content", f.Path)
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return buf[:0], fmt.Errorf("open %s: %w", f.Path, err)
-	}
-	defer rc.Close()
-	want := int(min(limit, max(f.Size, 0))) + 1
-	if cap(buf) < want {
-		buf = make([]byte, 0, want)
-	}
-	buf = buf[:0]
-	for {
-		if len(buf) == cap(buf) {
-			if int64(len(buf)) > limit {
-				return buf, errTooLarge
-			}
-			buf = slices.Grow(buf, min(len(buf), int(limit)+1-len(buf))+1)
-		}
-		n, err := rc.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if int64(len(buf)) > limit {
-			return buf, errTooLarge
-		}
-		if errors.Is(err, io.EOF) {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, fmt.Errorf("read %s: %w", f.Path, err)
-		}
-	}
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }

@@ -53,7 +53,7 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.binary, "binary", "", "the housekeeper binary to run (required)")
-	flag.StringVar(&o.phases, "phases", "load,faults,secrets,hostile,hostile-map,shutdown", "phases to run, comma-separated")
+	flag.StringVar(&o.phases, "phases", "load,faults,secrets,hostile,hostile-map,bigfile,shutdown", "phases to run, comma-separated")
 	flag.IntVar(&o.events, "events", 1000, "webhooks in the load burst")
 	flag.IntVar(&o.prs, "prs", 400, "pull requests the burst is spread over")
 	flag.IntVar(&o.burstEvery, "burst-every", 4, "every n-th PR also gets synchronize + check_suite requested + rerequested for its head SHA")
@@ -96,6 +96,8 @@ func run(o options) error {
 			err = hostilePhase(o)
 		case "hostile-map":
 			err = hostileMapPhase(o)
+		case "bigfile":
+			err = bigfilePhase(o)
 		case "shutdown":
 			err = shutdownPhase(o)
 		case "":

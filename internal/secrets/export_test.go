@@ -1,0 +1,21 @@
+package secrets
+
+// Anchored reports whether the rule is evaluated anchored at its keyword
+// hits.
+func Anchored(r *Rule) bool { return r.anchored != nil }
+
+// AfterKey is the anchored rule's regex after its key, "" when none.
+func AfterKey(r *Rule) string {
+	if r.afterKey == nil {
+		return ""
+	}
+	return r.afterKey.String()
+}
+
+// WithoutShortcuts makes every rule of s evaluate its regex over the
+// whole line window, as before the anchored evaluation.
+func WithoutShortcuts(s *Scanner) {
+	for _, r := range s.rules.rules {
+		r.anchored, r.afterKey, r.lineStart, r.opAfterKey = nil, nil, nil, false
+	}
+}
