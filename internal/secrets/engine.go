@@ -26,6 +26,9 @@ type candidate struct {
 	line, col  int
 	value      string
 	allowed    bool
+	// note says where the value sits when that matters more than its
+	// format (Atlantis's VCS token in chart values); see mergeNote.
+	note string
 }
 
 func (c candidate) finding(p string) Finding {
@@ -41,6 +44,7 @@ func (c candidate) finding(p string) Finding {
 		Fingerprint: Fingerprint(c.rule.ID, p, c.value),
 		Remediation: Remediation(c.tier),
 		Allowed:     c.allowed,
+		Context:     c.note,
 	}
 }
 
@@ -124,7 +128,7 @@ func (fs *fileScan) run(p string, data []byte, scanContent bool) {
 				switch r.Kind {
 				case KindSecret:
 					ws, we := fs.window(r, end)
-					if r.assigns && bytes.IndexAny(data[end:we], ":=") < 0 {
+					if r.assigns && bytes.IndexAny(data[end:we], ":=,") < 0 {
 						continue // no operator after this keyword on its line
 					}
 					fs.doneUntil[ri] = we
@@ -219,7 +223,7 @@ func (fs *fileScan) consider(r *Rule, vs, ve int, key string) {
 		return
 	}
 	value := string(v)
-	if isPlaceholder(value) {
+	if placeholderFor(r, value) {
 		return
 	}
 	for _, a := range r.allow {
@@ -377,8 +381,9 @@ func (fs *fileScan) resolve() []candidate {
 		}
 		if n := len(out); n > 0 && out[n-1].start >= 0 && x.start < out[n-1].end {
 			if better(x, out[n-1]) > 0 {
-				out[n-1] = x
+				x, out[n-1] = out[n-1], x
 			}
+			mergeNote(&out[n-1], x)
 			continue
 		}
 		out = append(out, x)

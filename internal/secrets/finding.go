@@ -32,6 +32,10 @@ type Finding struct {
 	// Remediation says where a secret of this tier belongs, and to rotate
 	// it.
 	Remediation string `json:"remediation"`
+	// Context says where the value sits when that decides where it
+	// belongs, e.g. Atlantis's GitHub token in the chart's values; the
+	// rule id stays the token format's, so the fingerprint is stable.
+	Context string `json:"context,omitempty"`
 	// Deleted marks a secret on a line the change deletes: a notice, since
 	// deleting does not remove it from history.
 	Deleted bool `json:"deleted"`
@@ -84,6 +88,10 @@ func (f Finding) Message() string {
 		return b.String()
 	}
 	b.WriteString(". ")
+	if f.Context != "" {
+		b.WriteString(f.Context)
+		b.WriteString(" ")
+	}
 	b.WriteString(f.Remediation)
 	return b.String()
 }

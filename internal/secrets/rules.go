@@ -44,8 +44,15 @@ var embeddedRules []byte
 type RuleSpec struct {
 	ID          string `yaml:"id"`
 	Description string `yaml:"description"`
-	Tier        Tier   `yaml:"tier"`
-	Kind        Kind   `yaml:"kind"`
+	// Aliases are former ids of the rule: fingerprints computed with them
+	// still match secrets.ignore entries and accepted ignores, and
+	// secrets.rules.disable may name them.
+	Aliases []string `yaml:"aliases"`
+	// Source names the vendor documentation (or SDK source) the rule's
+	// format was written from; docs/secrets.md cites it.
+	Source string `yaml:"source"`
+	Tier   Tier   `yaml:"tier"`
+	Kind   Kind   `yaml:"kind"`
 	// Keywords are lower-case literals; a rule's regex only runs on lines
 	// where one of them occurs (case-insensitively). Required for secret
 	// rules.
@@ -129,7 +136,7 @@ type Rule struct {
 	analyser       structuralAnalyser
 	index          int
 	// assigns: the regex needs an assignment operator after its key, so
-	// a line without \':\' or \'=\' after the keyword cannot match.
+	// a line without ':', '=' or ',' after the keyword cannot match.
 	assigns bool
 }
 
@@ -342,11 +349,12 @@ func compileRule(spec RuleSpec) (*Rule, error) {
 
 // assignmentRegex recognises the "key, operator, value" rules of the rule
 // file: the regex starts with the key group and an operator follows it, so
-// no match is possible on a line without ':' or '=' after the keyword.
+// no match is possible on a line without ':', '=' or ',' (a quoted key
+// passed as an argument, setProperty("K", "v")) after the keyword.
 func assignmentRegex(re string) bool {
 	re = strings.TrimPrefix(re, "(?i)")
 	re = strings.TrimPrefix(re, "(?:^|[^a-z0-9_.-])")
-	return strings.HasPrefix(re, "(?P<key>") && strings.Contains(re, "(?::=|=>|=|:)")
+	return strings.HasPrefix(re, "(?P<key>") && (strings.Contains(re, "(?::=|=>|=|:)") || strings.Contains(re, "(?::{0,3}=|"))
 }
 
 // appliesTo reports whether the rule's path restrictions admit path.
