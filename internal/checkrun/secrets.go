@@ -154,8 +154,15 @@ func hasLine(content []byte, line string) bool {
 // on the pull request), saying by whom.
 func (s *SecretsScan) Suppress(by map[string]string) {
 	for i := range s.findings {
-		if why, ok := by[s.findings[i].Fingerprint]; ok && !s.findings[i].Suppressed {
-			s.findings[i].Suppressed, s.findings[i].SuppressedBy = true, why
+		if s.findings[i].Suppressed {
+			continue
+		}
+		// Former fingerprints: an ignore accepted before a rule id changed.
+		for _, fp := range s.findings[i].Fingerprints() {
+			if why, ok := by[fp]; ok {
+				s.findings[i].Suppressed, s.findings[i].SuppressedBy = true, why
+				break
+			}
 		}
 	}
 }

@@ -65,3 +65,34 @@ func TestAtlantisTokenContext(t *testing.T) {
 		t.Errorf("plain token: got %+v", fs)
 	}
 }
+
+// TestRuleAliases: a rule split or renamed keeps its former id as an
+// alias, so ignores written under the old id still match and disabling
+// the old id still works.
+func TestRuleAliases(t *testing.T) {
+	g := corpus.NewRand(9)
+	tok := "xoxb-" + g.String(corpus.Digits, 12) + "-" + g.String(corpus.Digits, 13) + "-" + g.String(corpus.Alnum, 24)
+	const p = "deploy/slack.yaml"
+	content := []byte("slack_bot: " + tok + "\n")
+	old := secrets.Fingerprint("slack-token", p, tok) // as the rule was called before the split
+	s := newScanner(t, secrets.Options{Ignore: map[string]string{old: "rotated, kept for history"}})
+	fs := s.ScanContent(p, content)
+	if len(fs) != 1 || fs[0].RuleID != "slack-bot-token" {
+		t.Fatalf("got %v", got(fs))
+	}
+	if !fs[0].Suppressed || !strings.Contains(fs[0].SuppressedBy, "rotated") {
+		t.Errorf("an ignore of the former fingerprint does not suppress: %+v", fs[0])
+	}
+	if fs[0].Fingerprint == old || len(fs[0].FormerFingerprints) != 1 || fs[0].FormerFingerprints[0] != old {
+		t.Errorf("fingerprints: %q, former %q", fs[0].Fingerprint, fs[0].FormerFingerprints)
+	}
+	off := newScanner(t, secrets.Options{Disable: []string{"slack-token"}})
+	for _, id := range []string{"slack-bot-token", "slack-user-token", "slack-app-token", "slack-legacy-token", "slack-config-token"} {
+		if off.Rules().Rule(id) != nil {
+			t.Errorf("disable slack-token left %s on", id)
+		}
+	}
+	if fs := off.ScanContent(p, content); hasRule(fs, "slack-bot-token") {
+		t.Errorf("disabled by its former id, still reported: %v", got(fs))
+	}
+}

@@ -55,7 +55,13 @@ func New(opts Options) (*Scanner, error) {
 	var all []RuleSpec
 	for _, s := range specs {
 		known[s.ID] = true
-		if !disabled[s.ID] {
+		off := disabled[s.ID]
+		for _, a := range s.Aliases {
+			// Disabling a former id disables every rule it became.
+			known[a] = true
+			off = off || disabled[a]
+		}
+		if !off {
 			all = append(all, s)
 		}
 	}
@@ -128,6 +134,9 @@ func (s *Scanner) findings(cands []candidate, path string) []Finding {
 			continue
 		}
 		seen[f.Fingerprint] = true
+		for _, a := range c.rule.Aliases {
+			f.FormerFingerprints = append(f.FormerFingerprints, Fingerprint(a, path, c.value))
+		}
 		s.suppress(&f)
 		out = append(out, f)
 	}
@@ -135,9 +144,12 @@ func (s *Scanner) findings(cands []candidate, path string) []Finding {
 }
 
 func (s *Scanner) suppress(f *Finding) {
-	if reason, ok := s.ignore[f.Fingerprint]; ok {
-		f.Suppressed = true
-		f.SuppressedBy = "secrets.ignore: " + reason
+	for _, fp := range f.Fingerprints() {
+		if reason, ok := s.ignore[fp]; ok {
+			f.Suppressed = true
+			f.SuppressedBy = "secrets.ignore: " + reason
+			return
+		}
 	}
 }
 
