@@ -90,6 +90,9 @@ func validate(file string, c *Config, root *yaml.Node) Errors {
 	if specs, err := secrets.DefaultRuleSpecs(); err == nil {
 		for _, s := range specs {
 			known[s.ID] = true
+			for _, a := range s.Aliases { // former ids still disable the rules they became
+				known[a] = true
+			}
 		}
 	}
 	for i, spec := range c.Secrets.Rules.Add {
