@@ -100,7 +100,7 @@ func (fs *fileScan) fileRule(r *Rule, scanContent bool) {
 					break
 				}
 			}
-			if ve > vs && isPlaceholder(string(fs.data[vs:ve])) {
+			if ve > vs && placeholderFor(r, string(fs.data[vs:ve])) {
 				continue
 			}
 			ls, _ := lineBounds(fs.data, m[0])

@@ -28,6 +28,7 @@ var structuralAnalysers = map[string]structuralAnalyser{
 	"atlantis-env":               analyseAtlantisEnv,
 	"terraform-variable-default": analyseTerraformVariables,
 	"helm-values":                analyseHelmValues,
+	"xml-elements":               analyseXMLElements,
 }
 
 func structuralNames() []string {

@@ -115,6 +115,7 @@ func Generate(seed uint64) Corpus {
 	g.keys(c)
 	g.clouds(c)
 	g.lookalikes(c)
+	g.credentialFiles(c)
 	g.vendors(c)
 	return *c
 }
