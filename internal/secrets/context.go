@@ -12,6 +12,11 @@ func mergeNote(winner *candidate, loser candidate) {
 	if loser.note != "" && loser.tier == Bootstrap {
 		winner.tier = Bootstrap
 	}
+	if winner.note == noteBase64 && loser.note != noteBase64 && loser.start >= 0 {
+		// The encoded value was reported under the loser's rule before
+		// decoding was added: that fingerprint keeps matching ignores.
+		winner.former = append(winner.former, [2]string{loser.rule.ID, loser.value})
+	}
 }
 
 // atlantisNote is the message context of a literal credential in

@@ -29,10 +29,13 @@ type candidate struct {
 	// note says where the value sits when that matters more than its
 	// format (Atlantis's VCS token in chart values); see mergeNote.
 	note string
+	// former are (rule id, value) pairs this value was reported as before
+	// a decoder found more (see mergeNote); their fingerprints still match.
+	former [][2]string
 }
 
 func (c candidate) finding(p string) Finding {
-	return Finding{
+	fd := Finding{
 		RuleID:      c.rule.ID,
 		Kind:        c.rule.Kind,
 		Tier:        c.tier,
@@ -46,6 +49,10 @@ func (c candidate) finding(p string) Finding {
 		Allowed:     c.allowed,
 		Context:     c.note,
 	}
+	for _, f := range c.former {
+		fd.FormerFingerprints = append(fd.FormerFingerprints, Fingerprint(f[0], p, f[1]))
+	}
+	return fd
 }
 
 // fileScan is the per-file scratch state, pooled so that the hot path does
@@ -62,6 +69,7 @@ type fileScan struct {
 	curPos     int // line cursor: offset and its 1-based line
 	curLine    int
 	lineStarts []int
+	decoded    bool // scanning a decoded value (decode.go): no further decoding
 }
 
 var fileScanPool sync.Pool
@@ -146,6 +154,7 @@ func (fs *fileScan) run(p string, data []byte, scanContent bool) {
 			fs.structural(rules[ri])
 		}
 	}
+	fs.scanEncoded()
 }
 
 func (fs *fileScan) applies(r *Rule) bool {

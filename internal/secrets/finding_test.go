@@ -144,6 +144,7 @@ func TestRuleTiers(t *testing.T) {
 		"terraform-state-file": secrets.Bootstrap, "dotenv-file": secrets.Runtime,
 		"ssh-private-key-file": secrets.Bootstrap, "pkcs12-file": secrets.Bootstrap, "private-key-file": secrets.Bootstrap,
 		// Credential files.
+		"private-key-base64": secrets.Bootstrap, "private-key-log-prefixed": secrets.Bootstrap,
 		"password-hash": secrets.Runtime, "netrc-password": secrets.Bootstrap, "pgpass-password": secrets.Runtime,
 		"htpasswd-file": secrets.Runtime, "shadow-file": secrets.Bootstrap, "rails-master-key": secrets.Runtime,
 		"rails-secret-key-base": secrets.Runtime, "wordpress-config-secret": secrets.Runtime, "nuget-config-password": secrets.Bootstrap,

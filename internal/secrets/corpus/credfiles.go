@@ -3,6 +3,11 @@ package corpus
 // credentialFiles plants the typical leaked credential files, each in the
 // shape its tool writes it.
 func (g *Rand) credentialFiles(c *Corpus) {
+	ts := "2025-03-04T05:06:07Z web-7f9c app[42]: "
+	c.file("logs/web.log").
+		l(ts+"starting", ts+"loaded signing key:").
+		p("private-key-log-prefixed", boot, "%s-----BEGIN RSA PRIVATE KEY-----", ts).
+		l(ts+g.String(B64, 64), ts+g.String(B64, 64), ts+g.String(B64, 64), ts+g.String(B64, 24)+"==", ts+"-----END RSA PRIVATE KEY-----", ts+"ready").done()
 	c.file("home/ci/.netrc").
 		l("machine api.heroku.com", "  login ci@acme.io").
 		p("netrc-password", boot, "  password %s", g.String(Alnum, 24)).done()
