@@ -102,6 +102,14 @@ func validate(file string, c *Config, root *yaml.Node) Errors {
 		}
 		known[spec.ID] = true
 	}
+	if len(c.Secrets.Rules.Import) > MaxImports {
+		fail("secrets.rules.import", "at most %d files, got %d", MaxImports, len(c.Secrets.Rules.Import))
+	}
+	for i, p := range c.Secrets.Rules.Import {
+		if p == "" || strings.HasPrefix(p, "/") || hasDotDot(p) {
+			fail(fmt.Sprintf("secrets.rules.import[%d]", i), "%q must be a path inside the repository", p)
+		}
+	}
 	for i, id := range c.Secrets.Rules.Disable {
 		if !known[id] {
 			fail(fmt.Sprintf("secrets.rules.disable[%d]", i), "no rule %q", id)

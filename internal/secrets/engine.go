@@ -375,6 +375,7 @@ func encrypted(ext string, data []byte) bool {
 // resolve drops overlapping matches of one value in favour of the most
 // specific rule (then the earlier rule), and sorts by position.
 func (fs *fileScan) resolve() []candidate {
+	fs.importedAllowlists()
 	c := fs.cands
 	slices.SortStableFunc(c, func(a, b candidate) int {
 		if a.start != b.start {

@@ -84,6 +84,10 @@ type RuleSpec struct {
 	Paths []string `yaml:"paths"`
 	// ExcludePaths exempt matching files from the rule.
 	ExcludePaths []string `yaml:"exclude_paths"`
+	// PathRegex and ExcludePathRegex are regexes on the repository-relative
+	// path (gitleaks' path and allowlist paths, from secrets.rules.import).
+	PathRegex        string   `yaml:"path_regex"`
+	ExcludePathRegex []string `yaml:"exclude_path_regex"`
 	// Context, when set, is a regex that must match within ContextLines
 	// lines around the value, or the path, for the rule to fire.
 	Context      string `yaml:"context"`
@@ -131,6 +135,8 @@ type Rule struct {
 	allow, allowLn []*regexp.Regexp
 	allowKey       []*regexp.Regexp
 	escKey         *regexp.Regexp
+	pathRe         *regexp.Regexp
+	exclPathRe     []*regexp.Regexp
 	secretIdx      []int // candidate groups, first participating wins
 	keyIdx         int
 	analyser       structuralAnalyser
@@ -236,8 +242,8 @@ func compileRule(spec RuleSpec) (*Rule, error) {
 			fail("regex", "a secret rule needs a regex")
 		}
 	case KindFile:
-		if len(spec.Paths) == 0 {
-			fail("paths", "a file rule needs at least one path glob")
+		if len(spec.Paths) == 0 && spec.PathRegex == "" {
+			fail("paths", "a file rule needs at least one path glob (or a path_regex)")
 		}
 	case KindStructural:
 		a, ok := structuralAnalysers[spec.Structural]
@@ -329,6 +335,14 @@ func compileRule(spec RuleSpec) (*Rule, error) {
 			}
 		}
 	}
+	if spec.PathRegex != "" {
+		re, err := regexp.Compile(spec.PathRegex)
+		if err != nil {
+			fail("path_regex", "%v", err)
+		}
+		r.pathRe = re
+	}
+	r.exclPathRe = compileList("exclude_path_regex", spec.ExcludePathRegex)
 	checkGlobs("paths", spec.Paths)
 	checkGlobs("exclude_paths", spec.ExcludePaths)
 	if e := spec.BootstrapIf; e != nil {
@@ -361,6 +375,14 @@ func assignmentRegex(re string) bool {
 func (r *Rule) appliesTo(path, base string) bool {
 	if len(r.Paths) > 0 && !matchAny(r.Paths, path, base) {
 		return false
+	}
+	if r.pathRe != nil && !r.pathRe.MatchString(path) {
+		return false
+	}
+	for _, re := range r.exclPathRe {
+		if re.MatchString(path) {
+			return false
+		}
 	}
 	return !matchAny(r.ExcludePaths, path, base)
 }

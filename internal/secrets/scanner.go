@@ -30,6 +30,9 @@ type Options struct {
 	Ignore map[string]string
 	// Workers bounds ScanTree's parallelism (0: GOMAXPROCS).
 	Workers int
+	// Gitleaks are imported gitleaks-format rule files
+	// (secrets.rules.import), read from the same ref as the config.
+	Gitleaks []GitleaksFile
 }
 
 // Scanner holds compiled rules. It is safe for concurrent use.
@@ -39,6 +42,8 @@ type Scanner struct {
 	maxFileSize int64
 	ignore      map[string]string
 	workers     int
+	global      *GlobalAllow // imported global allowlists, nil without imports
+	notices     []string
 }
 
 // New compiles the embedded rules, minus Disable, plus Add.
@@ -71,6 +76,23 @@ func New(opts Options) (*Scanner, error) {
 		}
 	}
 	all = append(all, opts.Add...)
+	var global *GlobalAllow
+	var notices []string
+	for _, f := range opts.Gitleaks {
+		specs, g, ns, err := ImportGitleaks(f)
+		notices = append(notices, ns...)
+		if err != nil {
+			return nil, fmt.Errorf("secrets.rules.import: %w", err)
+		}
+		all = append(all, specs...)
+		if global == nil {
+			global = &GlobalAllow{}
+		}
+		global.Regexes = append(global.Regexes, g.Regexes...)
+		global.Lines = append(global.Lines, g.Lines...)
+		global.Paths = append(global.Paths, g.Paths...)
+		global.StopWords = append(global.StopWords, g.StopWords...)
+	}
 	rs, err := CompileRules(all)
 	if err != nil {
 		return nil, fmt.Errorf("compile rules: %w", err)
@@ -86,6 +108,8 @@ func New(opts Options) (*Scanner, error) {
 		maxFileSize: opts.MaxFileSize,
 		ignore:      opts.Ignore,
 		workers:     opts.Workers,
+		global:      global,
+		notices:     notices,
 	}
 	if s.maxFileSize <= 0 {
 		s.maxFileSize = DefaultMaxFileSize
@@ -95,6 +119,10 @@ func New(opts Options) (*Scanner, error) {
 	}
 	return s, nil
 }
+
+// Notices say how imported rule files were read (parts not followed or
+// read differently); the check run shows them.
+func (s *Scanner) Notices() []string { return s.notices }
 
 // Rules returns the compiled rule set.
 func (s *Scanner) Rules() *RuleSet { return s.rules }
@@ -106,7 +134,7 @@ func (s *Scanner) Excluded(path string) bool {
 			return true
 		}
 	}
-	return false
+	return s.global != nil && s.global.excludedGlobally(path)
 }
 
 // ScanContent scans a whole file: file rules by name, and, unless the file
