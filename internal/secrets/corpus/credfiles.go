@@ -15,9 +15,11 @@ func (g *Rand) credentialFiles(c *Corpus) {
 		l("# hostname:port:database:username:password").
 		p("pgpass-password", run, "db.internal:5432:shop:shop:%s", g.String(Alnum, 18)).done()
 	c.file("deploy/nginx/.htpasswd").
-		p("htpasswd-file", run, "admin:$apr1$%s$%s", g.String(Alnum, 8), g.String(Alnum, 22)).done()
+		p("htpasswd-file", run, "admin:$apr1$%s$%s", g.String(Alnum, 8), g.String(Alnum, 22)).
+		label("password-hash", run, 1).done()
 	c.file("images/base/rootfs/etc/shadow").
 		p("shadow-file", boot, "root:$6$%s$%s:19000:0:99999:7:::", g.String(Alnum, 8), g.String(Alnum, 86)).
+		label("password-hash", boot, 1).
 		l("daemon:*:19000:0:99999:7:::", "nobody:!:19000::::::").done()
 	c.file("db/dumps/users.sql").
 		l("-- MySQL dump", "LOCK TABLES `users` WRITE;").
@@ -48,7 +50,8 @@ func (g *Rand) credentialFiles(c *Corpus) {
 		p("winscp-password", boot, "Password=%s", g.String(Hex, 48)).done()
 	c.file(".pypirc").
 		l("[pypi]", "username = __token__").
-		p("registry-credentials-file", boot, "password = %s", g.String(Alnum, 40)).done()
+		p("registry-credentials-file", boot, "password = %s", g.String(Alnum, 40)).
+		label("generic-password", boot, 3).done()
 	c.file("legacy/.dockercfg").
 		p("docker-config-file", boot, `{"https://index.docker.io/v1/": {"auth": "%s", "email": "ci@acme.io"}}`, g.String(B64, 40)).done()
 	c.file("android/app/release.keystore").label("keystore-file", boot, 0).raw([]byte{0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2})
