@@ -59,6 +59,9 @@ func placeholderFor(r *Rule, v string) bool {
 	if r.Specificity < tokenFormatSpecificity {
 		return isPlaceholder(v)
 	}
+	if checksumValid(v) {
+		return false // a valid checksum says it is a real token
+	}
 	if len(v) == 0 {
 		return true
 	}
