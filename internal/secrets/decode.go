@@ -3,7 +3,6 @@ package secrets
 import (
 	"bytes"
 	"encoding/base64"
-	"regexp"
 	"unicode/utf8"
 )
 
@@ -22,9 +21,6 @@ const (
 	maxEncodedValue  = 64 << 10 // per value
 )
 
-// encodedValue finds a base64 scalar after a YAML key or a JSON member.
-var encodedValue = regexp.MustCompile(`(?m)(?:^[ \t-]*["']?[\w.-]+["']?[ \t]*:[ \t]*["']?|"[\w.-]+"[ \t]*:[ \t]*")([A-Za-z0-9+/]{16,}={0,2})(?:["',]|[ \t]*$)`)
-
 func (fs *fileScan) scanEncoded() {
 	if fs.decoded || len(fs.data) > maxStructuralSize {
 		return
@@ -34,22 +30,70 @@ func (fs *fileScan) scanEncoded() {
 	default:
 		return
 	}
-	budget := maxDecodedBytes
-	for _, m := range encodedValue.FindAllSubmatchIndex(fs.data, maxEncodedValues) {
-		vs, ve := m[2], m[3]
+	budget, n := maxDecodedBytes, 0
+	eachEncodedValue(fs.data, func(vs, ve int) bool {
+		if n++; n > maxEncodedValues {
+			return false
+		}
 		if ve-vs > maxEncodedValue || ve-vs > budget*4/3 {
-			continue
+			return true
 		}
 		dec, ok := decodeText(fs.data[vs:ve])
 		if !ok {
-			continue
+			return true
 		}
 		budget -= len(dec)
 		fs.scanDecoded(vs, ve, dec)
-		if budget <= 0 {
+		return budget > 0
+	})
+}
+
+// eachEncodedValue calls f with the range of each base64 scalar that
+// follows a YAML key or a JSON member name ("key: value", "key": "value"),
+// quoted or not, ending the value. A hand-written pass: it runs on every
+// YAML and JSON file, so it must cost no more than reading the bytes.
+func eachEncodedValue(data []byte, f func(vs, ve int) bool) {
+	for i := 0; i < len(data); i++ {
+		if data[i] != ':' {
+			continue
+		}
+		j := i + 1
+		if j < len(data) && data[j] != ' ' && data[j] != '\t' && data[j] != '"' && data[j] != '\'' {
+			continue // "a:b", a URL or a time, not a key
+		}
+		for j < len(data) && (data[j] == ' ' || data[j] == '\t') {
+			j++
+		}
+		quote := byte(0)
+		if j < len(data) && (data[j] == '"' || data[j] == '\'') {
+			quote = data[j]
+			j++
+		}
+		vs := j
+		for j < len(data) && isB64(data[j]) {
+			j++
+		}
+		run := j - vs
+		for k := 0; k < 2 && j < len(data) && data[j] == '='; k++ {
+			j++
+		}
+		if run < minEncoded {
+			i = j - 1
+			continue
+		}
+		end := j == len(data) || data[j] == '\n' || data[j] == '\r' || data[j] == ' ' || data[j] == '\t' || data[j] == ','
+		if quote != 0 {
+			end = j < len(data) && data[j] == quote
+		}
+		if end && !f(vs, j) {
 			return
 		}
+		i = j - 1
 	}
+}
+
+func isB64(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/'
 }
 
 // decodeText decodes standard base64 (padded or not) that holds text.
