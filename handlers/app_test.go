@@ -350,3 +350,26 @@ func tail(s string, n int) string {
 	}
 	return s[len(s)-n:]
 }
+
+// TestSecretsImportFromBase: the App reads secrets.rules.import from the
+// base branch with the config, so a pull request that adds a leak and
+// allowlists it in the imported file is still judged by the base's rules.
+func TestSecretsImportFromBase(t *testing.T) {
+	const rules = "[[rules]]\nid = \"acme-token\"\ndescription = \"ACME token\"\nregex = '''\\b(acme_[a-z0-9]{24})\\b'''\nkeywords = [\"acme_\"]\ntier = \"bootstrap\"\n"
+	f := newFixture(t)
+	f.gh.Push("acme", "infra", "main", map[string]string{
+		".github/housekeeper.yml": "secrets:\n  rules:\n    import: [.gitleaks.toml]\n",
+		".gitleaks.toml":          rules,
+	})
+	n := f.pr("leak", map[string]string{
+		"docs/acme.yaml": "acme: acme_k3j9v7q2m8w1z5r0t6y4u2p9\n",
+		".gitleaks.toml": rules + "\n[allowlist]\nregexes = ['''acme_''']\n",
+	})
+	if err := f.deliver("pull_request", f.gh.PullRequestEvent("opened", f.repo, n)); err != nil {
+		t.Fatal(err)
+	}
+	sec := f.runs(f.head(n))["housekeeper/secrets"]
+	if sec.Conclusion != "failure" || !strings.Contains(sec.Output.Summary, "acme-token") {
+		t.Errorf("secrets: %s %v\n%s", sec.Conclusion, annotations(sec), sec.Output.Summary)
+	}
+}

@@ -157,6 +157,29 @@ func write(w io.Writer, format string, r checkrun.Report, rules []checkrun.RuleM
 // loadConfig finds the config as §2.6 orders it: --config, else the tip of
 // REF with --base (as the App reads the base branch), else PATH's own.
 func loadConfig(ctx context.Context, repo *checkout.Repo, o checkOpts) (*config.Config, error) {
+	cfg, err := parseConfig(ctx, repo, o)
+	if err != nil {
+		return nil, err
+	}
+	// secrets.rules.import files come from where the config came from: the
+	// tip of REF with --base, else the working tree.
+	where, read := "the working tree", func(p string) ([]byte, bool, error) {
+		data, err := repo.ReadWorking(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, false, nil
+		}
+		return data, err == nil, err
+	}
+	if o.base != "" && o.config == "" {
+		where, read = o.base, func(p string) ([]byte, bool, error) { return repo.ReadAt(ctx, o.base, p) }
+	}
+	if err := cfg.ReadImports(where, read); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return cfg, nil
+}
+
+func parseConfig(ctx context.Context, repo *checkout.Repo, o checkOpts) (*config.Config, error) {
 	if o.config != "" {
 		data, err := os.ReadFile(o.config)
 		if err != nil {

@@ -132,3 +132,46 @@ func TestPlantedValuesNeverShown(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckSecretsImportFromBase: secrets.rules.import is read from the
+// base like the config, so a change cannot allowlist its own leak by
+// editing the imported file; its notices reach the output.
+func TestCheckSecretsImportFromBase(t *testing.T) {
+	const rules = "[extend]\nuseDefault = true\n\n[[rules]]\nid = \"acme-token\"\ndescription = \"ACME token\"\nregex = '''\\b(acme_[a-z0-9]{24})\\b'''\nkeywords = [\"acme_\"]\ntier = \"bootstrap\"\n"
+	r := newRepo(t)
+	files := map[string]string{
+		".github/housekeeper.yml": "secrets:\n  rules:\n    import: [.gitleaks.toml]\n",
+		".gitleaks.toml":          rules,
+	}
+	for k, v := range baseFiles {
+		files[k] = v
+	}
+	r.commit("base", files)
+	r.git("checkout", "-q", "-b", "change")
+	r.commit("leak and allowlist it", map[string]string{
+		"apps/acme/config.yaml": "acme: acme_k3j9v7q2m8w1z5r0t6y4u2p9\n",
+		".gitleaks.toml":        rules + "\n[allowlist]\nregexes = ['''acme_''']\n",
+	})
+	out, stderr, code := runCLI(t, "check", "--base", "main", "--only", "secrets", "--format", "json", r.dir)
+	if code != exitFindings {
+		t.Fatalf("exit %d; stderr %s\n%s", code, stderr, out)
+	}
+	if !strings.Contains(out, `"rule": "acme-token"`) || !strings.Contains(out, `"tier": "bootstrap"`) {
+		t.Errorf("the base's imported rule did not report the leak:\n%s", out)
+	}
+	md, _, _ := runCLI(t, "check", "--base", "main", "--only", "secrets", "--format", "markdown", r.dir)
+	if !strings.Contains(md, "embedded rules stand in for gitleaks' default rules") {
+		t.Errorf("useDefault notice missing:\n%s", md)
+	}
+	// A missing import is a config error naming it.
+	r2 := newRepo(t)
+	files2 := map[string]string{".github/housekeeper.yml": "secrets:\n  rules:\n    import: [rules/gitleaks.toml]\n"}
+	for k, v := range baseFiles {
+		files2[k] = v
+	}
+	r2.commit("base", files2)
+	_, stderr, code = runCLI(t, "check", "--only", "secrets", r2.dir)
+	if code == exitOK || code == exitFindings || !strings.Contains(stderr, "secrets.rules.import[0]: rules/gitleaks.toml not found") {
+		t.Errorf("missing import: exit %d, stderr %s", code, stderr)
+	}
+}

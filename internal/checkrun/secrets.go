@@ -253,8 +253,15 @@ func markLines(r io.Reader, lines map[string]bool) {
 // on the pull request), saying by whom.
 func (s *SecretsScan) Suppress(by map[string]string) {
 	for i := range s.findings {
-		if why, ok := by[s.findings[i].Fingerprint]; ok && !s.findings[i].Suppressed {
-			s.findings[i].Suppressed, s.findings[i].SuppressedBy = true, why
+		if s.findings[i].Suppressed {
+			continue
+		}
+		// Former fingerprints: an ignore accepted before a rule id changed.
+		for _, fp := range s.findings[i].Fingerprints() {
+			if why, ok := by[fp]; ok {
+				s.findings[i].Suppressed, s.findings[i].SuppressedBy = true, why
+				break
+			}
 		}
 	}
 }
@@ -370,6 +377,10 @@ func secretsSummary(in SecretsInput, c Check) string {
 	b.WriteString("\n")
 	for _, n := range append(append([]string{}, s.notes...), in.Notes...) {
 		b.WriteString("\n> " + n + "\n")
+	}
+	for _, n := range s.Scanner.Notices() {
+		// Imported rule files name paths and rule ids from the repository.
+		b.WriteString("\n> " + noticeText(n) + "\n")
 	}
 	var open, suppressed, unscanned []Finding
 	for _, f := range c.Findings {
@@ -496,6 +507,11 @@ func clipText(s string, n int) string {
 // NewScanner compiles the engine with a repository config's secrets
 // settings; the CLI and the App both call it.
 func NewScanner(cfg *config.Config) (*secrets.Scanner, error) {
+	if len(cfg.Secrets.Rules.Imported) != len(cfg.Secrets.Rules.Import) {
+		// A loader that did not read the imports must not scan without
+		// the team's rules and allowlists.
+		return nil, fmt.Errorf("secrets.rules.import: %d file(s) listed, %d read", len(cfg.Secrets.Rules.Import), len(cfg.Secrets.Rules.Imported))
+	}
 	ignore := map[string]string{}
 	for _, ig := range cfg.Secrets.Ignore {
 		ignore[ig.Fingerprint] = "secrets.ignore in " + cfg.Source + ": " + ig.Reason // data; escaped where shown
@@ -506,6 +522,7 @@ func NewScanner(cfg *config.Config) (*secrets.Scanner, error) {
 		ExcludePaths: cfg.Secrets.ExcludePaths,
 		MaxFileSize:  int64(cfg.Secrets.MaxFileSize),
 		Ignore:       ignore,
+		Gitleaks:     cfg.Secrets.Rules.Imported,
 	})
 }
 
@@ -528,4 +545,11 @@ func (s *SecretsScan) Skipped() []secrets.Skipped {
 		}
 	}
 	return out
+}
+
+// noticeText makes an imported rule file's notice (it names paths and rule
+// ids from the repository) safe in a quoted Markdown line: no HTML, no
+// code span to break out of, no mention, one line.
+func noticeText(s string) string {
+	return strings.NewReplacer("<", "&lt;", ">", "&gt;", "`", "'", "@", "@\u200b", "\r", " ", "\n", " ").Replace(s)
 }

@@ -148,6 +148,35 @@ type Rules struct {
 	Disable []string `yaml:"disable"`
 	// Add uses the embedded rule file's format.
 	Add []secrets.RuleSpec `yaml:"add"`
+	// Import lists gitleaks-format TOML rule files (repository paths),
+	// read from the same ref as this config (ReadImports).
+	Import []string `yaml:"import"`
+	// Imported holds the files Import names once a loader has read them.
+	Imported []secrets.GitleaksFile `yaml:"-"`
+}
+
+// MaxImports bounds secrets.rules.import.
+const MaxImports = 8
+
+// ReadImports reads the files secrets.rules.import names with read (from
+// the config's own ref), so a pull request cannot bring rules or
+// allowlists that judge it. A missing file is an error naming it.
+func (c *Config) ReadImports(where string, read func(path string) ([]byte, bool, error)) error {
+	c.Secrets.Rules.Imported = nil
+	for i, p := range c.Secrets.Rules.Import {
+		data, ok, err := read(p)
+		if err != nil {
+			return fmt.Errorf("secrets.rules.import[%d]: read %s: %w", i, p, err)
+		}
+		if !ok {
+			return fmt.Errorf("secrets.rules.import[%d]: %s not found in %s", i, p, where)
+		}
+		if len(data) > secrets.MaxGitleaksFile {
+			return fmt.Errorf("secrets.rules.import[%d]: %s is larger than %d bytes", i, p, secrets.MaxGitleaksFile)
+		}
+		c.Secrets.Rules.Imported = append(c.Secrets.Rules.Imported, secrets.GitleaksFile{Path: p, Data: data})
+	}
+	return nil
 }
 
 // Default returns the built-in config.

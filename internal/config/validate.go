@@ -90,6 +90,9 @@ func validate(file string, c *Config, root *yaml.Node) Errors {
 	if specs, err := secrets.DefaultRuleSpecs(); err == nil {
 		for _, s := range specs {
 			known[s.ID] = true
+			for _, a := range s.Aliases { // former ids still disable the rules they became
+				known[a] = true
+			}
 		}
 	}
 	for i, spec := range c.Secrets.Rules.Add {
@@ -98,6 +101,14 @@ func validate(file string, c *Config, root *yaml.Node) Errors {
 			fail(k, "%v", err)
 		}
 		known[spec.ID] = true
+	}
+	if len(c.Secrets.Rules.Import) > MaxImports {
+		fail("secrets.rules.import", "at most %d files, got %d", MaxImports, len(c.Secrets.Rules.Import))
+	}
+	for i, p := range c.Secrets.Rules.Import {
+		if p == "" || strings.HasPrefix(p, "/") || hasDotDot(p) {
+			fail(fmt.Sprintf("secrets.rules.import[%d]", i), "%q must be a path inside the repository", p)
+		}
 	}
 	for i, id := range c.Secrets.Rules.Disable {
 		if !known[id] {

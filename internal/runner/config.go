@@ -48,6 +48,12 @@ func (r *Runner) loadConfig(ctx context.Context, rd *change.Reader, job Job) (*c
 	if ok {
 		src := fmt.Sprintf("%s/%s@%s:%s", job.Owner, job.Repo, ref, config.Path)
 		cfg, err := config.Parse(src, data)
+		if err == nil {
+			// Imported rule files come from the same ref as the config.
+			err = cfg.ReadImports(fmt.Sprintf("%s/%s@%s", job.Owner, job.Repo, ref), func(p string) ([]byte, bool, error) {
+				return rd.Contents(ctx, job.Owner, job.Repo, p, ref)
+			})
+		}
 		if err != nil {
 			return nil, &configError{source: "`" + src + "`", err: err}
 		}
@@ -77,6 +83,15 @@ func (r *Runner) orgConfig(ctx context.Context, rd *change.Reader, job Job) (*co
 	if ok {
 		src := fmt.Sprintf("%s/.github:%s", job.Owner, config.Path)
 		cfg, perr := config.Parse(src, data)
+		if perr == nil {
+			perr = cfg.ReadImports(job.Owner+"/.github", func(p string) ([]byte, bool, error) {
+				d, ok, err := rd.Contents(ctx, job.Owner, ".github", p, "")
+				if change.IsNotFound(err) {
+					return nil, false, nil
+				}
+				return d, ok, err
+			})
+		}
 		if perr != nil {
 			e.cfg, e.err = nil, &configError{source: "`" + src + "` (inherited from the organisation)", err: perr}
 		} else {

@@ -38,10 +38,16 @@ type candidate struct {
 	value      string
 	allowed    bool
 	allowLine  int // the line carrying the inline allow
+	// note says where the value sits when that matters more than its
+	// format (Atlantis's VCS token in chart values); see mergeNote.
+	note string
+	// former are (rule id, value) pairs this value was reported as before
+	// a decoder found more (see mergeNote); their fingerprints still match.
+	former [][2]string
 }
 
 func (c candidate) finding(p string) Finding {
-	return Finding{
+	fd := Finding{
 		RuleID:      c.rule.ID,
 		Kind:        c.rule.Kind,
 		Tier:        c.tier,
@@ -54,7 +60,12 @@ func (c candidate) finding(p string) Finding {
 		Remediation: Remediation(c.tier),
 		Allowed:     c.allowed,
 		AllowedLine: c.allowLine,
+		Context:     c.note,
 	}
+	for _, f := range c.former {
+		fd.FormerFingerprints = append(fd.FormerFingerprints, Fingerprint(f[0], p, f[1]))
+	}
+	return fd
 }
 
 // fileScan is the per-file scratch state, pooled so that the hot path does
@@ -92,6 +103,7 @@ type fileScan struct {
 	// lineMap, when set, maps the lines of data (the added lines of a
 	// change, one after another) to the file's (see linesAt).
 	lineMap []int
+	decoded bool // scanning a decoded value (decode.go): no further decoding
 }
 
 // ctxCache remembers, per rule, where its context regex is known to match
@@ -231,7 +243,7 @@ func (fs *fileScan) segment(data []byte, origin, from, to int) error {
 					fs.evalAnchored(r, end-len(fs.s.rules.pf.keywords[kw]), end)
 				case r.Kind == KindSecret:
 					ws, we := fs.window(r, end)
-					if r.assigns && bytes.IndexAny(data[end:we], ":=") < 0 {
+					if r.assigns && bytes.IndexAny(data[end:we], ":=,") < 0 {
 						continue // no operator after this keyword on its line
 					}
 					fs.doneUntil[ri] = we
@@ -266,6 +278,7 @@ func (fs *fileScan) finish() {
 			fs.structural(fs.s.rules.rules[ri])
 		}
 	}
+	fs.scanEncoded()
 }
 
 // shift drops the first n bytes of the window (the caller moves them out)
@@ -509,7 +522,7 @@ func (fs *fileScan) consider(r *Rule, vs, ve int, key string) {
 		}
 	}
 	value := string(v)
-	if isPlaceholder(value) {
+	if placeholderFor(r, value) {
 		return
 	}
 	if fs.kept[r.index] >= MaxFindingsPerRule {
@@ -721,6 +734,7 @@ func encrypted(ext string, data []byte) bool {
 // resolve drops overlapping matches of one value in favour of the most
 // specific rule (then the earlier rule), and sorts by position.
 func (fs *fileScan) resolve() []candidate {
+	fs.importedAllowlists()
 	c := fs.cands
 	slices.SortStableFunc(c, func(a, b candidate) int {
 		if a.start != b.start {
@@ -736,8 +750,9 @@ func (fs *fileScan) resolve() []candidate {
 		}
 		if n := len(out); n > 0 && out[n-1].start >= 0 && x.start < out[n-1].end {
 			if better(x, out[n-1]) > 0 {
-				out[n-1] = x
+				x, out[n-1] = out[n-1], x
 			}
+			mergeNote(&out[n-1], x)
 			continue
 		}
 		out = append(out, x)

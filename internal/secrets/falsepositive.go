@@ -38,6 +38,95 @@ var referencePrefixes = []string{
 	"secret/", "kv/", "!ref", "@",
 }
 
+// tokenFormatSpecificity: rules at or above it match a vendor's token
+// format (a prefix, a length, an alphabet), so a value they match is a
+// credential of that vendor whatever words it happens to contain.
+const tokenFormatSpecificity = 300
+
+// tokenPlaceholders are what still marks a well-formed token as a stand-in:
+// the vendor's documented example values and obvious masking. Words such as
+// "test" are left out on purpose: test-mode tokens (sk_test_, duffel_test_,
+// FLWSECK_TEST-) leak too, and their format says what they are.
+var tokenPlaceholders = []string{
+	"example", "xxxxx", "*****", "<", ">", "${", "{{", "}}", "...", "…",
+	"your_", "your-", "redacted", "placeholder", "0000000000", "1234567890abcdef",
+}
+
+// placeholderFor applies the false-positive filters that fit the rule:
+// all of them for assignments and context rules, only the unmistakable
+// stand-ins for token formats.
+func placeholderFor(r *Rule, v string) bool {
+	if r.Specificity < tokenFormatSpecificity {
+		return isPlaceholder(v)
+	}
+	if checksumValid(v) {
+		return false // a valid checksum says it is a real token
+	}
+	if len(v) == 0 {
+		return true
+	}
+	l := strings.ToLower(v)
+	for _, w := range tokenPlaceholders {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return repeated(v) || repeatedTail(v) || sequential(v)
+}
+
+// repeatedTail: a token whose end repeats one short unit (ghp_aaaaaaaa…,
+// GR1348941123123123…), as documentation writes a stand-in token. Real
+// tokens are random: eight equal characters in a row, or a unit of two or
+// three repeated over the last 12, do not happen by chance.
+func repeatedTail(v string) bool {
+	v = strings.TrimRight(v, "=")
+	n := len(v)
+	if n < 16 {
+		return false
+	}
+	for unit := 1; unit <= 3; unit++ {
+		span := 8
+		if unit > 1 {
+			span = 12
+		}
+		tail := v[n-span:]
+		ok := true
+		for i := unit; i < len(tail); i++ {
+			if tail[i] != tail[i%unit] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// sequential: six or more consecutive letters or digits in order
+// (abcdef, 123456, TUVWXYZ), the mark of a typed-in stand-in. A random
+// token of 40 characters holds such a run with odds below one in a million.
+func sequential(v string) bool {
+	run := 1
+	for i := 1; i < len(v); i++ {
+		a, b := v[i-1], v[i]
+		if b == a+1 && (isDigit(a) && isDigit(b) || isLower(a) && isLower(b) || isUpper(a) && isUpper(b)) {
+			run++
+			if run >= 6 {
+				return true
+			}
+			continue
+		}
+		run = 1
+	}
+	return false
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
+
 // isPlaceholder applies the global false-positive filters to a value.
 func isPlaceholder(v string) bool {
 	if len(v) == 0 {
@@ -67,7 +156,7 @@ func isPlaceholder(v string) bool {
 			return true
 		}
 	}
-	return repeated(v)
+	return repeated(v) || repeatedTail(v) || sequential(v)
 }
 
 // repeated reports a value made of one character, or of a short unit

@@ -54,7 +54,7 @@ func (fs *fileScan) fileRule(r *Rule, from, to int) {
 				break
 			}
 		}
-		if ve > vs && isPlaceholder(string(fs.data[from+vs:from+ve])) {
+		if ve > vs && placeholderFor(r, string(fs.data[from+vs:from+ve])) {
 			continue
 		}
 		ls, _ := lineBounds(fs.data, from+m[0])

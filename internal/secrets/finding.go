@@ -32,6 +32,14 @@ type Finding struct {
 	// Remediation says where a secret of this tier belongs, and to rotate
 	// it.
 	Remediation string `json:"remediation"`
+	// Context says where the value sits when that decides where it
+	// belongs, e.g. Atlantis's GitHub token in the chart's values; the
+	// rule id stays the token format's, so the fingerprint is stable.
+	Context string `json:"context,omitempty"`
+	// FormerFingerprints are the value's fingerprints under the rule's
+	// former ids (RuleSpec.Aliases): an ignore written before a rule was
+	// renamed or split still matches.
+	FormerFingerprints []string `json:"former_fingerprints,omitempty"`
 	// Deleted marks a secret on a line the change deletes: a notice, since
 	// deleting does not remove it from history.
 	Deleted bool `json:"deleted"`
@@ -50,6 +58,12 @@ type Finding struct {
 	// so they can be listed as such.
 	Suppressed   bool   `json:"suppressed"`
 	SuppressedBy string `json:"suppressed_by"`
+}
+
+// Fingerprints returns the finding's fingerprint followed by its former
+// ones; suppression matches any of them.
+func (f Finding) Fingerprints() []string {
+	return append([]string{f.Fingerprint}, f.FormerFingerprints...)
 }
 
 // Remediation texts, per tier (PRODUCT.md §1.2).
@@ -90,6 +104,10 @@ func (f Finding) Message() string {
 		return b.String()
 	}
 	b.WriteString(". ")
+	if f.Context != "" {
+		b.WriteString(f.Context)
+		b.WriteString(" ")
+	}
 	b.WriteString(f.Remediation)
 	return b.String()
 }

@@ -49,8 +49,15 @@ var embeddedRules []byte
 type RuleSpec struct {
 	ID          string `yaml:"id"`
 	Description string `yaml:"description"`
-	Tier        Tier   `yaml:"tier"`
-	Kind        Kind   `yaml:"kind"`
+	// Aliases are former ids of the rule: fingerprints computed with them
+	// still match secrets.ignore entries and accepted ignores, and
+	// secrets.rules.disable may name them.
+	Aliases []string `yaml:"aliases"`
+	// Source names the vendor documentation (or SDK source) the rule's
+	// format was written from; docs/secrets.md cites it.
+	Source string `yaml:"source"`
+	Tier   Tier   `yaml:"tier"`
+	Kind   Kind   `yaml:"kind"`
 	// Keywords are lower-case literals; a rule's regex only runs on lines
 	// where one of them occurs (case-insensitively). Required for secret
 	// rules.
@@ -82,6 +89,10 @@ type RuleSpec struct {
 	Paths []string `yaml:"paths"`
 	// ExcludePaths exempt matching files from the rule.
 	ExcludePaths []string `yaml:"exclude_paths"`
+	// PathRegex and ExcludePathRegex are regexes on the repository-relative
+	// path (gitleaks' path and allowlist paths, from secrets.rules.import).
+	PathRegex        string   `yaml:"path_regex"`
+	ExcludePathRegex []string `yaml:"exclude_path_regex"`
 	// Context, when set, is a regex that must match within ContextLines
 	// lines around the value, or the path, for the rule to fire.
 	Context      string `yaml:"context"`
@@ -139,8 +150,10 @@ type Rule struct {
 	keyIdx                int
 	analyser              structuralAnalyser
 	index                 int
+	pathRe                *regexp.Regexp
+	exclPathRe            []*regexp.Regexp
 	// assigns: the regex needs an assignment operator after its key, so
-	// a line without \':\' or \'=\' after the keyword cannot match.
+	// a line without ':', '=' or ',' after the keyword cannot match.
 	assigns bool
 	// anchored, for assignment rules whose key group holds the keyword,
 	// is the regex anchored at the key's start (boundary: at the byte
@@ -272,8 +285,8 @@ func compileRule(spec RuleSpec) (*Rule, error) {
 			fail("regex", "a secret rule needs a regex")
 		}
 	case KindFile:
-		if len(spec.Paths) == 0 {
-			fail("paths", "a file rule needs at least one path glob")
+		if len(spec.Paths) == 0 && spec.PathRegex == "" {
+			fail("paths", "a file rule needs at least one path glob (or a path_regex)")
 		}
 	case KindStructural:
 		a, ok := structuralAnalysers[spec.Structural]
@@ -370,6 +383,14 @@ func compileRule(spec RuleSpec) (*Rule, error) {
 			}
 		}
 	}
+	if spec.PathRegex != "" {
+		re, err := regexp.Compile(spec.PathRegex)
+		if err != nil {
+			fail("path_regex", "%v", err)
+		}
+		r.pathRe = re
+	}
+	r.exclPathRe = compileList("exclude_path_regex", spec.ExcludePathRegex)
 	checkGlobs("paths", spec.Paths)
 	checkGlobs("exclude_paths", spec.ExcludePaths)
 	if e := spec.BootstrapIf; e != nil {
@@ -390,11 +411,12 @@ func compileRule(spec RuleSpec) (*Rule, error) {
 
 // assignmentRegex recognises the "key, operator, value" rules of the rule
 // file: the regex starts with the key group and an operator follows it, so
-// no match is possible on a line without ':' or '=' after the keyword.
+// no match is possible on a line without ':', '=' or ',' (a quoted key
+// passed as an argument, setProperty("K", "v")) after the keyword.
 func assignmentRegex(re string) bool {
 	re = strings.TrimPrefix(re, "(?i)")
 	re = strings.TrimPrefix(re, "(?:^|[^a-z0-9_.-])")
-	return strings.HasPrefix(re, "(?P<key>") && strings.Contains(re, "(?::=|=>|=|:)")
+	return strings.HasPrefix(re, "(?P<key>") && (strings.Contains(re, "(?::=|=>|=|:)") || strings.Contains(re, "(?::{0,3}=|"))
 }
 
 // afterKeyRegex returns the part of an assignment regex after its key
@@ -571,6 +593,14 @@ func inClass(ranges []rune, r rune) bool {
 func (r *Rule) appliesTo(path, base string) bool {
 	if len(r.Paths) > 0 && !matchAny(r.Paths, path, base) {
 		return false
+	}
+	if r.pathRe != nil && !r.pathRe.MatchString(path) {
+		return false
+	}
+	for _, re := range r.exclPathRe {
+		if re.MatchString(path) {
+			return false
+		}
 	}
 	return !matchAny(r.ExcludePaths, path, base)
 }

@@ -34,6 +34,9 @@ type Options struct {
 	Ignore map[string]string
 	// Workers bounds ScanTree's parallelism (0: GOMAXPROCS).
 	Workers int
+	// Gitleaks are imported gitleaks-format rule files
+	// (secrets.rules.import), read from the same ref as the config.
+	Gitleaks []GitleaksFile
 }
 
 // Scanner holds compiled rules. It is safe for concurrent use.
@@ -43,6 +46,8 @@ type Scanner struct {
 	maxFileSize int64
 	ignore      map[string]string
 	workers     int
+	global      *GlobalAllow // imported global allowlists, nil without imports
+	notices     []string
 }
 
 // New compiles the embedded rules, minus Disable, plus Add.
@@ -59,7 +64,13 @@ func New(opts Options) (*Scanner, error) {
 	var all []RuleSpec
 	for _, s := range specs {
 		known[s.ID] = true
-		if !disabled[s.ID] {
+		off := disabled[s.ID]
+		for _, a := range s.Aliases {
+			// Disabling a former id disables every rule it became.
+			known[a] = true
+			off = off || disabled[a]
+		}
+		if !off {
 			all = append(all, s)
 		}
 	}
@@ -69,6 +80,23 @@ func New(opts Options) (*Scanner, error) {
 		}
 	}
 	all = append(all, opts.Add...)
+	var global *GlobalAllow
+	var notices []string
+	for _, f := range opts.Gitleaks {
+		specs, g, ns, err := ImportGitleaks(f)
+		notices = append(notices, ns...)
+		if err != nil {
+			return nil, fmt.Errorf("secrets.rules.import: %w", err)
+		}
+		all = append(all, specs...)
+		if global == nil {
+			global = &GlobalAllow{}
+		}
+		global.Regexes = append(global.Regexes, g.Regexes...)
+		global.Lines = append(global.Lines, g.Lines...)
+		global.Paths = append(global.Paths, g.Paths...)
+		global.StopWords = append(global.StopWords, g.StopWords...)
+	}
 	rs, err := CompileRules(all)
 	if err != nil {
 		return nil, fmt.Errorf("compile rules: %w", err)
@@ -84,6 +112,8 @@ func New(opts Options) (*Scanner, error) {
 		maxFileSize: opts.MaxFileSize,
 		ignore:      opts.Ignore,
 		workers:     opts.Workers,
+		global:      global,
+		notices:     notices,
 	}
 	if s.maxFileSize <= 0 {
 		s.maxFileSize = DefaultMaxFileSize
@@ -93,6 +123,10 @@ func New(opts Options) (*Scanner, error) {
 	}
 	return s, nil
 }
+
+// Notices say how imported rule files were read (parts not followed or
+// read differently); the check run shows them.
+func (s *Scanner) Notices() []string { return s.notices }
 
 // Rules returns the compiled rule set.
 func (s *Scanner) Rules() *RuleSet { return s.rules }
@@ -104,7 +138,7 @@ func (s *Scanner) Excluded(path string) bool {
 			return true
 		}
 	}
-	return false
+	return s.global != nil && s.global.excludedGlobally(path)
 }
 
 // Scan scans a whole file held in memory: file rules by name, and, unless
@@ -144,6 +178,9 @@ func (s *Scanner) findings(fs *fileScan, path string) []Finding {
 			continue
 		}
 		seen[f.Fingerprint] = true
+		for _, a := range c.rule.Aliases {
+			f.FormerFingerprints = append(f.FormerFingerprints, Fingerprint(a, path, c.value))
+		}
 		s.suppress(&f)
 		out = append(out, f)
 	}
@@ -170,9 +207,12 @@ func (fs *fileScan) capped(path string) []Finding {
 }
 
 func (s *Scanner) suppress(f *Finding) {
-	if reason, ok := s.ignore[f.Fingerprint]; ok {
-		f.Suppressed = true
-		f.SuppressedBy = "secrets.ignore: " + reason
+	for _, fp := range f.Fingerprints() {
+		if reason, ok := s.ignore[fp]; ok {
+			f.Suppressed = true
+			f.SuppressedBy = "secrets.ignore: " + reason
+			return
+		}
 	}
 }
 

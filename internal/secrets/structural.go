@@ -23,9 +23,12 @@ const (
 type structuralAnalyser func(fs *fileScan, r *Rule)
 
 var structuralAnalysers = map[string]structuralAnalyser{
-	"k8s-secret":    analyseK8sSecret,
-	"atlantis-helm": analyseAtlantisHelm,
-	"atlantis-env":  analyseAtlantisEnv,
+	"k8s-secret":                 analyseK8sSecret,
+	"atlantis-helm":              analyseAtlantisHelm,
+	"atlantis-env":               analyseAtlantisEnv,
+	"terraform-variable-default": analyseTerraformVariables,
+	"helm-values":                analyseHelmValues,
+	"xml-elements":               analyseXMLElements,
 }
 
 func structuralNames() []string {
@@ -74,6 +77,11 @@ func (fs *fileScan) yamlDocs() (docs []*yaml.Node) {
 // emit adds a structural candidate for a literal scalar at node v; the
 // finding is annotated on line (the key's line), column of the value.
 func (fs *fileScan) emit(r *Rule, tier Tier, line int, v *yaml.Node) {
+	fs.emitNote(r, tier, line, v, "")
+}
+
+// emitNote is emit with a message context (see candidate.note).
+func (fs *fileScan) emitNote(r *Rule, tier Tier, line int, v *yaml.Node, note string) {
 	start := fs.offsetOf(v.Line, v.Column)
 	end := min(len(fs.data), start+max(1, len(v.Value)))
 	if v.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
@@ -86,7 +94,7 @@ func (fs *fileScan) emit(r *Rule, tier Tier, line int, v *yaml.Node) {
 	c := candidate{
 		rule: r, tier: tier, start: start, end: end,
 		line: line, col: v.Column, endLine: line,
-		value: v.Value,
+		value: v.Value, note: note,
 	}
 	c.allowed, c.allowLine = fs.allowedAt(ls, le, le, line)
 	fs.cands = append(fs.cands, c)
@@ -198,16 +206,24 @@ func analyseAtlantisHelm(fs *fileScan, r *Rule) {
 			roots = append(roots, sub)
 		}
 		for _, root := range roots {
-			for _, g := range [][2]string{{"github", "token"}, {"github", "secret"}, {"githubApp", "key"}, {"githubApp", "secret"}} {
+			for _, g := range atlantisCredentials {
 				_, m := mapGet(root, g[0])
 				k, v := mapGet(m, g[1])
 				if v == nil || v.Kind != yaml.ScalarNode || v.Tag == "!!null" || isPlaceholder(v.Value) || templated(v.Value) {
 					continue
 				}
-				fs.emit(r, r.Tier, k.Line, v)
+				fs.emitNote(r, r.Tier, k.Line, v, atlantisNote(g[0], g[1]))
 			}
 		}
 	}
+}
+
+// atlantisCredentials are the runatlantis/atlantis chart's values that
+// hold a VCS credential.
+var atlantisCredentials = [][2]string{
+	{"github", "token"}, {"github", "secret"}, {"githubApp", "key"}, {"githubApp", "secret"},
+	{"gitlab", "token"}, {"gitlab", "secret"}, {"bitbucket", "token"}, {"bitbucket", "secret"},
+	{"azuredevops", "token"}, {"azuredevops", "webhookPassword"},
 }
 
 func hasAnyKey(m *yaml.Node, keys []string) bool {

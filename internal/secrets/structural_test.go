@@ -41,7 +41,7 @@ func TestStructuralRules(t *testing.T) {
 		"other apiVersion": {path: "k8s/x.yaml", content: "apiVersion: example.com/v1\nkind: Secret\nstringData:\n  k: v\n"},
 		"atlantis values": {
 			path:    "helm/atlantis/values.yaml",
-			content: "github:\n  user: bot\n  token: abcdef012345\n  secret: ${WEBHOOK}\n",
+			content: "github:\n  user: bot\n  token: q8fj2k9x0vbz\n  secret: ${WEBHOOK}\n",
 			want:    []string{"atlantis-github-token@3:10"},
 		},
 		"atlantis umbrella chart": {
@@ -51,7 +51,7 @@ func TestStructuralRules(t *testing.T) {
 		},
 		"github values of another chart": {
 			path:    "platform/values.yaml",
-			content: "github:\n  token: abcdef012345\n",
+			content: "github:\n  token: q8fj2k9x0vbz\n",
 			want:    []string{"generic-api-secret@2:10"}, // not Atlantis, still a literal token
 		},
 		"atlantis values referencing secrets": {

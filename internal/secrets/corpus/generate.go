@@ -115,6 +115,8 @@ func Generate(seed uint64) Corpus {
 	g.keys(c)
 	g.clouds(c)
 	g.lookalikes(c)
+	g.credentialFiles(c)
+	g.vendors(c)
 	return *c
 }
 
@@ -155,6 +157,7 @@ func (g *Rand) terraform(c *Corpus) {
 	c.file("infra/.terraformrc").
 		l(`credentials "app.terraform.io" {`).
 		p("terraform-cloud-token", boot, `  token = "%s"`, g.tfcToken()).
+		label("registry-credentials-file", boot, 2).
 		l(`}`).done()
 
 	c.file("infra/azure/main.tf").
@@ -168,6 +171,7 @@ func (g *Rand) terraform(c *Corpus) {
 		l(`[r2]`, `type = s3`, `provider = Cloudflare`).
 		p("cloudflare-r2-access-key", boot, `access_key_id = %s`, g.String(Hex, 32)).
 		p("cloudflare-r2-access-key", boot, `secret_access_key = %s`, g.String(Hex, 64)).
+		label("registry-credentials-file", boot, 5).
 		l(`endpoint = https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com`).done()
 }
 
@@ -196,7 +200,7 @@ func (g *Rand) helmAndK8s(c *Corpus) {
 		p("k8s-secret-literal", run, `  DB_USER: api`).
 		p("k8s-secret-literal", run, `  DB_PASSWORD: %s`, g.password()).
 		p("database-url-password", run, `  DATABASE_URL: postgres://api:%s@db.internal:5432/api`, g.String(Alnum, 20)).
-		p("slack-token", run, `  SLACK_TOKEN: %s`, g.slackBot()).
+		p("slack-bot-token", run, `  SLACK_TOKEN: %s`, g.slackBot()).
 		l(`data:`).
 		p("k8s-secret-literal", run, `  api-key: %s`, g.String(B64, 44)).
 		done()
@@ -247,8 +251,10 @@ func (g *Rand) envAndCompose(c *Corpus) {
 		l(`TWILIO_ACCOUNT_SID=AC`+g.String(Hex, 32), `LOG_LEVEL=info`).done()
 
 	c.file("services/api/.env.example").
-		l(`NODE_ENV=development`, `STRIPE_SECRET_KEY=sk_live_xxxxxxxxxxxxxxxxxxxxxxxx`, `STRIPE_TEST_KEY=`+g.stripeTest(),
-			`SENDGRID_API_KEY=<your-sendgrid-key>`, `OPENAI_API_KEY=`, `DATABASE_URL=postgres://user:password@localhost:5432/app`,
+		l(`NODE_ENV=development`, `STRIPE_SECRET_KEY=sk_live_xxxxxxxxxxxxxxxxxxxxxxxx`).
+		// A real-shaped test key leaks test data even in an example file.
+		p("stripe-test-key", run, `STRIPE_TEST_KEY=%s`, g.stripeTest()).
+		l(`SENDGRID_API_KEY=<your-sendgrid-key>`, `OPENAI_API_KEY=`, `DATABASE_URL=postgres://user:password@localhost:5432/app`,
 			`REDIS_URL=redis://localhost:6379/0`).done()
 
 	c.file("docker-compose.yml").
@@ -283,7 +289,7 @@ func (g *Rand) envAndCompose(c *Corpus) {
 		l(`[default]`).
 		p("aws-access-key-id", boot, `aws_access_key_id = %s`, g.asia()).
 		p("aws-secret-access-key", boot, `aws_secret_access_key = %s`, g.awsSecret()).
-		p("generic-api-secret", boot, `aws_session_token = %s`, g.String(B64, 300)).done()
+		p("aws-session-token", boot, `aws_session_token = %s`, g.String(B64, 300)).done()
 }
 
 func (g *Rand) ci(c *Corpus) {
@@ -291,7 +297,7 @@ func (g *Rand) ci(c *Corpus) {
 		l(`name: deploy`, `on: push`, `jobs:`, `  deploy:`, `    runs-on: ubuntu-latest`, `    env:`,
 			`      AWS_ACCESS_KEY_ID: ${{ secrets.AWS_ACCESS_KEY_ID }}`, `      AWS_SECRET_ACCESS_KEY: ${{ secrets.AWS_SECRET_ACCESS_KEY }}`).
 		p("github-pat", boot, `      GH_TOKEN: %s`, g.ghp()).
-		p("slack-token", run, `      SLACK_BOT_TOKEN: %s`, g.slackBot()).
+		p("slack-bot-token", run, `      SLACK_BOT_TOKEN: %s`, g.slackBot()).
 		l(`    steps:`, `      - uses: actions/checkout@v4`, `      - run: terraform apply -auto-approve`,
 			`        env:`, `          TF_TOKEN_app_terraform_io: ${{ secrets.TFC_TOKEN }}`).done()
 
@@ -422,7 +428,7 @@ func (g *Rand) lookalikes(c *Corpus) {
 		l(`# Credentials`, ``, "Never commit keys like `AKIAIOSFODNN7EXAMPLE` or", "`wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`.",
 			"A classic token looks like `ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx`.", ``, "```yaml", `password: changeme`,
 			`api_key: <your-api-key>`, `token: ${GITHUB_TOKEN}`, `database_url: postgres://user:password@localhost/db`, "```",
-			``, "Stripe test keys (`"+g.stripeTest()+"`) are fine.", ``, "```", "-----BEGIN RSA "+"PRIVATE KEY-----", "...", "-----END RSA "+"PRIVATE KEY-----", "```").done()
+			``, "Stripe test keys (`sk_test_...`) are reported too.", ``, "```", "-----BEGIN RSA "+"PRIVATE KEY-----", "...", "-----END RSA "+"PRIVATE KEY-----", "```").done()
 
 	c.file("go.sum").
 		l(`github.com/acme/lib v1.2.3 h1:`+g.String(B64, 43)+`=`, `github.com/acme/lib v1.2.3/go.mod h1:`+g.String(B64, 43)+`=`).done()

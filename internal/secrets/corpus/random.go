@@ -23,11 +23,13 @@ const (
 	B32    = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 	B64    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 	B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	// Bech32 is the upper-case Bech32 alphabet (age keys).
+	Bech32 = "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L"
 )
 
 var charsets = map[string]string{
 	"alnum": Alnum, "hex": Hex, "upper": Upper, "lower": Lower,
-	"digits": Digits, "b32": B32, "b64": B64, "b64url": B64URL,
+	"digits": Digits, "b32": B32, "b64": B64, "b64url": B64URL, "bech32": Bech32,
 }
 
 // Rand is a deterministic source of random text.
@@ -66,7 +68,7 @@ func accidentalPlaceholder(s string) bool {
 	return false
 }
 
-var tmplRe = regexp.MustCompile(`\{\{(alnum|hex|upper|lower|digits|b32|b64|b64url) ([0-9]+)\}\}`)
+var tmplRe = regexp.MustCompile(`\{\{(alnum|hex|upper|lower|digits|b32|b64|b64url|bech32) ([0-9]+)\}\}`)
 
 // Expand replaces {{charset N}} in a rule-file sample by random text.
 func (g *Rand) Expand(tmpl string) string {

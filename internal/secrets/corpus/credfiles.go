@@ -1,0 +1,64 @@
+package corpus
+
+// credentialFiles plants the typical leaked credential files, each in the
+// shape its tool writes it.
+func (g *Rand) credentialFiles(c *Corpus) {
+	ts := "2025-03-04T05:06:07Z web-7f9c app[42]: "
+	c.file("logs/web.log").
+		l(ts+"starting", ts+"loaded signing key:").
+		p("private-key-log-prefixed", boot, "%s-----BEGIN RSA PRIVATE KEY-----", ts).
+		l(ts+g.String(B64, 64), ts+g.String(B64, 64), ts+g.String(B64, 64), ts+g.String(B64, 24)+"==", ts+"-----END RSA PRIVATE KEY-----", ts+"ready").done()
+	c.file("home/ci/.netrc").
+		l("machine api.heroku.com", "  login ci@acme.io").
+		p("netrc-password", boot, "  password %s", g.String(Alnum, 24)).done()
+	c.file("home/ci/.pgpass").
+		l("# hostname:port:database:username:password").
+		p("pgpass-password", run, "db.internal:5432:shop:shop:%s", g.String(Alnum, 18)).done()
+	c.file("deploy/nginx/.htpasswd").
+		p("htpasswd-file", run, "admin:$apr1$%s$%s", g.String(Alnum, 8), g.String(Alnum, 22)).
+		label("password-hash", run, 1).done()
+	c.file("images/base/rootfs/etc/shadow").
+		p("shadow-file", boot, "root:$6$%s$%s:19000:0:99999:7:::", g.String(Alnum, 8), g.String(Alnum, 86)).
+		label("password-hash", boot, 1).
+		l("daemon:*:19000:0:99999:7:::", "nobody:!:19000::::::").done()
+	c.file("db/dumps/users.sql").
+		l("-- MySQL dump", "LOCK TABLES `users` WRITE;").
+		p("password-hash", run, "INSERT INTO `users` VALUES (1,'admin@acme.io','$2y$10$%s');", g.String(Alnum, 53)).
+		l("UNLOCK TABLES;").done()
+	c.file("apps/store/config/master.key").
+		p("rails-master-key", run, "%s", g.String(Hex, 32)).done()
+	c.file("apps/store/config/secrets.yml").
+		l("production:").
+		p("rails-secret-key-base", run, "  secret_key_base: %s", g.String(Hex, 128)).done()
+	c.file("sites/blog/wp-config.php").
+		l("<?php", "define( 'DB_NAME', 'blog' );", "define( 'DB_USER', 'blog' );").
+		p("wordpress-config-secret", run, "define( 'DB_PASSWORD', '%s' );", g.String(Alnum, 16)).
+		p("wordpress-config-secret", run, "define( 'NONCE_SALT', '%s' );", g.String(B64, 48)).done()
+	c.file("build/NuGet.Config").
+		l(`<configuration>`, `  <packageSourceCredentials>`, `    <acme>`, `      <add key="Username" value="ci" />`).
+		p("nuget-config-password", boot, `      <add key="ClearTextPassword" value="%s" />`, g.String(Alnum, 20)).
+		l(`    </acme>`, `  </packageSourceCredentials>`, `</configuration>`).done()
+	c.file("build/.m2/settings.xml").
+		l("<settings>", "  <servers>", "    <server>", "      <id>releases</id>", "      <username>deploy</username>").
+		p("xml-credential-element", boot, "      <password>%s</password>", g.String(Alnum, 18)).
+		l("    </server>", "  </servers>", "</settings>").done()
+	c.file("keys/deploy.ppk").
+		l("PuTTY-User-Key-File-3: ssh-ed25519", "Encryption: none", "Comment: deploy", "Public-Lines: 2", g.String(B64, 64), g.String(B64, 20), "Private-Lines: 1", g.String(B64, 44)).
+		p("putty-private-key", boot, "Private-MAC: %s", g.String(Hex, 64)).done()
+	c.file("tools/WinSCP.ini").
+		l(`[Sessions\deploy@ftp.acme.io]`, "HostName=ftp.acme.io", "UserName=deploy").
+		p("winscp-password", boot, "Password=%s", g.String(Hex, 48)).done()
+	c.file(".pypirc").
+		l("[pypi]", "username = __token__").
+		p("registry-credentials-file", boot, "password = %s", g.String(Alnum, 40)).
+		label("generic-password", boot, 3).done()
+	c.file("legacy/.dockercfg").
+		p("docker-config-file", boot, `{"https://index.docker.io/v1/": {"auth": "%s", "email": "ci@acme.io"}}`, g.String(B64, 40)).done()
+	c.file("android/app/release.keystore").label("keystore-file", boot, 0).raw([]byte{0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2})
+	c.file("ops/passwords.kdbx").label("keepass-file", boot, 0).raw([]byte{0x03, 0xd9, 0xa2, 0x9a, 0x67, 0xfb, 0x4b, 0xb5, 0})
+	c.file("home/dev/.dbeaver/credentials-config.json").label("dbeaver-credentials-file", run, 0).raw([]byte{0x9a, 0x12, 0, 0x44})
+	c.file("home/dev/.config/gcloud/application_default_credentials.json").
+		l(`{`, `  "client_id": "`+g.String(Digits, 12)+`-`+g.String(Lower, 32)+`.apps.googleusercontent.com",`).
+		p("gcp-oauth-refresh-token", boot, `  "refresh_token": "1//0%s",`, g.String(B64URL, 100)).
+		l(`  "type": "authorized_user"`, `}`).label("gcloud-credentials-file", boot, 0).done()
+}

@@ -1,0 +1,43 @@
+package secrets
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+)
+
+// Credentials in XML elements: Maven's settings.xml <password>, FileZilla's
+// <Pass encoding="base64">, NuGet-style and application configs'
+// <apiToken>…</apiToken>, the value on the same line or the next.
+
+var (
+	xmlElement = regexp.MustCompile(`<([A-Za-z][\w.:-]{0,64})(\s[^<>]{0,200})?>\s*([^<>\s][^<>]{0,512}?)\s*</([A-Za-z][\w.:-]{0,64})>`)
+	xmlSecret  = regexp.MustCompile(`(?i)(?:pass|passwd|password|passphrase|token|secret|api[_-]?key)$`)
+)
+
+func analyseXMLElements(fs *fileScan, r *Rule) {
+	data := fs.data
+	for _, m := range xmlElement.FindAllSubmatchIndex(data, 1000) {
+		tag := string(data[m[2]:m[3]])
+		if tag != string(data[m[8]:m[9]]) || !xmlSecret.MatchString(tag) {
+			continue
+		}
+		vs, ve := m[6], m[7]
+		v := string(data[vs:ve])
+		encoded := m[4] >= 0 && strings.Contains(string(data[m[4]:m[5]]), "base64")
+		if len(v) < 6 || isPlaceholder(v) || templated(v) || strings.ContainsAny(v, " \t\n") ||
+			(!encoded && entropy(v) < 2.5) {
+			continue
+		}
+		tier := r.Tier
+		if e := r.BootstrapIf; e != nil && (matchAny(e.Paths, fs.path, fs.base) || (r.escKey != nil && r.escKey.MatchString(fs.path))) {
+			tier = Bootstrap
+		}
+		ls, le := lineBounds(data, vs)
+		fs.cands = append(fs.cands, candidate{
+			rule: r, tier: tier, start: vs, end: ve,
+			line: fs.lineAt(vs), col: vs - ls + 1, value: v,
+			allowed: bytes.Contains(data[ls:le], []byte(allowMarker)),
+		})
+	}
+}
