@@ -112,12 +112,17 @@ type Entry struct {
 	// Reclaimed: a consumer that died had taken it first.
 	Reclaimed bool
 
+	// Local travels with the entry in the memory backend only (the
+	// in-process work itself); Redis carries Data alone.
+	Local any
+
 	consumer string // who took it (Redis)
 }
 
 // QueueOptions shape a Queue.
 type QueueOptions struct {
-	// Capacity bounds entries waiting (pushed, not yet popped).
+	// Capacity bounds entries waiting (pushed, not yet popped). In memory,
+	// 0 means hand-off only: a push succeeds while a Pop is waiting.
 	Capacity int
 	// Share is the fraction of Capacity one owner may hold (0: 0.5).
 	Share float64

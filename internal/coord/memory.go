@@ -48,6 +48,7 @@ type memDeliveries struct {
 	max     int
 	entries map[string]*list.Element
 	order   *list.List // of *memDelivery, oldest first
+	now     func() time.Time
 }
 
 type memDelivery struct {
@@ -57,7 +58,7 @@ type memDelivery struct {
 }
 
 func newMemDeliveries(window time.Duration, n int) *memDeliveries {
-	return &memDeliveries{window: window, max: n, entries: map[string]*list.Element{}, order: list.New()}
+	return &memDeliveries{window: window, max: n, entries: map[string]*list.Element{}, order: list.New(), now: time.Now}
 }
 
 func (l *memDeliveries) off(id string) bool {
@@ -70,7 +71,7 @@ func (l *memDeliveries) Claim(_ context.Context, id string) (bool, bool, error) 
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := time.Now()
+	now := l.now()
 	for e := l.order.Front(); e != nil && now.Sub(e.Value.(*memDelivery).at) > l.window; e = l.order.Front() {
 		l.remove(e)
 	}
@@ -313,6 +314,7 @@ type memQueue struct {
 	n      int
 	owners map[string]int
 	seq    uint64
+	waits  int // Pops waiting
 }
 
 func newMemQueue(o QueueOptions) *memQueue {
@@ -325,7 +327,7 @@ func (q *memQueue) Push(_ context.Context, e Entry) error {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.n >= q.o.Capacity {
+	if q.n >= q.o.Capacity && (q.o.Capacity > 0 || q.waits <= q.n) {
 		return ErrFull
 	}
 	if e.Owner != "" && q.owners[e.Owner] >= q.o.share() {
@@ -361,11 +363,19 @@ func (q *memQueue) Pop(ctx context.Context, _ string) (Entry, error) {
 			return e, nil
 		}
 		wake := q.wake
+		q.waits++
 		q.mu.Unlock()
+		var err error
 		select {
 		case <-ctx.Done():
-			return Entry{}, ctx.Err()
+			err = ctx.Err()
 		case <-wake:
+		}
+		q.mu.Lock()
+		q.waits--
+		q.mu.Unlock()
+		if err != nil {
+			return Entry{}, err
 		}
 	}
 }
