@@ -120,4 +120,6 @@ func (m *Metrics) LimitWait(limit string, seconds float64) {
 }
 
 // Limited counts a request refused by a limit.
-func (m *Metrics) Limited(limit string) { m.coord().limited.WithLabelValues(oneOf(limit, limitNames)).Inc() }
+func (m *Metrics) Limited(limit string) {
+	m.coord().limited.WithLabelValues(oneOf(limit, limitNames)).Inc()
+}
