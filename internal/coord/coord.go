@@ -180,7 +180,9 @@ type Backend struct {
 	Limits     Limits
 	Slots      Slots
 	Deferred   Deferred
-	Queue      Queue
+	// Audits is the audit queue: due at once, in the order queued.
+	Audits Deferred
+	Queue  Queue
 	// Ping reports whether the backend answers (nil for memory).
 	Ping func(ctx context.Context) error
 	// Close releases the connections.

@@ -35,6 +35,7 @@ func NewMemory(o MemoryOptions) *Backend {
 		Limits:     &memLimits{tat: map[string]time.Time{}},
 		Slots:      &memSlots{m: map[string]memSlot{}},
 		Deferred:   &memDeferred{},
+		Audits:     &memDeferred{},
 		Queue:      newMemQueue(o.Queue),
 		Close:      func() error { return nil },
 	}

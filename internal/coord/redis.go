@@ -154,6 +154,7 @@ func NewRedis(o RedisOptions) (*Backend, error) {
 		Limits:     &redisLimits{b: rb, l: redis_rate.NewLimiter(c)},
 		Slots:      &redisSlots{b: rb},
 		Deferred:   &redisDeferred{b: rb, key: rb.key("deferred")},
+		Audits:     &redisDeferred{b: rb, key: rb.key("audits")},
 		Queue:      q,
 		Ping:       func(ctx context.Context) error { return c.Ping(ctx).Err() },
 		Close:      c.Close,

@@ -93,6 +93,10 @@ type Runner struct {
 	// RetryDelay is the first deferral's delay when no reset time is known
 	// (0: 30 s).
 	RetryDelay time.Duration
+	// Deferred, when set (several replicas), holds deferred jobs instead of
+	// Later's timers, so they outlive this replica; RunDeferred takes them
+	// when due, on whichever replica.
+	Deferred coord.Deferred
 
 	// AfterPush, when set, is told of a default-branch push whose config
 	// keeps a dashboard, or of a repository still without a map, so the
@@ -329,6 +333,20 @@ func (r *Runner) deferLost(ctx context.Context, job Job, err error) {
 	d = max(d, 0) + time.Duration(rand.Float64()*float64(min(d/10+time.Second, 30*time.Second)))
 	job.retries++
 	logger := *zerolog.Ctx(ctx)
+	if r.Deferred != nil {
+		data, err := json.Marshal(wireJob{Job: job, Retries: job.retries})
+		if err == nil {
+			cctx, cancel := coordContext(ctx)
+			err = r.Deferred.Add(cctx, time.Now().Add(d), data)
+			cancel()
+		}
+		if err != nil {
+			logger.Error().Err(err).Str("sha", job.HeadSHA).Msg("cannot defer the check; a re-run or the next push checks this commit")
+			return
+		}
+		logger.Warn().Str("sha", job.HeadSHA).Dur("in", d).Int("retry", job.retries).Msg("the runs could not be completed; running the check again later")
+		return
+	}
 	if r.Later(d, func(ctx context.Context) {
 		ctx = logger.WithContext(ctx)
 		logger.Info().Str("sha", job.HeadSHA).Int("retry", job.retries).Msg("running a deferred check again")
@@ -337,6 +355,58 @@ func (r *Runner) deferLost(ctx context.Context, job Job, err error) {
 		}
 	}) {
 		logger.Warn().Str("sha", job.HeadSHA).Dur("in", d).Int("retry", job.retries).Msg("the runs could not be completed; running the check again later")
+	}
+}
+
+// RunDeferred runs deferred jobs when they are due, until ctx ends; each
+// replica runs it, and each job goes to one of them. A job is run through
+// Later (bounded by shutdown like any deferred work); one Later refuses
+// (shutdown) goes back for another replica.
+func (r *Runner) RunDeferred(ctx context.Context) {
+	if r.Deferred == nil {
+		return
+	}
+	log := zerolog.Ctx(ctx)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cctx, cancel := coordContext(ctx)
+		due, err := r.Deferred.Due(cctx, time.Now(), 20)
+		cancel()
+		if err != nil {
+			log.Warn().Err(err).Msg("cannot read deferred checks")
+			continue
+		}
+		for _, data := range due {
+			var w wireJob
+			if err := json.Unmarshal(data, &w); err != nil {
+				log.Error().Err(err).Msg("undecodable deferred check dropped")
+				continue
+			}
+			job := w.Job
+			job.retries = w.Retries
+			run := func(ctx context.Context) {
+				ctx = log.WithContext(ctx)
+				log.Info().Str("sha", job.HeadSHA).Int("retry", job.retries).Msg("running a deferred check again")
+				if err := r.Run(ctx, job); err != nil {
+					log.Error().Err(err).Str("sha", job.HeadSHA).Msg("deferred check failed")
+				}
+			}
+			if r.Later == nil {
+				run(ctx)
+				continue
+			}
+			if !r.Later(0, run) {
+				cctx, cancel := coordContext(ctx)
+				_ = r.Deferred.Add(cctx, time.Now(), data)
+				cancel()
+			}
+		}
 	}
 }
 
