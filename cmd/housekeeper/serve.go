@@ -163,7 +163,9 @@ const leaderTTL = 15 * time.Second
 func leader(shared *coord.Backend, m *metrics.Metrics, logger zerolog.Logger, role string) *coord.Leader {
 	return &coord.Leader{Locks: shared.Locks, Key: "leader:" + role, TTL: leaderTTL, OnChange: func(on bool) {
 		m.Leading(role, on)
-		logger.Info().Str("role", role).Bool("leading", on).Msg("leadership changed")
+		// Milliseconds, finer than the log's timestamp, to order changes
+		// across replicas.
+		logger.Info().Str("role", role).Bool("leading", on).Int64("at_ms", time.Now().UnixMilli()).Msg("leadership changed")
 	}}
 }
 

@@ -137,7 +137,11 @@ func NewRedis(o RedisOptions) (*Backend, error) {
 	uo.DialTimeout = 2 * time.Second
 	uo.ReadTimeout = 3 * time.Second
 	uo.WriteTimeout = 3 * time.Second
-	uo.MaxRetries = 2
+	// Ride out a short failover or restart (LOADING, a dropped
+	// connection): about 5 s of retries before a call fails.
+	uo.MaxRetries = 8
+	uo.MinRetryBackoff = 50 * time.Millisecond
+	uo.MaxRetryBackoff = time.Second
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix
 	}

@@ -183,9 +183,7 @@ func (r *Runner) Run(ctx context.Context, job Job) error {
 	if err != nil {
 		return fmt.Errorf("encode job: %w", err)
 	}
-	cctx, cancel := coordContext(ctx)
-	err = sh.Slots.Put(cctx, key, data, pendingTTL)
-	cancel()
+	err = coordDo(ctx, func(ctx context.Context) error { return sh.Slots.Put(ctx, key, data, pendingTTL) })
 	if err != nil {
 		return fmt.Errorf("coalesce %s: %w", job.key(), err)
 	}
@@ -214,14 +212,39 @@ func coordContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), coordTimeout)
 }
 
+// coordRetryFor is how long a call to the shared state is retried: a
+// Redis restart or Sentinel failover takes a few seconds, and a job that
+// gave up then would be lost (its delivery was already answered 202).
+const coordRetryFor = 30 * time.Second
+
+// coordDo runs f against the shared state, retrying failures (not
+// coord.ErrNotObtained) with backoff for up to coordRetryFor.
+func coordDo(ctx context.Context, f func(ctx context.Context) error) error {
+	deadline := time.Now().Add(coordRetryFor)
+	wait := 100 * time.Millisecond
+	for {
+		cctx, cancel := coordContext(ctx)
+		err := f(cctx)
+		cancel()
+		if err == nil || errors.Is(err, coord.ErrNotObtained) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		zerolog.Ctx(ctx).Warn().Err(err).Dur("retry_in", wait).Msg("shared state unavailable; retrying")
+		time.Sleep(wait)
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
 func (r *Runner) drain(ctx context.Context, key string) error {
 	sh := r.shared()
 	log := zerolog.Ctx(ctx)
 	var errs []error
 	for {
-		cctx, cancel := coordContext(ctx)
-		lease, err := sh.Locks.Obtain(cctx, "commit:"+key, commitLeaseTTL)
-		cancel()
+		var lease coord.Lease
+		err := coordDo(ctx, func(ctx context.Context) (err error) {
+			lease, err = sh.Locks.Obtain(ctx, "commit:"+key, commitLeaseTTL)
+			return err
+		})
 		if errors.Is(err, coord.ErrNotObtained) {
 			if r.Waits != nil {
 				r.Waits.LockBusy("commit")
@@ -233,10 +256,14 @@ func (r *Runner) drain(ctx context.Context, key string) error {
 			return errors.Join(append(errs, fmt.Errorf("lease for %s: %w", key, err))...)
 		}
 		errs = append(errs, r.runPending(ctx, key, lease)...)
-		cctx, cancel = coordContext(ctx)
+		cctx, cancel := coordContext(ctx)
 		_ = lease.Release(cctx)
-		more, err := sh.Slots.Has(cctx, key)
 		cancel()
+		var more bool
+		err = coordDo(ctx, func(ctx context.Context) (err error) {
+			more, err = sh.Slots.Has(ctx, key)
+			return err
+		})
 		if err != nil || !more || ctx.Err() != nil {
 			return errors.Join(errs...)
 		}
@@ -275,9 +302,12 @@ func (r *Runner) runPending(ctx context.Context, key string, lease coord.Lease) 
 	// The first job runs even when cancelled already (shutdown): runOnce
 	// then completes its runs as failures saying so.
 	for first := true; first || runCtx.Err() == nil; first = false {
-		cctx, cancel := coordContext(ctx)
-		data, ok, err := sh.Slots.Take(cctx, key)
-		cancel()
+		var data []byte
+		var ok bool
+		err := coordDo(ctx, func(ctx context.Context) (err error) {
+			data, ok, err = sh.Slots.Take(ctx, key)
+			return err
+		})
 		if err != nil {
 			return append(errs, fmt.Errorf("take pending job of %s: %w", key, err))
 		}

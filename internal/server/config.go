@@ -45,6 +45,7 @@ type Config struct {
 	RedisPasswordPath string
 	RedisPrefix       string
 	RedisCAFile       string
+	ReclaimIdle       time.Duration // a replica's untouched work is taken over after this
 
 	// Fair sharing between installations.
 	QueueShare               int // percent of the queue one installation may hold

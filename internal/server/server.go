@@ -82,6 +82,7 @@ func NewShared(cfg *Config, logger zerolog.Logger, m *metrics.Metrics, shared *c
 		Logger:         logger,
 		OnDone:         s.jobDone,
 		Share:          cfg.queueShare(),
+		ReclaimIdle:    cfg.ReclaimIdle,
 		Handlers:       handlers,
 	}
 	if shared.Ping != nil { // a queue the replicas share

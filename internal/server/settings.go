@@ -248,6 +248,8 @@ var settings = []setting{
 			return ""
 		},
 	},
+	tuningDuration("reclaim_idle", "30s", "with Redis: work a replica took and stopped renewing (it died) goes to another replica after this long", true,
+		func(c *Config) *time.Duration { return &c.ReclaimIdle }),
 	func() setting {
 		s := tuningInt("queue_share", "50", "percent of queue_size one installation may hold; beyond it its deliveries get 503 (the reconciler brings them back)", 1,
 			func(c *Config) *int { return &c.QueueShare })

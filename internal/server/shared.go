@@ -6,16 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/housekeeper-app/housekeeper/internal/coord"
 	"github.com/housekeeper-app/housekeeper/internal/metrics"
 )
-
-// ReclaimIdle is how long an entry of the shared queue may go untouched by
-// the replica that took it before another takes it over: a SIGKILLed
-// pod's work restarts within about this time.
-const ReclaimIdle = 30 * time.Second
 
 // NewBackend returns the state the replicas share: in Redis when
 // redis_url is set, else in this process (one replica).
@@ -56,7 +50,7 @@ func memoryBackend(cfg *Config) *coord.Backend {
 }
 
 func (c *Config) queueOptions() coord.QueueOptions {
-	return coord.QueueOptions{Capacity: c.QueueSize, Share: c.queueShare(), ReclaimIdle: ReclaimIdle}
+	return coord.QueueOptions{Capacity: c.QueueSize, Share: c.queueShare(), ReclaimIdle: c.ReclaimIdle}
 }
 
 // queueShare is the fraction of the queue one installation may hold.
