@@ -30,6 +30,7 @@ type coordMetrics struct {
 	lockBusy      *prometheus.CounterVec
 	paceWait      *prometheus.HistogramVec
 	limited       *prometheus.CounterVec
+	redisUp       prometheus.Gauge
 }
 
 var coordOnce sync.Map // *Metrics → *coordMetrics
@@ -64,6 +65,10 @@ func (m *Metrics) coord() *coordMetrics {
 			Help:    "Time waited for a per-installation limit (content-creating requests) before a request.",
 			Buckets: []float64{0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60},
 		}, []string{"limit"}),
+		redisUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "housekeeper_redis_up",
+			Help: "1 when the last readiness check reached Redis, 0 when it did not (only with redis_url).",
+		}),
 		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "housekeeper_limited_total",
 			Help: "Requests refused by a limit (command limits per user and repository or per installation).",
@@ -72,7 +77,7 @@ func (m *Metrics) coord() *coordMetrics {
 	if prev, loaded := coordOnce.LoadOrStore(m, c); loaded {
 		return prev.(*coordMetrics)
 	}
-	m.reg.MustRegister(c.redisOps, c.reclaimed, c.leaderChanges, c.leader, c.lockBusy, c.paceWait, c.limited)
+	m.reg.MustRegister(c.redisOps, c.reclaimed, c.leaderChanges, c.leader, c.lockBusy, c.paceWait, c.limited, c.redisUp)
 	return c
 }
 
@@ -91,6 +96,15 @@ func (m *Metrics) RedisOp(op string, err error) {
 		r = "error"
 	}
 	m.coord().redisOps.WithLabelValues(Word(op), oneOf(r, redisResults)).Inc()
+}
+
+// RedisUp records whether the last readiness check reached Redis.
+func (m *Metrics) RedisUp(up bool) {
+	v := 0.0
+	if up {
+		v = 1
+	}
+	m.coord().redisUp.Set(v)
 }
 
 // QueueReclaimed counts a delivery taken over from a dead replica.

@@ -166,9 +166,14 @@ func (s *Server) Ready() bool {
 	if s.draining.Load() || !s.sched.Running() {
 		return false
 	}
+	if s.shared.Ping == nil {
+		return true
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	return s.shared.Healthy(ctx) == nil
+	up := s.shared.Healthy(ctx) == nil
+	s.metrics.RedisUp(up)
+	return up
 }
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
