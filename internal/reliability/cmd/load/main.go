@@ -98,6 +98,10 @@ func run(o options) error {
 			err = hostileMapPhase(o)
 		case "shutdown":
 			err = shutdownPhase(o)
+		case "replicas":
+			err = replicasPhase(o)
+		case "fairness":
+			err = fairnessPhase(o)
 		case "":
 			continue
 		default:
