@@ -137,6 +137,7 @@ func startReconciler(ctx context.Context, cfg *server.Config, cc githubapp.Clien
 		Interval: cfg.ReconcileInterval,
 		Handles:  srv.Handles,
 		Room:     srv.RedeliveryRoom,
+		RoomFor:  srv.RedeliveryRoomFor,
 		Logger:   logger.With().Str("component", "reconciler").Logger(),
 	})
 	rctx, cancel := context.WithCancel(ctx)

@@ -170,6 +170,8 @@ type Queue interface {
 	Ack(ctx context.Context, e Entry) error
 	// Depth is how many entries wait.
 	Depth(ctx context.Context) (int, error)
+	// Held is how many waiting entries count against owner's share.
+	Held(ctx context.Context, owner string) (int, error)
 }
 
 // Backend is one deployment's shared state.

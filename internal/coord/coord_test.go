@@ -300,6 +300,9 @@ func TestQueueAdmission(t *testing.T) {
 		if n, _ := b.Queue.Depth(ctx); n != 4 {
 			t.Fatalf("Depth = %d, want 4", n)
 		}
+		if n, _ := a.Queue.Held(ctx, "inst-A"); n != 2 {
+			t.Fatalf("Held(inst-A) = %d, want 2", n)
+		}
 		e := pop(t, ctx, b.Queue, "c1")
 		if string(e.Data) != "a1" || e.Owner != "inst-A" || e.Queued.IsZero() {
 			t.Fatalf("first out = %+v, want a1 of inst-A", e)

@@ -397,6 +397,12 @@ func (q *memQueue) next() (Class, bool) {
 func (q *memQueue) Touch(context.Context, Entry) error { return nil }
 func (q *memQueue) Ack(context.Context, Entry) error   { return nil }
 
+func (q *memQueue) Held(_ context.Context, owner string) (int, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.owners[owner], nil
+}
+
 func (q *memQueue) Depth(context.Context) (int, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()

@@ -614,6 +614,14 @@ func (q *redisQueue) Ack(ctx context.Context, e Entry) error {
 	return err
 }
 
+func (q *redisQueue) Held(ctx context.Context, owner string) (int, error) {
+	n, err := q.b.c.HGet(ctx, q.counts(), "o:"+owner).Int()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	return max(n, 0), err
+}
+
 func (q *redisQueue) Depth(ctx context.Context) (int, error) {
 	n, err := q.b.c.HGet(ctx, q.counts(), "*").Int()
 	if errors.Is(err, redis.Nil) {

@@ -41,8 +41,11 @@ type Options struct {
 	// Room, when set, is how many redeliveries the App can take now (free
 	// queue slots); a pass asks for no more, and the rest wait for the
 	// next pass, so redeliveries are not refused again.
-	Room   func() int
-	Logger zerolog.Logger
+	Room func() int
+	// RoomFor, when set, is how many redeliveries of one installation the
+	// App can take now (its share of the queue); the rest wait.
+	RoomFor func(installation int64) int
+	Logger  zerolog.Logger
 	// Now is the clock (tests).
 	Now func() time.Time
 }
@@ -167,9 +170,23 @@ func (r *Reconciler) Pass(ctx context.Context) (Result, error) {
 	}
 	res.Deferred = len(due) - room
 	var errs []error
+	perInst := map[int64]int{} // room left per installation
 	for _, a := range due[:room] {
 		if ctx.Err() != nil {
 			break
+		}
+		if r.o.RoomFor != nil {
+			inst := a.latest.GetInstallationID()
+			left, ok := perInst[inst]
+			if !ok {
+				left = r.o.RoomFor(inst)
+			}
+			if left <= 0 {
+				perInst[inst] = 0
+				res.Deferred++
+				continue
+			}
+			perInst[inst] = left - 1
 		}
 		_, _, err := client.Apps.RedeliverHookDelivery(ctx, a.latest.GetID())
 		var accepted *github.AcceptedError

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -154,6 +155,22 @@ func (s *Server) RedeliveryRoom() int {
 		return 1
 	}
 	return max(s.sched.Free()-s.cfg.QueueSize/4, 0)
+}
+
+// RedeliveryRoomFor is how many redeliveries of one installation the
+// server can take now: what its share of the queue has left.
+func (s *Server) RedeliveryRoomFor(installation int64) int {
+	if s.draining.Load() {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	held, err := s.shared.Queue.Held(ctx, strconv.FormatInt(installation, 10))
+	if err != nil {
+		return 0
+	}
+	share := max(int(float64(s.cfg.QueueSize)*s.cfg.queueShare()), 1)
+	return max(share-held, 0)
 }
 
 // Scheduler is the queue the dispatcher feeds.
