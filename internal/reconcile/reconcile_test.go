@@ -242,3 +242,38 @@ func TestRunStops(t *testing.T) {
 		t.Errorf("%d attempts, want 2", a.count(guid))
 	}
 }
+
+// TestPassRoomPerInstallation: no more redeliveries of one installation
+// are asked than its share of the queue has room for; another
+// installation's are asked meanwhile, and the rest come next pass.
+func TestPassRoomPerInstallation(t *testing.T) {
+	gh, a, cc := setup(t)
+	a.script["pull_request"] = []int{503, 503, 503, 503, 503, 503}
+	var guids []string
+	for range 4 {
+		d, _ := gh.Send(context.Background(), "pull_request", []byte(`{"action":"opened","installation":{"id":1}}`))
+		guids = append(guids, d.GUID)
+	}
+	d, _ := gh.Send(context.Background(), "pull_request", []byte(`{"action":"opened","installation":{"id":2}}`))
+	other := d.GUID
+	room := map[int64]int{1: 1, 2: 5}
+	r := New(Options{Clients: cc, Handles: handles, Logger: zerolog.New(zerolog.NewTestWriter(t)),
+		RoomFor: func(inst int64) int { return room[inst] }})
+	res, err := r.Pass(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Asked != 2 || res.Deferred != 3 {
+		t.Errorf("result %+v, want 2 asked (one of installation 1, installation 2's), 3 deferred", res)
+	}
+	if a.count(other) != 2 {
+		t.Errorf("installation 2's delivery seen %d times, want 2 (redelivered)", a.count(other))
+	}
+	asked := 0
+	for _, g := range guids {
+		asked += a.count(g) - 1
+	}
+	if asked != 1 {
+		t.Errorf("installation 1: %d redeliveries asked, want 1 (its room)", asked)
+	}
+}
