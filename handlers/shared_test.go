@@ -1,8 +1,14 @@
 package handlers_test
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/housekeeper-app/housekeeper/internal/coord"
+	"github.com/housekeeper-app/housekeeper/internal/githubtest"
 )
 
 func (f *fixture) appReplies(n int) []string {
@@ -73,5 +79,65 @@ func TestCommandLimits(t *testing.T) {
 	f.comment(n, "dave", "/housekeeper help")
 	if r := f.lastReply(n).Body; !strings.Contains(r, "at most 5 commands a minute per installation") {
 		t.Fatalf("past the installation's limit: %q", r)
+	}
+}
+
+// auditedRepos counts the fixture's repositories whose default branch has
+// both runs completed.
+func auditedRepos(f *fixture, n int) int {
+	done := 0
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("svc-%02d", i)
+		completed := 0
+		for _, r := range f.gh.CheckRuns("acme", name, f.gh.Branch("acme", name, "main")) {
+			if r.Status == "completed" {
+				completed++
+			}
+		}
+		if completed == 2 {
+			done++
+		}
+	}
+	return done
+}
+
+// With several replicas the audit queue is in the shared state: audits
+// queued by one replica are run by the leader's Run, and dropping an
+// installation skips what it had queued.
+func TestAuditQueueInSharedState(t *testing.T) {
+	f, inst := orgFixture(t, 10, githubtest.WithContentCreationLimit(1000))
+	f.auditor.Shared = coord.NewMemory(coord.MemoryOptions{})
+	if err := f.deliver("installation", f.gh.InstallationEvent("created", inst)); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.auditor.Pending(); n != 10 {
+		t.Fatalf("%d audits queued, want 10 (nothing runs before the leader does)", n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go f.auditor.Run(ctx)
+	deadline := time.Now().Add(60 * time.Second)
+	for auditedRepos(f, 10) < 10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 10 repositories audited", auditedRepos(f, 10))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+
+	// Queued, then the installation suspended: nothing is audited.
+	g, inst2 := orgFixture(t, 5)
+	g.auditor.Shared = coord.NewMemory(coord.MemoryOptions{})
+	for _, action := range []string{"created", "suspend"} {
+		if err := g.deliver("installation", g.gh.InstallationEvent(action, inst2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	go g.auditor.Run(ctx2)
+	time.Sleep(1500 * time.Millisecond)
+	if n := auditedRepos(g, 5); n != 0 {
+		t.Fatalf("%d repositories of a suspended installation audited", n)
 	}
 }
