@@ -125,9 +125,20 @@ func (p *Publisher) create(ctx context.Context, t Target, opts github.CreateChec
 	if !MayHaveLanded(err) {
 		return nil, false, err
 	}
-	runs, lerr := p.Lookup(ctx, t)
+	// Look even when ctx ended (shutdown cancelled the create in flight):
+	// the caller then fails the run closed, and must update a run that
+	// landed rather than create a second one.
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*time.Second)
+	runs, lerr := p.Lookup(lctx, t)
+	cancel()
 	if lerr != nil {
 		return nil, false, errors.Join(err, fmt.Errorf("look up whether the create landed: %w", lerr))
+	}
+	if ctx.Err() != nil {
+		if r := runs[opts.Name]; r != nil {
+			return r, true, nil
+		}
+		return nil, false, err
 	}
 	if r := runs[opts.Name]; r != nil {
 		return r, true, nil
