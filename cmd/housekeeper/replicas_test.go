@@ -313,7 +313,7 @@ func TestReplicas(t *testing.T) {
 		for c, n := range commentIDs {
 			replies := 0
 			for _, cm := range gh.Comments(f.Owner, f.Repo, n) {
-				if cm.ViaApp && strings.Contains(cm.Body, fmt.Sprintf("reply-to %d ", c)) {
+				if cm.ViaApp && strings.Contains(cm.Body, fmt.Sprintf("reply-to %d\"", c)) {
 					replies++
 				}
 			}
@@ -352,6 +352,15 @@ func TestReplicas(t *testing.T) {
 				_ = os.WriteFile(filepath.Join(dir, rep.name+".log"), []byte(rep.stderr.String()), 0o644)
 			}
 		}
+	}
+
+	// The killed leader's role is taken over within 30 s.
+	for l := leading(); l < 0 || l == killed; l = leading() {
+		if time.Since(killAt) > 30*time.Second {
+			t.Errorf("no replica took over the reconciler within 30 s of its leader's SIGKILL")
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 
 	// The reconciler led on one replica at a time: each gain comes after

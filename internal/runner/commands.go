@@ -276,9 +276,11 @@ func (x *executor) reply(ctx context.Context, parts []string) error {
 }
 
 // replyTag heads each reply to a comment, so a second handling of that
-// comment finds it (the first line: the ignore markers own the last).
+// comment finds it (the first line: the ignore markers own the last). A
+// Markdown link reference definition renders as nothing, and is no HTML
+// comment (replies carry none but the markers).
 func replyTag(commentID int64) string {
-	return fmt.Sprintf("<!-- housekeeper:reply-to %d -->", commentID)
+	return fmt.Sprintf(`[//]: # "housekeeper:reply-to %d"`, commentID)
 }
 
 // replied reports whether the App already answered this comment.
