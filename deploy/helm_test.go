@@ -79,6 +79,7 @@ type rendered struct {
 	serviceMonitor  *serviceMonitor
 	infisicalSecret *infisicalSecret
 	networkPolicy   *networkingv1.NetworkPolicy
+	prometheusRule  *prometheusRule
 }
 
 var docSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)
@@ -144,6 +145,9 @@ func decode(t *testing.T, out string) *rendered {
 		case "monitoring.coreos.com/v1/ServiceMonitor":
 			r.serviceMonitor = &serviceMonitor{}
 			target = r.serviceMonitor
+		case "monitoring.coreos.com/v1/PrometheusRule":
+			r.prometheusRule = &prometheusRule{}
+			target = r.prometheusRule
 		case infisicalAPI + "/InfisicalSecret":
 			r.infisicalSecret = &infisicalSecret{}
 			target = r.infisicalSecret

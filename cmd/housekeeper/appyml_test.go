@@ -36,10 +36,11 @@ func TestAppYMLEventsMatchHandlers(t *testing.T) {
 	}
 	cfg := server.Default()
 	cfg.AppID = 1
-	hs, err := appHandlers(AppDeps{Config: cfg, Metrics: metrics.New("test"), WebhookSecret: []byte("s")})
+	a, err := appHandlers(AppDeps{Config: cfg, Metrics: metrics.New("test"), WebhookSecret: []byte("s")})
 	if err != nil {
 		t.Fatal(err)
 	}
+	hs := a.Handlers
 	if len(hs) == 0 {
 		t.Fatal("serve builds no handlers")
 	}

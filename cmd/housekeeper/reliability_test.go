@@ -92,8 +92,9 @@ func TestReliabilityBurst(t *testing.T) {
 	if o.Refused == 0 {
 		t.Errorf("no delivery was refused: the burst did not fill the queue")
 	}
-	// Each refused GUID was asked for once.
-	if n := gh.Calls().Count("POST /app/hook/deliveries/{delivery_id}/attempts"); n != o.Refused {
+	// Each refused GUID was asked for once, or again when its redelivery
+	// was refused too (at most five times).
+	if n := gh.Calls().Count("POST /app/hook/deliveries/{delivery_id}/attempts"); n < o.Refused || n > 5*o.Refused {
 		t.Errorf("%d redelivery requests for %d refused deliveries", n, o.Refused)
 	}
 }

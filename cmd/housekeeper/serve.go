@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/palantir/go-githubapp/githubapp"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/housekeeper-app/housekeeper/internal/app"
+	"github.com/housekeeper-app/housekeeper/internal/coord"
 	"github.com/housekeeper-app/housekeeper/internal/metrics"
 	"github.com/housekeeper-app/housekeeper/internal/reconcile"
 	"github.com/housekeeper-app/housekeeper/internal/server"
@@ -27,8 +29,8 @@ type AppDeps = server.Deps
 // appHandlers builds the App's webhook handlers. It is the one place the
 // App plugs into the server; with no handlers every event is acknowledged
 // with 202 and ignored.
-var appHandlers = func(deps AppDeps) ([]githubapp.EventHandler, error) {
-	return app.Handlers(deps), nil
+var appHandlers = func(deps AppDeps) (*app.App, error) {
+	return app.Build(deps), nil
 }
 
 func newServeCmd() *cobra.Command {
@@ -75,13 +77,18 @@ func runServe(ctx context.Context, checkConfig bool, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	shared, err := server.NewBackend(cfg, m)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	defer shared.Close()
 	bg := server.NewBackground(ctx, cfg.HandlerTimeout)
 	defer func() {
 		if n := bg.Close(5 * time.Second); n > 0 {
 			logger.Warn().Int("dropped", n).Msg("deferred checks dropped at shutdown; a re-run or the next push checks those commits")
 		}
 	}()
-	handlers, err := appHandlers(AppDeps{
+	parts, err := appHandlers(AppDeps{
 		Config:        cfg,
 		Logger:        logger,
 		Metrics:       m,
@@ -89,21 +96,30 @@ func runServe(ctx context.Context, checkConfig bool, stdout, stderr io.Writer) e
 		WebhookSecret: cfg.WebhookSecret.Bytes(),
 		ContentPace:   cfg.ContentPace,
 		Later:         bg.Later,
+		Shared:        shared,
 	})
 	if err != nil {
 		return fmt.Errorf("build the App's handlers: %w", err)
 	}
-	srv, err := server.New(cfg, logger, m, handlers...)
+	handlers := parts.Handlers
+	srv, err := server.NewShared(cfg, logger, m, shared, handlers...)
 	if err != nil {
 		return err
 	}
-	logger.Info().Str("version", version).Int("handlers", len(handlers)).Str("config_file", cfg.File).Msg("starting")
+	logger.Info().Str("version", version).Int("handlers", len(handlers)).Str("config_file", cfg.File).
+		Str("shared_state", shared.Name).Msg("starting")
 	if cfg.ReconcileInterval > 0 {
 		// Listen first: the reconciler's redeliveries come here.
 		if err := srv.Listen(); err != nil {
 			return &exitError{code: exitServeFailed, err: err}
 		}
-		stop := startReconciler(ctx, cfg, cc, srv, logger)
+		stop := startReconciler(ctx, cfg, cc, srv, logger, shared, m)
+		defer stop()
+	}
+	if parts.Runner != nil && parts.Auditor != nil && shared.Ping != nil {
+		// Several replicas: deferred checks are taken by any replica, the
+		// audit queue is worked by the leader.
+		stop := startShared(ctx, parts, shared, m, logger)
 		defer stop()
 	}
 	if err := srv.Run(ctx); err != nil {
@@ -115,22 +131,62 @@ func runServe(ctx context.Context, checkConfig bool, stdout, stderr io.Writer) e
 // startReconciler runs the reconciler (PRODUCT.md §2.7) until ctx ends;
 // stop waits for it. It stops asking for redeliveries as soon as shutdown
 // begins.
-func startReconciler(ctx context.Context, cfg *server.Config, cc githubapp.ClientCreator, srv *server.Server, logger zerolog.Logger) (stop func()) {
+func startReconciler(ctx context.Context, cfg *server.Config, cc githubapp.ClientCreator, srv *server.Server, logger zerolog.Logger, shared *coord.Backend, m *metrics.Metrics) (stop func()) {
 	rec := reconcile.New(reconcile.Options{
 		Clients:  cc,
 		Interval: cfg.ReconcileInterval,
 		Handles:  srv.Handles,
 		Room:     srv.RedeliveryRoom,
+		RoomFor:  srv.RedeliveryRoomFor,
 		Logger:   logger.With().Str("component", "reconciler").Logger(),
 	})
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		rec.Run(rctx)
+		if shared.Ping == nil { // one replica
+			rec.Run(rctx)
+			return
+		}
+		leader(shared, m, logger, "reconciler").Run(rctx, rec.Run)
 	}()
 	return func() {
 		cancel()
 		<-done
+	}
+}
+
+// leaderTTL: a dead leader's role is taken over within about 20 s
+// (the lease's 15 s and one 5 s attempt).
+const leaderTTL = 15 * time.Second
+
+// leader campaigns for a role (reconciler, auditor) among the replicas.
+func leader(shared *coord.Backend, m *metrics.Metrics, logger zerolog.Logger, role string) *coord.Leader {
+	return &coord.Leader{Locks: shared.Locks, Key: "leader:" + role, TTL: leaderTTL, OnChange: func(on bool) {
+		m.Leading(role, on)
+		// Milliseconds, finer than the log's timestamp, to order changes
+		// across replicas.
+		logger.Info().Str("role", role).Bool("leading", on).Int64("at_ms", time.Now().UnixMilli()).Msg("leadership changed")
+	}}
+}
+
+// startShared runs the loops of several replicas: deferred checks (every
+// replica) and the audit queue (the leader).
+func startShared(ctx context.Context, a *app.App, shared *coord.Backend, m *metrics.Metrics, logger zerolog.Logger) (stop func()) {
+	sctx, cancel := context.WithCancel(logger.WithContext(ctx))
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		a.Runner.RunDeferred(sctx)
+	}()
+	go func() {
+		defer wg.Done()
+		alog := logger.With().Str("component", "auditor").Logger()
+		leader(shared, m, logger, "auditor").Run(alog.WithContext(sctx), a.Auditor.Run)
+	}()
+	return func() {
+		cancel()
+		wg.Wait()
 	}
 }

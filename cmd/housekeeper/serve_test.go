@@ -17,6 +17,7 @@ import (
 
 	"github.com/palantir/go-githubapp/githubapp"
 
+	"github.com/housekeeper-app/housekeeper/internal/app"
 	"github.com/housekeeper-app/housekeeper/internal/server"
 )
 
@@ -157,9 +158,9 @@ func TestServeEndToEnd(t *testing.T) {
 	handled := recordingHandler{ids: make(chan string, 1)}
 	var gotDeps AppDeps
 	old := appHandlers
-	appHandlers = func(deps AppDeps) ([]githubapp.EventHandler, error) {
+	appHandlers = func(deps AppDeps) (*app.App, error) {
 		gotDeps = deps
-		return []githubapp.EventHandler{handled}, nil
+		return &app.App{Handlers: []githubapp.EventHandler{handled}}, nil
 	}
 	t.Cleanup(func() { appHandlers = old })
 

@@ -18,18 +18,41 @@ import (
 
 // Handlers builds the App's handlers: one runner (pacing, ignore markers,
 // deferred re-runs, metrics) and one auditor.
-func Handlers(deps server.Deps) []githubapp.EventHandler {
+func Handlers(deps server.Deps) []githubapp.EventHandler { return Build(deps).Handlers }
+
+// App is the App's parts: its handlers, and the runner and auditor whose
+// background loops the serve command starts.
+type App struct {
+	Handlers []githubapp.EventHandler
+	Runner   *runner.Runner
+	Auditor  *runner.Auditor
+}
+
+// Build wires the App. With several replicas (deps.Shared in Redis) the
+// runner's commit leases, pending and deferred re-runs, pace and command
+// limits, and the auditor's queue live in the shared state.
+func Build(deps server.Deps) *App {
 	r := &runner.Runner{
-		Clients:   deps.ClientCreator,
-		AppID:     deps.Config.AppID,
-		Pacer:     publish.NewPacer(deps.ContentPace),
-		MarkerKey: marker.Key(deps.WebhookSecret),
-		Later:     deps.Later,
+		Clients:     deps.ClientCreator,
+		AppID:       deps.Config.AppID,
+		ContentPace: deps.ContentPace,
+		Shared:      deps.Shared,
+		MarkerKey:   marker.Key(deps.WebhookSecret),
+		Later:       deps.Later,
+
+		CommandLimitUser:         deps.Config.CommandLimitUser,
+		CommandLimitInstallation: deps.Config.CommandLimitInstallation,
+	}
+	a := &runner.Auditor{Runner: r, Pace: publish.NewPacer(BackgroundPerMinute)}
+	if deps.Shared != nil && deps.Shared.Ping != nil {
+		r.Deferred = deps.Shared.Deferred
+		a.Shared = deps.Shared
 	}
 	if deps.Metrics != nil {
 		r.Observer = observer{deps.Metrics}
+		r.Waits = deps.Metrics
 	}
-	return handlers.All(r, &runner.Auditor{Runner: r, Pace: publish.NewPacer(BackgroundPerMinute)}, deps.ClientCreator)
+	return &App{Handlers: handlers.All(r, a, deps.ClientCreator), Runner: r, Auditor: a}
 }
 
 // BackgroundPerMinute is what baselines and onboarding may create a

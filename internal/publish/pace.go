@@ -6,6 +6,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/housekeeper-app/housekeeper/internal/coord"
 )
 
 // Pacer spaces content-creating requests (GitHub's secondary limit is 80 a
@@ -62,6 +64,60 @@ func (p *Pacer) Wait(ctx context.Context) error {
 		p.tokens++ // give the unused slot back
 		p.mu.Unlock()
 		return ctx.Err()
+	}
+}
+
+// Waiter paces requests: Wait returns when the next may go.
+type Waiter interface {
+	Wait(ctx context.Context) error
+}
+
+func (p *Publisher) wait(ctx context.Context) error {
+	if p.Pacer == nil {
+		return nil
+	}
+	return p.Pacer.Wait(ctx)
+}
+
+// LimitPacer paces one key's requests (an installation's) through a shared
+// limit, so every replica draws on one budget per installation and one
+// installation's writes never delay another's.
+type LimitPacer struct {
+	Limits coord.Limits
+	Key    string
+	Limit  coord.Limit
+	// Observe, when set, hears each wait.
+	Observe func(time.Duration)
+}
+
+// Wait blocks until the limit allows a request; it fails at once when the
+// next slot is past ctx's deadline.
+func (p *LimitPacer) Wait(ctx context.Context) error {
+	var waited time.Duration
+	for {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		d, err := p.Limits.Allow(cctx, p.Key, p.Limit)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("pace content-creating requests: %w", err)
+		}
+		if d <= 0 {
+			if p.Observe != nil {
+				p.Observe(waited)
+			}
+			return nil
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Now().Add(d).After(dl) {
+			return fmt.Errorf("pace content-creating requests: the next slot is in %s, past the deadline", d.Round(time.Millisecond))
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+			waited += d
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
 	}
 }
 

@@ -37,7 +37,7 @@ type Target struct {
 type Publisher struct {
 	Client *github.Client
 	AppID  int64
-	Pacer  *Pacer
+	Pacer  Waiter // nil: unpaced
 	// MaxAnnotations caps the annotations posted per run (the summary counts
 	// the rest); 0 means the default 500.
 	MaxAnnotations int
@@ -83,7 +83,7 @@ func (p *Publisher) Lookup(ctx context.Context, t Target) (Runs, error) {
 // Start marks a run in progress (creating it when there is none), for
 // checks that take a while.
 func (p *Publisher) Start(ctx context.Context, t Target, runs Runs, name string) error {
-	if err := p.Pacer.Wait(ctx); err != nil {
+	if err := p.wait(ctx); err != nil {
 		return err
 	}
 	now := github.Timestamp{Time: p.now()}
@@ -125,14 +125,25 @@ func (p *Publisher) create(ctx context.Context, t Target, opts github.CreateChec
 	if !MayHaveLanded(err) {
 		return nil, false, err
 	}
-	runs, lerr := p.Lookup(ctx, t)
+	// Look even when ctx ended (shutdown cancelled the create in flight):
+	// the caller then fails the run closed, and must update a run that
+	// landed rather than create a second one.
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*time.Second)
+	runs, lerr := p.Lookup(lctx, t)
+	cancel()
 	if lerr != nil {
 		return nil, false, errors.Join(err, fmt.Errorf("look up whether the create landed: %w", lerr))
+	}
+	if ctx.Err() != nil {
+		if r := runs[opts.Name]; r != nil {
+			return r, true, nil
+		}
+		return nil, false, err
 	}
 	if r := runs[opts.Name]; r != nil {
 		return r, true, nil
 	}
-	if err := p.Pacer.Wait(ctx); err != nil {
+	if err := p.wait(ctx); err != nil {
 		return nil, false, err
 	}
 	r, _, err2 := p.Client.Checks.CreateCheckRun(ctx, t.Owner, t.Repo, opts)
@@ -196,7 +207,7 @@ func (p *Publisher) Complete(ctx context.Context, t Target, runs Runs, c checkru
 	for _, a := range actions {
 		acts = append(acts, &github.CheckRunAction{Label: a.Label, Description: a.Description, Identifier: a.Identifier})
 	}
-	if err := p.Pacer.Wait(ctx); err != nil {
+	if err := p.wait(ctx); err != nil {
 		return err
 	}
 	now := github.Timestamp{Time: p.now()}
@@ -215,7 +226,7 @@ func (p *Publisher) Complete(ctx context.Context, t Target, runs Runs, c checkru
 			id = r.GetID()
 		default:
 			// Another run of that name appeared meanwhile: update it.
-			if err := p.Pacer.Wait(ctx); err != nil {
+			if err := p.wait(ctx); err != nil {
 				return err
 			}
 		}
@@ -233,7 +244,7 @@ func (p *Publisher) Complete(ctx context.Context, t Target, runs Runs, c checkru
 	}
 	for i := len(first); i < len(anns); i += annotationsPerRequest {
 		end := min(i+annotationsPerRequest, len(anns))
-		if err := p.Pacer.Wait(ctx); err != nil {
+		if err := p.wait(ctx); err != nil {
 			return err
 		}
 		if _, _, err := p.Client.Checks.UpdateCheckRun(ctx, t.Owner, t.Repo, id, github.UpdateCheckRunOptions{

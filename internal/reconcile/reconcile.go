@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"sync"
 	"time"
@@ -41,8 +42,11 @@ type Options struct {
 	// Room, when set, is how many redeliveries the App can take now (free
 	// queue slots); a pass asks for no more, and the rest wait for the
 	// next pass, so redeliveries are not refused again.
-	Room   func() int
-	Logger zerolog.Logger
+	Room func() int
+	// RoomFor, when set, is how many redeliveries of one installation the
+	// App can take now (its share of the queue); the rest wait.
+	RoomFor func(installation int64) int
+	Logger  zerolog.Logger
 	// Now is the clock (tests).
 	Now func() time.Time
 }
@@ -63,7 +67,14 @@ type ask struct {
 	// may not have reached GitHub. If no newer attempt of the GUID shows up
 	// by a later pass, it is asked once more.
 	uncertain bool
+	// times the GUID was asked for; a redelivery refused again (503: the
+	// queue or the installation's share of it was full) is asked for
+	// again, up to maxAsks.
+	times int
 }
+
+// maxAsks bounds the redelivery requests for one GUID.
+const maxAsks = 5
 
 // New returns a reconciler; Run starts it.
 func New(o Options) *Reconciler {
@@ -148,10 +159,13 @@ func (r *Reconciler) Pass(ctx context.Context) (Result, error) {
 		}
 		res.Failed++
 		if prev, ok := r.asked[a.guid]; ok {
-			// Asked once already. Ask again only when that request may not
-			// have reached GitHub: no clear answer, and no newer attempt
-			// since, an interval later.
-			if !prev.uncertain || a.latest.GetID() != prev.attempt || now.Sub(prev.at) < r.o.Interval {
+			// Asked already. Ask again when that request may not have
+			// reached GitHub (no clear answer, and no newer attempt since,
+			// an interval later), or when the redelivery it made was
+			// refused with a 503 (full) — up to maxAsks times.
+			lost := prev.uncertain && a.latest.GetID() == prev.attempt && now.Sub(prev.at) >= r.o.Interval
+			refused := a.latest.GetID() != prev.attempt && a.latest.GetStatusCode() == http.StatusServiceUnavailable
+			if (!lost && !refused) || prev.times >= maxAsks {
 				continue
 			}
 		}
@@ -167,9 +181,23 @@ func (r *Reconciler) Pass(ctx context.Context) (Result, error) {
 	}
 	res.Deferred = len(due) - room
 	var errs []error
+	perInst := map[int64]int{} // room left per installation
 	for _, a := range due[:room] {
 		if ctx.Err() != nil {
 			break
+		}
+		if r.o.RoomFor != nil {
+			inst := a.latest.GetInstallationID()
+			left, ok := perInst[inst]
+			if !ok {
+				left = r.o.RoomFor(inst)
+			}
+			if left <= 0 {
+				perInst[inst] = 0
+				res.Deferred++
+				continue
+			}
+			perInst[inst] = left - 1
 		}
 		_, _, err := client.Apps.RedeliverHookDelivery(ctx, a.latest.GetID())
 		var accepted *github.AcceptedError
@@ -178,7 +206,7 @@ func (r *Reconciler) Pass(ctx context.Context) (Result, error) {
 		}
 		if !refusedForNow(err) {
 			r.mu.Lock()
-			r.asked[a.guid] = ask{attempt: a.latest.GetID(), at: now, uncertain: err != nil && mayHaveLanded(err)}
+			r.asked[a.guid] = ask{attempt: a.latest.GetID(), at: now, uncertain: err != nil && mayHaveLanded(err), times: r.asked[a.guid].times + 1}
 			r.mu.Unlock()
 		}
 		if err != nil {

@@ -78,7 +78,7 @@ func handles(e string) bool { return e != "star" }
 // once each.
 func TestPassAsksForWhatFailed(t *testing.T) {
 	gh, a, cc := setup(t)
-	a.script["check_suite"] = []int{503, 503, 503} // refused again when redelivered
+	a.script["check_suite"] = []int{503, 503, 503, 503, 503, 503, 503, 503, 503, 503} // refused again whenever redelivered
 	a.script["pull_request"] = []int{503}
 	a.script["push"] = []int{500}
 	a.script["check_run"] = []int{400}
@@ -125,14 +125,24 @@ func TestPassAsksForWhatFailed(t *testing.T) {
 		t.Errorf("result %+v, want 4 failed, 4 asked", res)
 	}
 
-	// A second pass asks for nothing again, though check_suite's
-	// redelivery was refused once more.
+	// A second pass asks again for check_suite and the unanswered one,
+	// whose redeliveries were refused with a 503 (full); the others got
+	// their 202.
 	res, err = r.Pass(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Asked != 0 || a.count(guids["check_suite"]) != 2 {
-		t.Errorf("second pass %+v asked again (check_suite attempts %d)", res, a.count(guids["check_suite"]))
+	if res.Asked != 2 || a.count(guids["check_suite"]) != 3 {
+		t.Errorf("second pass %+v, want check_suite and the unanswered one asked again (check_suite attempts %d, want 3)", res, a.count(guids["check_suite"]))
+	}
+	// A GUID refused every time is asked for at most maxAsks times.
+	for range 2 * maxAsks {
+		if _, err := r.Pass(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := a.count(guids["check_suite"]); n != 1+maxAsks {
+		t.Errorf("check_suite seen %d times, want %d (the first delivery and %d asks)", n, 1+maxAsks, maxAsks)
 	}
 }
 
@@ -240,5 +250,40 @@ func TestRunStops(t *testing.T) {
 	}
 	if a.count(guid) != 2 {
 		t.Errorf("%d attempts, want 2", a.count(guid))
+	}
+}
+
+// TestPassRoomPerInstallation: no more redeliveries of one installation
+// are asked than its share of the queue has room for; another
+// installation's are asked meanwhile, and the rest come next pass.
+func TestPassRoomPerInstallation(t *testing.T) {
+	gh, a, cc := setup(t)
+	a.script["pull_request"] = []int{503, 503, 503, 503, 503, 503}
+	var guids []string
+	for range 4 {
+		d, _ := gh.Send(context.Background(), "pull_request", []byte(`{"action":"opened","installation":{"id":1}}`))
+		guids = append(guids, d.GUID)
+	}
+	d, _ := gh.Send(context.Background(), "pull_request", []byte(`{"action":"opened","installation":{"id":2}}`))
+	other := d.GUID
+	room := map[int64]int{1: 1, 2: 5}
+	r := New(Options{Clients: cc, Handles: handles, Logger: zerolog.New(zerolog.NewTestWriter(t)),
+		RoomFor: func(inst int64) int { return room[inst] }})
+	res, err := r.Pass(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Asked != 2 || res.Deferred != 3 {
+		t.Errorf("result %+v, want 2 asked (one of installation 1, installation 2's), 3 deferred", res)
+	}
+	if a.count(other) != 2 {
+		t.Errorf("installation 2's delivery seen %d times, want 2 (redelivered)", a.count(other))
+	}
+	asked := 0
+	for _, g := range guids {
+		asked += a.count(g) - 1
+	}
+	if asked != 1 {
+		t.Errorf("installation 1: %d redeliveries asked, want 1 (its room)", asked)
 	}
 }

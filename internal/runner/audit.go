@@ -2,15 +2,18 @@ package runner
 
 import (
 	"context"
-
+	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/housekeeper-app/housekeeper/internal/publish"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/google/go-github/v66/github"
 	"github.com/rs/zerolog"
+
+	"github.com/housekeeper-app/housekeeper/internal/coord"
+	"github.com/housekeeper-app/housekeeper/internal/publish"
 )
 
 // RepoRef names a repository to audit.
@@ -44,6 +47,10 @@ type Auditor struct {
 	// onboarding never take the whole of it from pull requests (nil: no
 	// budget of its own).
 	Pace *publish.Pacer
+	// Shared, when set (several replicas), holds the queue of audits so it
+	// outlives the replica that queued it; Run works it, on one replica
+	// at a time (the leader).
+	Shared *coord.Backend
 
 	once    sync.Once
 	mu      sync.Mutex
@@ -74,6 +81,9 @@ func (a *Auditor) init() {
 		if n <= 0 {
 			n = 2
 		}
+		if a.Shared != nil {
+			n = 0 // Run works the shared queue
+		}
 		for i := 0; i < n; i++ {
 			a.wg.Add(1)
 			go a.work()
@@ -81,8 +91,26 @@ func (a *Auditor) init() {
 	})
 }
 
+// sharedTask is an audit as the shared queue holds it.
+type sharedTask struct {
+	Inst int64   `json:"i"`
+	Repo RepoRef `json:"r"`
+}
+
+func dropKey(inst int64, repo *RepoRef) string {
+	k := "audit-drop:" + strconv.FormatInt(inst, 10)
+	if repo != nil {
+		k += ":" + repo.Owner + "/" + repo.Name
+	}
+	return k
+}
+
 // Enqueue schedules audits; it returns at once.
 func (a *Auditor) Enqueue(ctx context.Context, inst int64, repos []RepoRef) {
+	if a.Shared != nil {
+		a.enqueueShared(ctx, inst, repos)
+		return
+	}
 	a.init()
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -106,9 +134,118 @@ next:
 	a.cond.Broadcast()
 }
 
+func (a *Auditor) enqueueShared(ctx context.Context, inst int64, repos []RepoRef) {
+	log := zerolog.Ctx(ctx)
+	cctx, cancel := coordContext(ctx)
+	defer cancel()
+	_, _, _ = a.Shared.Slots.Take(cctx, dropKey(inst, nil))
+	now := time.Now()
+	for _, r := range repos {
+		_, _, _ = a.Shared.Slots.Take(cctx, dropKey(inst, &r))
+		data, _ := json.Marshal(sharedTask{Inst: inst, Repo: r})
+		if err := a.Shared.Audits.Add(cctx, now, data); err != nil {
+			log.Error().Err(err).Str("repository", r.Owner+"/"+r.Name).Msg("cannot queue a baseline audit")
+		}
+	}
+}
+
+// dropped reports whether t's installation or repository was dropped
+// since it was queued (shared queue).
+func (a *Auditor) dropped(ctx context.Context, t auditTask) bool {
+	cctx, cancel := coordContext(ctx)
+	defer cancel()
+	for _, k := range []string{dropKey(t.inst, nil), dropKey(t.inst, &t.repo)} {
+		if has, _ := a.Shared.Slots.Has(cctx, k); has {
+			return true
+		}
+	}
+	return false
+}
+
+// Run works the shared queue of audits with Workers at a time until ctx
+// ends; the serve command runs it on the leader only.
+func (a *Auditor) Run(ctx context.Context) {
+	if a.Shared == nil {
+		return
+	}
+	a.init()
+	a.mu.Lock()
+	a.log = *zerolog.Ctx(ctx)
+	a.mu.Unlock()
+	n := a.Workers
+	if n <= 0 {
+		n = 2
+	}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				cctx, cancel := coordContext(ctx)
+				due, err := a.Shared.Audits.Due(cctx, time.Now(), 1)
+				cancel()
+				if err != nil || len(due) == 0 {
+					select {
+					case <-ctx.Done():
+					case <-time.After(time.Second):
+					}
+					continue
+				}
+				var st sharedTask
+				if json.Unmarshal(due[0], &st) != nil {
+					continue
+				}
+				t := auditTask{inst: st.Inst, repo: st.Repo}
+				if a.dropped(ctx, t) {
+					continue
+				}
+				a.runTask(ctx, t)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// runTask audits t, cancellable by Drop and Close.
+func (a *Auditor) runTask(parent context.Context, t auditTask) {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	a.mu.Lock()
+	if a.running[t.inst] == nil {
+		a.running[t.inst] = map[*auditTask]context.CancelFunc{}
+	}
+	a.running[t.inst][&t] = cancel
+	log := a.log
+	a.mu.Unlock()
+	if err := a.audit(log.WithContext(ctx), t); err != nil && !errors.Is(err, context.Canceled) {
+		log.Error().Err(err).Str("repository", t.repo.Owner+"/"+t.repo.Name).Msg("baseline audit failed")
+	}
+	a.mu.Lock()
+	delete(a.running[t.inst], &t)
+	if len(a.running[t.inst]) == 0 {
+		delete(a.running, t.inst)
+	}
+	a.mu.Unlock()
+}
+
 // Drop forgets an installation's pending audits and cancels running ones;
 // with repos, only those repositories'.
 func (a *Auditor) Drop(inst int64, repos ...RepoRef) {
+	if a.Shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), coordTimeout)
+		keys := []string{dropKey(inst, nil)}
+		if len(repos) > 0 {
+			keys = keys[:0]
+			for _, r := range repos {
+				keys = append(keys, dropKey(inst, &r))
+			}
+		}
+		for _, k := range keys {
+			_ = a.Shared.Slots.Put(ctx, k, []byte("1"), 24*time.Hour)
+		}
+		cancel()
+	}
 	a.init()
 	match := func(t *auditTask) bool {
 		if t.inst != inst {
@@ -143,9 +280,15 @@ func (a *Auditor) Drop(inst int64, repos ...RepoRef) {
 // Pending counts queued audits (tests, metrics).
 func (a *Auditor) Pending() int {
 	a.init()
+	queued := 0
+	if a.Shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), coordTimeout)
+		queued, _ = a.Shared.Audits.Len(ctx)
+		cancel()
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	n := len(a.queue)
+	n := len(a.queue) + queued
 	for _, m := range a.running {
 		n += len(m)
 	}

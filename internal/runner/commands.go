@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -11,7 +12,9 @@ import (
 	"github.com/google/go-github/v66/github"
 	"github.com/rs/zerolog"
 
+	"github.com/housekeeper-app/housekeeper/internal/change"
 	"github.com/housekeeper-app/housekeeper/internal/command"
+	"github.com/housekeeper-app/housekeeper/internal/coord"
 	"github.com/housekeeper-app/housekeeper/internal/escape"
 	"github.com/housekeeper-app/housekeeper/internal/marker"
 )
@@ -57,11 +60,24 @@ func (r *Runner) Comment(ctx context.Context, cj CommentJob) error {
 		}
 		cmds, replies = res.Commands, res.Replies
 	}
+	log := zerolog.Ctx(ctx)
+	notice, err := r.commandLimited(ctx, cj)
+	if err != nil {
+		return err
+	}
+	if notice == limitedQuiet {
+		return nil
+	}
 	client, err := r.client(cj.InstallationID, &callCounter{})
 	if err != nil {
 		return fmt.Errorf("installation client: %w", err)
 	}
-	log := zerolog.Ctx(ctx)
+	if notice != "" {
+		// One notice a minute per user and repository says why the rest
+		// go unanswered; the commands themselves do not run.
+		x := &executor{r: r, client: client, cj: cj}
+		return x.reply(ctx, []string{notice})
+	}
 	if cj.CommentID != 0 {
 		if _, _, err := client.Reactions.CreateIssueCommentReaction(ctx, cj.Owner, cj.Repo, cj.CommentID, "eyes"); err != nil {
 			log.Warn().Err(err).Msg("could not react to the comment")
@@ -186,7 +202,7 @@ func (x *executor) fixDirs(ctx context.Context) string {
 	if head.GetRepo().GetFullName() != x.pr.GetBase().GetRepo().GetFullName() {
 		return fmt.Sprintf("This pull request comes from a fork, which I cannot push to. Here is the change that registers %s:\n\n%s", list, patch)
 	}
-	if err := x.r.Pacer.Wait(ctx); err != nil {
+	if err := x.r.pacer(x.cj.InstallationID).Wait(ctx); err != nil {
 		return "I could not commit the fix: " + escape.Text(err.Error())
 	}
 	opts := &github.RepositoryContentFileOptions{
@@ -237,18 +253,93 @@ func (x *executor) reply(ctx context.Context, parts []string) error {
 	}
 	body := strings.Join(parts, "\n\n---\n\n")
 	if x.cj.CommentID != 0 {
-		body = fmt.Sprintf("%s\n\n%s", escape.Text("@"+x.cj.Author), body)
+		body = fmt.Sprintf("%s\n%s\n\n%s", replyTag(x.cj.CommentID), escape.Text("@"+x.cj.Author), body)
+		// A delivery handled twice (redelivered, or reclaimed from a
+		// replica that died after replying) must not answer twice.
+		if done, err := x.replied(ctx); err != nil {
+			return fmt.Errorf("look for an earlier reply on #%d: %w", x.cj.PR, err)
+		} else if done {
+			zerolog.Ctx(ctx).Info().Int64("comment", x.cj.CommentID).Msg("this comment was already answered; not replying again")
+			return nil
+		}
 	}
 	if len(x.markers) > 0 {
 		body += "\n\n" + strings.Join(x.markers, " ")
 	}
-	if err := x.r.Pacer.Wait(ctx); err != nil {
+	if err := x.r.pacer(x.cj.InstallationID).Wait(ctx); err != nil {
 		return err
 	}
 	if _, _, err := x.client.Issues.CreateComment(ctx, x.cj.Owner, x.cj.Repo, x.cj.PR, &github.IssueComment{Body: github.String(body)}); err != nil {
 		return fmt.Errorf("reply on #%d: %w", x.cj.PR, err)
 	}
 	return nil
+}
+
+// replyTag heads each reply to a comment, so a second handling of that
+// comment finds it (the first line: the ignore markers own the last). A
+// Markdown link reference definition renders as nothing, and is no HTML
+// comment (replies carry none but the markers).
+func replyTag(commentID int64) string {
+	return fmt.Sprintf(`[//]: # "housekeeper:reply-to %d"`, commentID)
+}
+
+// replied reports whether the App already answered this comment.
+func (x *executor) replied(ctx context.Context) (bool, error) {
+	comments, err := (&change.Reader{Client: x.client}).Comments(ctx, x.cj.Owner, x.cj.Repo, x.cj.PR)
+	if err != nil {
+		return false, err
+	}
+	tag := replyTag(x.cj.CommentID)
+	for _, c := range comments {
+		if c.AppID != 0 && c.AppID == x.r.AppID && strings.HasPrefix(c.Body, tag) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Command limits (shared by the replicas): per user and repository, and
+// per installation, over every command including help and usage errors.
+const limitedQuiet = "\x00quiet"
+
+// commandLimited returns "" when the comment may be answered; a notice to
+// post instead (once a minute per user and repository); or limitedQuiet.
+func (r *Runner) commandLimited(ctx context.Context, cj CommentJob) (string, error) {
+	sh := r.shared()
+	inst := strconv.FormatInt(cj.InstallationID, 10)
+	user := "cmd-user:" + inst + ":" + strings.ToLower(cj.Owner+"/"+cj.Repo+":"+cj.Author)
+	check := func(key string, perMinute int) (time.Duration, error) {
+		if perMinute <= 0 {
+			return 0, nil
+		}
+		cctx, cancel := coordContext(ctx)
+		defer cancel()
+		return sh.Limits.Allow(cctx, key, coord.PerMinute(perMinute))
+	}
+	wait, err := check(user, r.CommandLimitUser)
+	if err != nil {
+		return "", fmt.Errorf("command limit: %w", err)
+	}
+	which, limit, scope := "command_user", r.CommandLimitUser, "per user and repository"
+	if wait == 0 {
+		if wait, err = check("cmd-inst:"+inst, r.CommandLimitInstallation); err != nil {
+			return "", fmt.Errorf("command limit: %w", err)
+		}
+		which, limit, scope = "command_installation", r.CommandLimitInstallation, "per installation"
+	}
+	if wait == 0 {
+		return "", nil
+	}
+	if r.Waits != nil {
+		r.Waits.Limited(which)
+	}
+	zerolog.Ctx(ctx).Warn().Str("limit", which).Dur("retry_in", wait).Msg("command limit reached; not answering")
+	cctx, cancel := coordContext(ctx)
+	defer cancel()
+	if w, err := sh.Limits.Allow(cctx, "cmd-notice:"+user, coord.PerMinute(1)); err != nil || w > 0 {
+		return limitedQuiet, nil
+	}
+	return fmt.Sprintf("Slow down: Housekeeper answers at most %d commands a minute %s. Try again in %s.", limit, scope, wait.Round(time.Second)), nil
 }
 
 func shortSHA(s string) string {

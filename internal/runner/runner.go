@@ -6,6 +6,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/housekeeper-app/housekeeper/internal/checkrun"
 	"github.com/housekeeper-app/housekeeper/internal/config"
+	"github.com/housekeeper-app/housekeeper/internal/coord"
 	"github.com/housekeeper-app/housekeeper/internal/dirmap"
 	"github.com/housekeeper-app/housekeeper/internal/publish"
 )
@@ -58,9 +60,23 @@ type Observer interface {
 
 // Runner runs jobs.
 type Runner struct {
-	Clients  githubapp.ClientCreator
-	AppID    int64
-	Pacer    *publish.Pacer
+	Clients githubapp.ClientCreator
+	AppID   int64
+	// Pacer, when set, paces every installation's content-creating
+	// requests together (tests); else ContentPace paces each
+	// installation's on its own, through Shared.
+	Pacer *publish.Pacer
+	// ContentPace is content-creating requests a minute per installation
+	// (0: unpaced).
+	ContentPace int
+	// Shared is the state the replicas share: commit leases and pending
+	// re-runs, pacing, command limits (nil: this process's, in memory).
+	Shared *coord.Backend
+	// CommandLimitUser and CommandLimitInstallation are slash commands a
+	// minute per user and repository, and per installation (0: unlimited).
+	CommandLimitUser, CommandLimitInstallation int
+	// Waits, when set, hears each wait for a limit and each refusal.
+	Waits    LimitObserver
 	Observer Observer
 	// MarkerKey verifies the ignore markers in the App's comments.
 	MarkerKey []byte
@@ -77,20 +93,29 @@ type Runner struct {
 	// RetryDelay is the first deferral's delay when no reset time is known
 	// (0: 30 s).
 	RetryDelay time.Duration
+	// Deferred, when set (several replicas), holds deferred jobs instead of
+	// Later's timers, so they outlive this replica; RunDeferred takes them
+	// when due, on whichever replica.
+	Deferred coord.Deferred
 
 	// AfterPush, when set, is told of a default-branch push whose config
 	// keeps a dashboard, or of a repository still without a map, so the
 	// dashboard and the onboarding pull request follow the branch.
 	AfterPush func(ctx context.Context, inst int64, repo RepoRef)
 
-	bot    botName
-	mu     sync.Mutex
-	active map[string]*slot
-	orgCfg orgCache
-	limits limiter
+	bot        botName
+	sharedOnce sync.Once
+	orgCfg     orgCache
+	limits     limiter
 }
 
-type slot struct{ pending *Job }
+// LimitObserver hears the runner's limits; the server's metrics implement
+// it.
+type LimitObserver interface {
+	LimitWait(limit string, seconds float64)
+	Limited(limit string)
+	LockBusy(lock string)
+}
 
 // onboardable: the default branch has no map and onboarding is on, so a
 // push may change what the onboarding pull request should hold.
@@ -120,39 +145,188 @@ func (r *Runner) observeOnboarding(outcome string) {
 	}
 }
 
-// Run runs a job, or, when the same commit is already being checked, asks
-// that run to go once more when it ends (the newest job wins).
+// shared is Shared, or this process's own state when none was given.
+func (r *Runner) shared() *coord.Backend {
+	r.sharedOnce.Do(func() {
+		if r.Shared == nil {
+			r.Shared = coord.NewMemory(coord.MemoryOptions{})
+		}
+	})
+	return r.Shared
+}
+
+// Coalescing: a commit is checked by one run at a time across every
+// replica. An event puts its job in the commit's pending slot (the newest
+// wins), then tries for the commit's lease; whoever holds the lease runs
+// what the slot holds until it is empty, releases the lease, and looks at
+// the slot once more, since a job put there after its last look whose
+// owner failed to get the lease would otherwise wait for the next event.
+const (
+	commitLeaseTTL = 30 * time.Second // renewed every third of it while the run lives
+	pendingTTL     = 15 * time.Minute // a pending job nobody ran (its replica died) is forgotten
+	coordTimeout   = 5 * time.Second  // one call to the shared state
+)
+
+// wireJob is a Job as the shared state holds it.
+type wireJob struct {
+	Job
+	Retries int `json:"retries,omitempty"`
+}
+
+// Run runs a job, or, when the same commit is already being checked (here
+// or by another replica), asks that run to go once more when it ends (the
+// newest job wins).
 func (r *Runner) Run(ctx context.Context, job Job) error {
+	sh := r.shared()
 	key := job.key()
-	r.mu.Lock()
-	if r.active == nil {
-		r.active = map[string]*slot{}
+	data, err := json.Marshal(wireJob{Job: job, Retries: job.retries})
+	if err != nil {
+		return fmt.Errorf("encode job: %w", err)
 	}
-	if s := r.active[key]; s != nil {
-		s.pending = &job
-		r.mu.Unlock()
-		zerolog.Ctx(ctx).Debug().Str("sha", job.HeadSHA).Msg("coalesced with a run in progress for this commit")
-		return nil
+	err = coordDo(ctx, func(ctx context.Context) error { return sh.Slots.Put(ctx, key, data, pendingTTL) })
+	if err != nil {
+		return fmt.Errorf("coalesce %s: %w", job.key(), err)
 	}
-	s := &slot{}
-	r.active[key] = s
-	r.mu.Unlock()
+	return r.drain(ctx, key)
+}
+
+// pacer paces one installation's content-creating requests.
+func (r *Runner) pacer(installationID int64) publish.Waiter {
+	if r.Pacer != nil || r.ContentPace <= 0 {
+		return r.Pacer
+	}
+	lp := &publish.LimitPacer{
+		Limits: r.shared().Limits,
+		Key:    "pace:" + strconv.FormatInt(installationID, 10),
+		Limit:  coord.Limit{Rate: r.ContentPace, Per: time.Minute, Burst: max(r.ContentPace/10, 1)},
+	}
+	if r.Waits != nil {
+		lp.Observe = func(d time.Duration) { r.Waits.LimitWait("content", d.Seconds()) }
+	}
+	return lp
+}
+
+// coordContext bounds one call to the shared state; it is not cancelled
+// with a job, so a cancelled job still releases its lease.
+func coordContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), coordTimeout)
+}
+
+// coordRetryFor is how long a call to the shared state is retried: a
+// Redis restart or Sentinel failover takes a few seconds, and a job that
+// gave up then would be lost (its delivery was already answered 202).
+const coordRetryFor = 30 * time.Second
+
+// coordDo runs f against the shared state, retrying failures (not
+// coord.ErrNotObtained) with backoff for up to coordRetryFor.
+func coordDo(ctx context.Context, f func(ctx context.Context) error) error {
+	deadline := time.Now().Add(coordRetryFor)
+	wait := 100 * time.Millisecond
+	for {
+		cctx, cancel := coordContext(ctx)
+		err := f(cctx)
+		cancel()
+		if err == nil || errors.Is(err, coord.ErrNotObtained) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		zerolog.Ctx(ctx).Warn().Err(err).Dur("retry_in", wait).Msg("shared state unavailable; retrying")
+		time.Sleep(wait)
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+func (r *Runner) drain(ctx context.Context, key string) error {
+	sh := r.shared()
+	log := zerolog.Ctx(ctx)
 	var errs []error
 	for {
-		if err := r.runOnce(ctx, job); err != nil {
+		var lease coord.Lease
+		err := coordDo(ctx, func(ctx context.Context) (err error) {
+			lease, err = sh.Locks.Obtain(ctx, "commit:"+key, commitLeaseTTL)
+			return err
+		})
+		if errors.Is(err, coord.ErrNotObtained) {
+			if r.Waits != nil {
+				r.Waits.LockBusy("commit")
+			}
+			log.Debug().Str("commit", key).Msg("coalesced with a run in progress for this commit")
+			return errors.Join(errs...)
+		}
+		if err != nil {
+			return errors.Join(append(errs, fmt.Errorf("lease for %s: %w", key, err))...)
+		}
+		errs = append(errs, r.runPending(ctx, key, lease)...)
+		cctx, cancel := coordContext(ctx)
+		_ = lease.Release(cctx)
+		cancel()
+		var more bool
+		err = coordDo(ctx, func(ctx context.Context) (err error) {
+			more, err = sh.Slots.Has(ctx, key)
+			return err
+		})
+		if err != nil || !more || ctx.Err() != nil {
+			return errors.Join(errs...)
+		}
+	}
+}
+
+// runPending runs the commit's pending jobs while holding its lease, which
+// is renewed meanwhile; a run whose lease is lost (Redis unreachable past
+// the TTL) is cancelled, since another replica may now check the commit.
+func (r *Runner) runPending(ctx context.Context, key string, lease coord.Lease) []error {
+	sh := r.shared()
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(commitLeaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				cctx, cancel := coordContext(ctx)
+				err := lease.Refresh(cctx, commitLeaseTTL)
+				cancel()
+				if errors.Is(err, coord.ErrLeaseLost) {
+					zerolog.Ctx(ctx).Error().Str("commit", key).Msg("lost the commit's lease; stopping this run")
+					cancelRun()
+					return
+				}
+			}
+		}
+	}()
+	var errs []error
+	// The first job runs even when cancelled already (shutdown): runOnce
+	// then completes its runs as failures saying so.
+	for first := true; first || runCtx.Err() == nil; first = false {
+		var data []byte
+		var ok bool
+		err := coordDo(ctx, func(ctx context.Context) (err error) {
+			data, ok, err = sh.Slots.Take(ctx, key)
+			return err
+		})
+		if err != nil {
+			return append(errs, fmt.Errorf("take pending job of %s: %w", key, err))
+		}
+		if !ok {
+			break
+		}
+		var w wireJob
+		if err := json.Unmarshal(data, &w); err != nil {
+			errs = append(errs, fmt.Errorf("decode pending job of %s: %w", key, err))
+			continue
+		}
+		job := w.Job
+		job.retries = w.Retries
+		if err := r.runOnce(runCtx, job); err != nil {
 			errs = append(errs, err)
 			r.deferLost(ctx, job, err)
 		}
-		r.mu.Lock()
-		if s.pending == nil || ctx.Err() != nil {
-			delete(r.active, key)
-			r.mu.Unlock()
-			return errors.Join(errs...)
-		}
-		job = *s.pending
-		s.pending = nil
-		r.mu.Unlock()
 	}
+	return errs
 }
 
 // maxDeferrals bounds how often one job is run again later.
@@ -189,6 +363,20 @@ func (r *Runner) deferLost(ctx context.Context, job Job, err error) {
 	d = max(d, 0) + time.Duration(rand.Float64()*float64(min(d/10+time.Second, 30*time.Second)))
 	job.retries++
 	logger := *zerolog.Ctx(ctx)
+	if r.Deferred != nil {
+		data, err := json.Marshal(wireJob{Job: job, Retries: job.retries})
+		if err == nil {
+			cctx, cancel := coordContext(ctx)
+			err = r.Deferred.Add(cctx, time.Now().Add(d), data)
+			cancel()
+		}
+		if err != nil {
+			logger.Error().Err(err).Str("sha", job.HeadSHA).Msg("cannot defer the check; a re-run or the next push checks this commit")
+			return
+		}
+		logger.Warn().Str("sha", job.HeadSHA).Dur("in", d).Int("retry", job.retries).Msg("the runs could not be completed; running the check again later")
+		return
+	}
 	if r.Later(d, func(ctx context.Context) {
 		ctx = logger.WithContext(ctx)
 		logger.Info().Str("sha", job.HeadSHA).Int("retry", job.retries).Msg("running a deferred check again")
@@ -197,6 +385,58 @@ func (r *Runner) deferLost(ctx context.Context, job Job, err error) {
 		}
 	}) {
 		logger.Warn().Str("sha", job.HeadSHA).Dur("in", d).Int("retry", job.retries).Msg("the runs could not be completed; running the check again later")
+	}
+}
+
+// RunDeferred runs deferred jobs when they are due, until ctx ends; each
+// replica runs it, and each job goes to one of them. A job is run through
+// Later (bounded by shutdown like any deferred work); one Later refuses
+// (shutdown) goes back for another replica.
+func (r *Runner) RunDeferred(ctx context.Context) {
+	if r.Deferred == nil {
+		return
+	}
+	log := zerolog.Ctx(ctx)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cctx, cancel := coordContext(ctx)
+		due, err := r.Deferred.Due(cctx, time.Now(), 20)
+		cancel()
+		if err != nil {
+			log.Warn().Err(err).Msg("cannot read deferred checks")
+			continue
+		}
+		for _, data := range due {
+			var w wireJob
+			if err := json.Unmarshal(data, &w); err != nil {
+				log.Error().Err(err).Msg("undecodable deferred check dropped")
+				continue
+			}
+			job := w.Job
+			job.retries = w.Retries
+			run := func(ctx context.Context) {
+				ctx = log.WithContext(ctx)
+				log.Info().Str("sha", job.HeadSHA).Int("retry", job.retries).Msg("running a deferred check again")
+				if err := r.Run(ctx, job); err != nil {
+					log.Error().Err(err).Str("sha", job.HeadSHA).Msg("deferred check failed")
+				}
+			}
+			if r.Later == nil {
+				run(ctx)
+				continue
+			}
+			if !r.Later(0, run) {
+				cctx, cancel := coordContext(ctx)
+				_ = r.Deferred.Add(cctx, time.Now(), data)
+				cancel()
+			}
+		}
 	}
 }
 
@@ -212,7 +452,7 @@ func (r *Runner) runOnce(ctx context.Context, job Job) error {
 	if err != nil {
 		return fmt.Errorf("installation client: %w", err)
 	}
-	pub := &publish.Publisher{Client: client, AppID: r.AppID, Pacer: r.Pacer}
+	pub := &publish.Publisher{Client: client, AppID: r.AppID, Pacer: r.pacer(job.InstallationID)}
 	target := publish.Target{Owner: job.Owner, Repo: job.Repo, SHA: job.HeadSHA}
 	if job.PR > 0 {
 		target.ExternalID = strconv.Itoa(job.PR)

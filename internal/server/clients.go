@@ -15,6 +15,7 @@ import (
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
+	"github.com/housekeeper-app/housekeeper/internal/coord"
 	"github.com/housekeeper-app/housekeeper/internal/metrics"
 	"github.com/housekeeper-app/housekeeper/internal/retry"
 )
@@ -241,4 +242,7 @@ type Deps struct {
 	ContentPace int
 	// Later runs deferred work (Background.Later); nil = none.
 	Later func(d time.Duration, f func(context.Context)) bool
+	// Shared is the state the replicas share (NewBackend); nil = this
+	// process's, in memory.
+	Shared *coord.Backend
 }

@@ -39,6 +39,19 @@ type Config struct {
 	DedupWindow       time.Duration
 	DedupSize         int
 
+	// Several replicas: the shared state in Redis (unset: in memory).
+	RedisURL          Secret // may carry a password
+	RedisPassword     Secret
+	RedisPasswordPath string
+	RedisPrefix       string
+	RedisCAFile       string
+	ReclaimIdle       time.Duration // a replica's untouched work is taken over after this
+
+	// Fair sharing between installations.
+	QueueShare               int // percent of the queue one installation may hold
+	CommandLimitUser         int // commands a minute per user and repository
+	CommandLimitInstallation int // commands a minute per installation
+
 	// File is the settings file that was read ("" for none).
 	File string
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +19,10 @@ import (
 
 	"github.com/housekeeper-app/housekeeper/internal/metrics"
 )
+
+// maxGUIDLen bounds a delivery GUID in logs; GitHub's are 36 characters
+// (the shared state remembers none longer than 128).
+const maxGUIDLen = 128
 
 // HookPath is where GitHub delivers webhooks.
 const HookPath = githubapp.DefaultWebhookRoute
@@ -94,7 +100,15 @@ func (s *Server) handleHook(w http.ResponseWriter, r *http.Request) {
 		s.answer(w, log, start, http.StatusAccepted, "ignored", "event not handled")
 		return
 	}
-	if ok, completed := s.deliveries.claim(id); !ok {
+	ok, completed, err := s.claim(r.Context(), id)
+	if err != nil {
+		// Nothing is handled without coordination: GitHub records the 503
+		// and the reconciler asks for the delivery again.
+		log = log.With().Err(err).Logger()
+		refuse(http.StatusServiceUnavailable, metrics.RefusedCoordination, "shared state unavailable; redeliver later")
+		return
+	}
+	if !ok {
 		s.metrics.DeliveryDuplicate()
 		outcome := "duplicate_in_progress"
 		if completed {
@@ -107,7 +121,11 @@ func (s *Server) handleHook(w http.ResponseWriter, r *http.Request) {
 	// The dispatcher adds the event and delivery id to the logger it hands
 	// the handlers; ours adds what only the payload knows.
 	ctxLog := s.logger.With().Str("action", action).Logger()
-	replay := r.Clone(ctxLog.WithContext(r.Context()))
+	rctx := context.WithValue(ctxLog.WithContext(r.Context()), actionKey, action)
+	if p.Installation.ID != 0 {
+		rctx = context.WithValue(rctx, ownerKey, strconv.FormatInt(p.Installation.ID, 10))
+	}
+	replay := r.Clone(rctx)
 	replay.Body = io.NopCloser(bytes.NewReader(body))
 	replay.ContentLength = int64(len(body))
 	replay.Header.Set("Content-Type", "application/json") // what go-github's ValidatePayload reads
@@ -146,7 +164,7 @@ type outcomeWriter struct {
 // queue is full or the server is draining, so GitHub (or the reconciler)
 // redelivers; the GUID is forgotten so that redelivery is handled.
 func (s *Server) onDispatchError(w http.ResponseWriter, r *http.Request, err error) {
-	s.deliveries.forget(r.Header.Get("X-GitHub-Delivery"))
+	s.forget(r.Header.Get("X-GitHub-Delivery"))
 	ow, ok := w.(*outcomeWriter)
 	if !ok { // not through handleHook; cannot happen, answer plainly
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
@@ -159,6 +177,11 @@ func (s *Server) onDispatchError(w http.ResponseWriter, r *http.Request, err err
 		reason, status, msg = metrics.RefusedQueueFull, http.StatusServiceUnavailable, "queue full; redeliver later"
 	case errors.Is(err, ErrDraining):
 		reason, status, msg = metrics.RefusedDraining, http.StatusServiceUnavailable, "shutting down; redeliver later"
+	case errors.Is(err, ErrShare):
+		reason, status, msg = metrics.RefusedShare, http.StatusServiceUnavailable, "this installation holds its share of the queue; redeliver later"
+	case errors.Is(err, ErrCoordination):
+		reason, status, msg = metrics.RefusedCoordination, http.StatusServiceUnavailable, "shared state unavailable; redeliver later"
+		ow.log = ow.log.With().Err(err).Logger()
 	case errors.As(err, &ve):
 		reason, status, msg = metrics.RefusedBadBody, http.StatusBadRequest, "invalid webhook"
 	default:

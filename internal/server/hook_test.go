@@ -196,7 +196,14 @@ func TestHookRedelivery(t *testing.T) {
 	hr.serve(delivery{event: "pull_request", id: "fails"})
 	waitStarted(t, h, "fails")
 	eventually(t, "failing handling to finish", func() bool { return h.callsFor("fails") == 1 })
-	eventually(t, "the failure to be forgotten", func() bool { return !hr.s.deliveries.remembered("fails") })
+	eventually(t, "the failure to be forgotten", func() bool {
+		// Not remembered: a claim succeeds (and is undone).
+		ok, _, _ := hr.s.shared.Deliveries.Claim(context.Background(), "fails")
+		if ok {
+			_ = hr.s.shared.Deliveries.Forget(context.Background(), "fails")
+		}
+		return ok
+	})
 	if rec := hr.serve(delivery{event: "pull_request", id: "fails"}); rec.Code != http.StatusAccepted {
 		t.Errorf("redelivery of a failed GUID: status = %d, want 202", rec.Code)
 	}
@@ -291,11 +298,11 @@ func TestHookPanicAndTimeout(t *testing.T) {
 	}
 	// Failed GUIDs are forgotten, so their redeliveries would be handled.
 	for _, id := range []string{"panics", "slow"} {
-		if hr.s.deliveries.remembered(id) {
+		if ok, _, _ := hr.s.shared.Deliveries.Claim(context.Background(), id); !ok {
 			t.Errorf("%s still remembered after failing", id)
 		}
 	}
-	if !hr.s.deliveries.remembered("fine") {
+	if ok, done, _ := hr.s.shared.Deliveries.Claim(context.Background(), "fine"); ok || !done {
 		t.Error("fine forgotten after succeeding")
 	}
 }

@@ -145,12 +145,17 @@ func (c *Config) readSecretFiles(vals map[string]rawValue) []problem {
 				c.bad[valKey] = true
 				continue
 			}
-			if valKey == "webhook_secret" {
+			switch valKey {
+			case "webhook_secret", "redis_password":
 				// Files written with echo or an editor end in a newline that
-				// is not part of the secret GitHub was given.
+				// is not part of the secret.
 				data = []byte(strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r"))
-				c.WebhookSecret = NewSecret(data)
-			} else {
+				if valKey == "webhook_secret" {
+					c.WebhookSecret = NewSecret(data)
+				} else {
+					c.RedisPassword = NewSecret(data)
+				}
+			default:
 				c.PrivateKey = NewSecret(data)
 			}
 			c.origin[valKey] = p.at

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
+	"github.com/housekeeper-app/housekeeper/internal/coord"
 	"github.com/housekeeper-app/housekeeper/internal/metrics"
 )
 
@@ -30,7 +32,7 @@ type Server struct {
 	metrics    *metrics.Metrics
 	secret     []byte
 	handles    map[string]bool
-	deliveries *deliveryLog
+	shared     *coord.Backend
 	sched      *Scheduler
 	dispatcher http.Handler
 	mux        *http.ServeMux
@@ -41,37 +43,53 @@ type Server struct {
 	metricsLn net.Listener // with metrics_addr only
 }
 
-// New validates cfg, starts the scheduler's workers and builds the routes.
-// It does not listen; Run (or Listen) does. m may be nil for a private,
-// unexported set of metrics.
+// New validates cfg, starts the scheduler's workers and builds the routes,
+// with the state of one replica in memory. It does not listen; Run (or
+// Listen) does. m may be nil for a private, unexported set of metrics.
 func New(cfg *Config, logger zerolog.Logger, m *metrics.Metrics, handlers ...githubapp.EventHandler) (*Server, error) {
+	return NewShared(cfg, logger, m, nil, handlers...)
+}
+
+// NewShared is New with the state the replicas share (NewBackend); nil is
+// one replica's, in memory.
+func NewShared(cfg *Config, logger zerolog.Logger, m *metrics.Metrics, shared *coord.Backend, handlers ...githubapp.EventHandler) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if m == nil {
 		m = metrics.New("")
 	}
+	if shared == nil {
+		shared = memoryBackend(cfg)
+	}
 	s := &Server{
-		cfg:        cfg,
-		logger:     logger,
-		metrics:    m,
-		secret:     cfg.WebhookSecret.Bytes(),
-		handles:    map[string]bool{},
-		deliveries: newDeliveryLog(cfg.DedupWindow, cfg.DedupSize),
+		cfg:     cfg,
+		logger:  logger,
+		metrics: m,
+		secret:  cfg.WebhookSecret.Bytes(),
+		handles: map[string]bool{},
+		shared:  shared,
 	}
 	for _, h := range handlers {
 		for _, e := range h.Handles() {
 			s.handles[e] = true
 		}
 	}
-	s.sched = NewScheduler(SchedulerOptions{
+	so := SchedulerOptions{
 		Workers:        cfg.Workers,
 		QueueSize:      cfg.QueueSize,
 		HandlerTimeout: cfg.HandlerTimeout,
 		Metrics:        m,
 		Logger:         logger,
 		OnDone:         s.jobDone,
-	})
+		Share:          cfg.queueShare(),
+		ReclaimIdle:    cfg.ReclaimIdle,
+		Handlers:       handlers,
+	}
+	if shared.Ping != nil { // a queue the replicas share
+		so.Queue, so.Consumer = shared.Queue, consumerName()
+	}
+	s.sched = NewScheduler(so)
 	s.dispatcher = githubapp.NewEventDispatcher(handlers, string(s.secret),
 		githubapp.WithScheduler(s.sched),
 		githubapp.WithErrorCallback(s.onDispatchError),
@@ -92,11 +110,34 @@ func New(cfg *Config, logger zerolog.Logger, m *metrics.Metrics, handlers ...git
 // ran is forgotten, so GitHub's redelivery of it is handled.
 func (s *Server) jobDone(d githubapp.Dispatch, err error) {
 	if err != nil {
-		s.deliveries.forget(d.DeliveryID)
+		s.forget(d.DeliveryID)
 		return
 	}
-	s.deliveries.complete(d.DeliveryID)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.shared.Deliveries.Complete(ctx, d.DeliveryID); err != nil {
+		s.logger.Warn().Err(err).Msg("cannot mark a delivery handled in the shared state")
+	}
 }
+
+// claim records a delivery GUID as accepted (see coord.Deliveries).
+func (s *Server) claim(ctx context.Context, id string) (ok, completed bool, err error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+	defer cancel()
+	return s.shared.Deliveries.Claim(ctx, id)
+}
+
+// forget drops a GUID so its redelivery is handled.
+func (s *Server) forget(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := s.shared.Deliveries.Forget(ctx, id); err != nil {
+		s.logger.Warn().Err(err).Msg("cannot forget a delivery in the shared state; its redelivery is answered as a duplicate until dedup_window passes")
+	}
+}
+
+// Shared is the state the replicas share.
+func (s *Server) Shared() *coord.Backend { return s.shared }
 
 // Handler is the server's routes, for tests that bring their own listener.
 func (s *Server) Handler() http.Handler { return s.mux }
@@ -116,12 +157,41 @@ func (s *Server) RedeliveryRoom() int {
 	return max(s.sched.Free()-s.cfg.QueueSize/4, 0)
 }
 
+// RedeliveryRoomFor is how many redeliveries of one installation the
+// server can take now: what its share of the queue has left.
+func (s *Server) RedeliveryRoomFor(installation int64) int {
+	if s.draining.Load() {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	held, err := s.shared.Queue.Held(ctx, strconv.FormatInt(installation, 10))
+	if err != nil {
+		return 0
+	}
+	share := max(int(float64(s.cfg.QueueSize)*s.cfg.queueShare()), 1)
+	return max(share-held, 0)
+}
+
 // Scheduler is the queue the dispatcher feeds.
 func (s *Server) Scheduler() *Scheduler { return s.sched }
 
-// Ready reports what /readyz answers: workers running and not draining. The
-// settings were valid and the key parsed, or New would have failed.
-func (s *Server) Ready() bool { return !s.draining.Load() && s.sched.Running() }
+// Ready reports what /readyz answers: workers running, not draining, and
+// the shared state (Redis) answering. The settings were valid and the key
+// parsed, or New would have failed.
+func (s *Server) Ready() bool {
+	if s.draining.Load() || !s.sched.Running() {
+		return false
+	}
+	if s.shared.Ping == nil {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	up := s.shared.Healthy(ctx) == nil
+	s.metrics.RedisUp(up)
+	return up
+}
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	if !s.Ready() {

@@ -100,7 +100,7 @@ func TestRunCancelsAfterShutdownTimeout(t *testing.T) {
 	}
 	// Neither GUID counts as accepted any more, so redeliveries are handled.
 	for _, id := range []string{"running", "queued"} {
-		if ok, _ := hr.s.deliveries.claim(id); !ok {
+		if ok, _, _ := hr.s.shared.Deliveries.Claim(context.Background(), id); !ok {
 			t.Errorf("%s still remembered after it was cancelled", id)
 		}
 	}

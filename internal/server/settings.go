@@ -2,9 +2,13 @@ package server
 
 import (
 	"fmt"
+	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/housekeeper-app/housekeeper/internal/coord"
 )
 
 // setting is one row of the settings table: its YAML key, its environment
@@ -25,6 +29,7 @@ type setting struct {
 var secretPairs = [][2]string{
 	{"private_key", "private_key_path"},
 	{"webhook_secret", "webhook_secret_path"},
+	{"redis_password", "redis_password_path"},
 }
 
 var settings = []setting{
@@ -189,6 +194,93 @@ var settings = []setting{
 		func(c *Config) *time.Duration { return &c.DedupWindow }),
 	tuningInt("dedup_size", "10000", "most delivery GUIDs remembered (oldest forgotten first); 0 = off", 0,
 		func(c *Config) *int { return &c.DedupSize }),
+	{
+		key: "redis_url", env: "HOUSEKEEPER_REDIS_URL",
+		doc:   "Redis holding the state the replicas share: redis://[:password@]host:port[/db], rediss://… (TLS) or redis+sentinel://host:port[,host:port…]/master[/db]; unset = in memory, one replica",
+		parse: func(c *Config, v string) error { c.RedisURL = NewSecret([]byte(strings.TrimSpace(v))); return nil },
+		show:  func(c *Config) string { return showRedisURL(c.RedisURL) },
+		check: func(c *Config) string {
+			if !c.RedisURL.IsSet() {
+				return ""
+			}
+			if _, err := coord.ParseRedisURL(string(c.RedisURL.Bytes())); err != nil {
+				return "not a usable Redis URL: " + err.Error()
+			}
+			return ""
+		},
+	},
+	{
+		key: "redis_password", env: "HOUSEKEEPER_REDIS_PASSWORD",
+		doc:   "Redis password, replacing the URL's; or use redis_password_path",
+		parse: func(c *Config, v string) error { c.RedisPassword = NewSecret([]byte(v)); return nil },
+		show:  func(c *Config) string { return showSecret(c.RedisPassword) },
+	},
+	{
+		key: "redis_password_path", env: "HOUSEKEEPER_REDIS_PASSWORD_PATH",
+		doc:   "a file holding the Redis password (one trailing newline is dropped)",
+		parse: func(c *Config, v string) error { c.RedisPasswordPath = v; return nil },
+		show:  func(c *Config) string { return c.RedisPasswordPath },
+	},
+	{
+		key: "redis_prefix", env: "HOUSEKEEPER_REDIS_PREFIX", def: coord.DefaultPrefix,
+		doc:   "prefix of every Redis key; give each deployment sharing a Redis its own",
+		parse: func(c *Config, v string) error { c.RedisPrefix = v; return nil },
+		show:  func(c *Config) string { return c.RedisPrefix },
+		check: func(c *Config) string {
+			if c.RedisPrefix == "" || len(c.RedisPrefix) > 64 || strings.ContainsAny(c.RedisPrefix, "{} \t\r\n") {
+				return fmt.Sprintf("want 1 to 64 characters without spaces or braces, got %q", c.RedisPrefix)
+			}
+			return ""
+		},
+	},
+	{
+		key: "redis_ca_file", env: "HOUSEKEEPER_REDIS_CA_FILE",
+		doc:   "PEM bundle of the CAs that sign a rediss:// server's certificate (default: the system's)",
+		parse: func(c *Config, v string) error { c.RedisCAFile = v; return nil },
+		show:  func(c *Config) string { return c.RedisCAFile },
+		check: func(c *Config) string {
+			if c.RedisCAFile == "" {
+				return ""
+			}
+			if _, err := os.Stat(c.RedisCAFile); err != nil {
+				return "cannot read the file: " + err.Error()
+			}
+			return ""
+		},
+	},
+	tuningDuration("reclaim_idle", "30s", "with Redis: work a replica took and stopped renewing (it died) goes to another replica after this long", true,
+		func(c *Config) *time.Duration { return &c.ReclaimIdle }),
+	func() setting {
+		s := tuningInt("queue_share", "50", "percent of queue_size one installation may hold; beyond it its deliveries get 503 (the reconciler brings them back)", 1,
+			func(c *Config) *int { return &c.QueueShare })
+		s.check = func(c *Config) string {
+			if c.QueueShare < 1 || c.QueueShare > 100 {
+				return fmt.Sprintf("must be a percentage from 1 to 100, got %d", c.QueueShare)
+			}
+			return ""
+		}
+		return s
+	}(),
+	tuningInt("command_limit_user", "10", "slash commands a minute per user and repository (usage errors and help included); 0 = unlimited", 0,
+		func(c *Config) *int { return &c.CommandLimitUser }),
+	tuningInt("command_limit_installation", "60", "slash commands a minute per installation (usage errors and help included); 0 = unlimited", 0,
+		func(c *Config) *int { return &c.CommandLimitInstallation }),
+}
+
+// showRedisURL prints a Redis URL with its password redacted.
+func showRedisURL(s Secret) string {
+	if !s.IsSet() {
+		return ""
+	}
+	u, err := url.Parse(string(s.Bytes()))
+	if err != nil {
+		return redacted
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), redacted)
+	}
+	u.RawQuery = "" // sentinel_password
+	return u.String()
 }
 
 func tuningEnv(key string) string { return "HOUSEKEEPER_" + strings.ToUpper(key) }

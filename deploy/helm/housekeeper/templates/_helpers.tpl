@@ -91,6 +91,18 @@ Secret.
 */}}
 {{- define "housekeeper.validate" -}}
 {{- $_ := include "housekeeper.credentialsSecretName" . }}
+{{- if and (gt (int .Values.replicaCount) 1) (not (include "housekeeper.redis" .)) }}
+{{- fail (printf "housekeeper: replicaCount %v needs Redis: set redis.url or redis.existingSecret. Replicas share delivery de-duplication, per-commit leases, pacing and the work queue through it; without it run one replica (see docs/deploy.md, High availability)" .Values.replicaCount) }}
+{{- end }}
+{{- if and .Values.redis.existingSecret.name (not (or .Values.redis.existingSecret.urlKey .Values.redis.existingSecret.passwordKey)) }}
+{{- fail "housekeeper: redis.existingSecret needs urlKey and/or passwordKey" }}
+{{- end }}
+{{- if and .Values.redis.existingSecret.urlKey .Values.redis.url }}
+{{- fail "housekeeper: give redis.url or redis.existingSecret.urlKey, not both" }}
+{{- end }}
+{{- if and (include "housekeeper.redis" .) (not (or .Values.redis.url .Values.redis.existingSecret.urlKey)) }}
+{{- fail "housekeeper: redis.existingSecret has a password but no URL: set redis.url or redis.existingSecret.urlKey" }}
+{{- end }}
 {{- if and (not (toString .Values.github.appId)) (not .Values.credentials.keys.appId) }}
 {{- fail "housekeeper: the GitHub App id is missing. Set github.appId, or credentials.keys.appId to the key of the credentials Secret that holds it." }}
 {{- end }}
@@ -110,4 +122,9 @@ Secret.
 {{- if and .Values.metricsPort (eq (int .Values.metricsPort) (int .Values.containerPort)) }}
 {{- fail "housekeeper: metricsPort must differ from containerPort (0 keeps /metrics on containerPort)" }}
 {{- end }}
+{{- end }}
+
+{{/* "true" when the replicas share their state through Redis. */}}
+{{- define "housekeeper.redis" -}}
+{{- if or .Values.redis.url .Values.redis.existingSecret.name }}true{{ end }}
 {{- end }}

@@ -100,6 +100,10 @@ func run(o options) error {
 			err = bigfilePhase(o)
 		case "shutdown":
 			err = shutdownPhase(o)
+		case "replicas":
+			err = replicasPhase(o)
+		case "fairness":
+			err = fairnessPhase(o)
 		case "":
 			continue
 		default:
