@@ -106,7 +106,7 @@ func runCheck(ctx context.Context, o checkOpts, path string, stdout, stderr io.W
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	var report checkrun.Report
+	report := checkrun.Report{MaxAnnotations: cfg.Secrets.MaxAnnotations}
 	if o.only == "" || o.only == "dirs" {
 		c, err := checkDirs(ctx, repo, ch, cfg)
 		if err != nil {
@@ -154,7 +154,7 @@ func write(w io.Writer, format string, r checkrun.Report, rules []checkrun.RuleM
 	return checkrun.WriteText(w, r)
 }
 
-// loadConfig finds the config as §2.6 orders it: --config, else the tip of
+// loadConfig finds the config in the README's order: --config, else the tip of
 // REF with --base (as the App reads the base branch), else PATH's own.
 func loadConfig(ctx context.Context, repo *checkout.Repo, o checkOpts) (*config.Config, error) {
 	if o.config != "" {

@@ -3,7 +3,6 @@ package publish
 import (
 	"context"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 )
@@ -63,13 +62,4 @@ func (p *Pacer) Wait(ctx context.Context) error {
 		p.mu.Unlock()
 		return ctx.Err()
 	}
-}
-
-func sortByCount(keys []string, m map[string]int) {
-	sort.Slice(keys, func(i, j int) bool {
-		if m[keys[i]] != m[keys[j]] {
-			return m[keys[i]] > m[keys[j]]
-		}
-		return keys[i] < keys[j]
-	})
 }

@@ -1,0 +1,65 @@
+package checkrun
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/housekeeper-app/housekeeper/internal/config"
+	"github.com/housekeeper-app/housekeeper/internal/secrets"
+)
+
+// cutReport is an audit with more findings than max_annotations, one
+// accepted in secrets.ignore and files that were not scanned: everything
+// the text format must show and the App must cut.
+func cutReport(t *testing.T) Report {
+	t.Helper()
+	cfg, err := config.Parse(".github/housekeeper.yml", []byte("secrets:\n  max_annotations: 2\n  ignore:\n    - fingerprint: aws-access-key-id:bc941ab7bf7e60da\n      reason: a revoked key kept as a test fixture\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scanner, err := NewScanner(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scan := NewSecretsScan(scanner, true)
+	var found []secrets.Finding
+	for i, key := range []string{"QX7QX7QX7QX7QX7Z", "QX6QX6QX6QX6QX6Z", "QX5QX5QX5QX5QX5Z"} {
+		found = append(found, scanner.ScanContent("infra/env"+string(rune('a'+i))+"/main.tf", []byte("access_key = \"AK"+"IA"+key+"\"\n"))...)
+	}
+	found = append(found, scanner.ScanContent("apps/web/config.yaml", []byte("slack: https://hooks.slack.com/services/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"+"\n"))...)
+	scan.AddTree(secrets.TreeResult{Findings: found, Skipped: []secrets.Skipped{
+		{Path: "assets/logo.png", Reason: secrets.SkipBinary},
+		{Path: "dumps/big.sql", Reason: secrets.SkipTooLarge},
+	}})
+	c := Secrets(SecretsInput{Scan: scan, Config: cfg, ConfigSource: cfg.Source})
+	return Report{Checks: []Check{c}, MaxAnnotations: cfg.Secrets.MaxAnnotations}
+}
+
+func TestTextShowsEverythingAndWhatTheAppCuts(t *testing.T) {
+	r := cutReport(t)
+	c := r.Checks[0]
+	if len(c.Findings) != 4 {
+		t.Fatalf("%d findings, want 4: %+v", len(c.Findings), c.Findings)
+	}
+	var text, md bytes.Buffer
+	if err := WriteText(&text, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteMarkdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"fingerprint aws-access-key-id:", "Config: .github/housekeeper.yml.", "assets/logo.png: binary",
+		"suppressed (secrets.ignore: .github/housekeeper.yml: a revoked key", "the App posts 2 of 3 annotations"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text lacks %q", want)
+		}
+	}
+	// The markdown is what the App posts: the cut is said there too.
+	if p := Post(c, r.MaxAnnotations); len(p.Annotations) != 2 || !strings.Contains(md.String(), p.Summary) ||
+		!strings.Contains(p.Summary, "1 more annotations beyond the first 2") {
+		t.Errorf("posted %d annotations; summary:\n%s", len(p.Annotations), p.Summary)
+	}
+	golden(t, "cut.text", text.String())
+	golden(t, "cut.markdown", md.String())
+}
