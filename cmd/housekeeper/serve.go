@@ -112,7 +112,7 @@ func runServe(ctx context.Context, checkConfig bool, stdout, stderr io.Writer) e
 	return nil
 }
 
-// startReconciler runs the reconciler (PRODUCT.md §2.7) until ctx ends;
+// startReconciler runs the reconciler (docs/reliability.md) until ctx ends;
 // stop waits for it. It stops asking for redeliveries as soon as shutdown
 // begins.
 func startReconciler(ctx context.Context, cfg *server.Config, cc githubapp.ClientCreator, srv *server.Server, logger zerolog.Logger) (stop func()) {

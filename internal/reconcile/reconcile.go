@@ -1,4 +1,4 @@
-// Package reconcile heals lost webhooks (PRODUCT.md §2.7). GitHub never
+// Package reconcile heals lost webhooks (docs/reliability.md). GitHub never
 // redelivers on its own, so a delivery the App refused (503: queue full,
 // draining) or never answered would be lost. The reconciler lists the App's
 // recent deliveries (GET /app/hook/deliveries, with the App's JWT), groups

@@ -235,7 +235,7 @@ type Deps struct {
 	Logger        zerolog.Logger
 	Metrics       *metrics.Metrics
 	ClientCreator githubapp.ClientCreator
-	// WebhookSecret keys the HMAC of the App's comment markers (§2.4).
+	// WebhookSecret keys the HMAC of the App's comment markers (docs/commands.md).
 	WebhookSecret []byte
 	// ContentPace is content-creating requests a minute; 0 = unpaced.
 	ContentPace int
