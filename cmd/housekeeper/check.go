@@ -27,7 +27,7 @@ type checkOpts struct {
 func newCheckCmd() *cobra.Command {
 	var o checkOpts
 	cmd := &cobra.Command{
-		Use:   "check [--base REF | --staged] [--only dirs|secrets] [--format text|json|sarif|markdown] [--config FILE] [PATH]",
+		Use:   "check [--base REF | --staged] [--only dirs|secrets] [--format text|json|sarif|markdown|github] [--config FILE] [PATH]",
 		Short: "Run the checks on a checkout or a plain directory, as the App would",
 		Long: `Runs housekeeper/dirs and housekeeper/secrets on PATH (default ".").
 
@@ -56,7 +56,7 @@ report-only mode), 1 when one is, 2 for usage, config or git errors.`,
 	f.StringVar(&o.base, "base", "", "compare with merge-base(REF, HEAD), as a pull request into REF")
 	f.BoolVar(&o.staged, "staged", false, "check the staged change")
 	f.StringVar(&o.only, "only", "", "run one check: dirs or secrets")
-	f.StringVar(&o.format, "format", "text", "output format: text, json, sarif or markdown")
+	f.StringVar(&o.format, "format", "text", "output format: text, json, sarif, markdown (the summaries the App posts) or github (Actions workflow commands)")
 	f.StringVar(&o.config, "config", "", "config file (default: REF:.github/housekeeper.yml with --base, else PATH/.github/housekeeper.yml)")
 	return cmd
 }
@@ -71,9 +71,9 @@ func (o checkOpts) validate() error {
 		return usageErr("--only must be dirs or secrets, got %q", o.only)
 	}
 	switch o.format {
-	case "text", "json", "markdown", "sarif":
+	case "text", "json", "markdown", "sarif", "github":
 	default:
-		return usageErr("--format must be text, json, sarif or markdown, got %q", o.format)
+		return usageErr("--format must be text, json, sarif, markdown or github, got %q", o.format)
 	}
 	return nil
 }
@@ -150,6 +150,8 @@ func write(w io.Writer, format string, r checkrun.Report, rules []checkrun.RuleM
 		return checkrun.WriteMarkdown(w, r)
 	case "sarif":
 		return writeSARIF(w, r, rules)
+	case "github":
+		return checkrun.WriteGitHub(w, r)
 	}
 	return checkrun.WriteText(w, r)
 }

@@ -144,7 +144,7 @@ func TestCheckBaseScenario(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("findings:\n got %q\nwant %q", got, want)
 	}
-	for _, format := range []string{"json", "markdown", "text"} {
+	for _, format := range []string{"json", "markdown", "text", "github"} {
 		out, _, _ := runCLI(t, "check", "--base", "main", "--only", "dirs", "--format", format, r.dir)
 		golden(t, "scenario."+format, out)
 	}
@@ -211,7 +211,7 @@ func TestCheckUsageAndConfigErrors(t *testing.T) {
 		want string
 	}{
 		"base and staged":     {[]string{"check", "--base", "main", "--staged", r.dir}, "--base and --staged cannot be combined"},
-		"unknown format":      {[]string{"check", "--format", "xml", r.dir}, `--format must be text, json, sarif or markdown, got "xml"`},
+		"unknown format":      {[]string{"check", "--format", "xml", r.dir}, `--format must be text, json, sarif, markdown or github, got "xml"`},
 		"unknown only":        {[]string{"check", "--only", "everything", r.dir}, `--only must be dirs or secrets`},
 		"unknown flag":        {[]string{"check", "--nope", r.dir}, "unknown flag: --nope"},
 		"two paths":           {[]string{"check", r.dir, r.dir}, "at most one PATH"},

@@ -63,3 +63,29 @@ func TestTextShowsEverythingAndWhatTheAppCuts(t *testing.T) {
 	golden(t, "cut.text", text.String())
 	golden(t, "cut.markdown", md.String())
 }
+
+// Workflow commands cannot be ended early or given extra properties by a
+// hostile file name or message, and the cap applies as in the App.
+func TestGitHubWorkflowCommands(t *testing.T) {
+	r := Report{MaxAnnotations: 2, Checks: []Check{{
+		Name: NameDirs, Conclusion: Failure, Title: "3 unregistered directories",
+		Findings: []Finding{
+			{Kind: "unregistered", Path: "a,b", File: "a,b/x:y.txt", Line: 3, Level: LevelFailure, Message: "100% new\n::error::forged"},
+			{Kind: "stale", Path: "old", File: "docs/dir.md", Line: 0, Level: LevelWarning, Message: "gone\r\nreally"},
+			{Kind: "realised", Path: "c", File: "docs/dir.md", Line: 9, Level: LevelNotice, Message: "now exists"},
+		},
+	}}}
+	var b bytes.Buffer
+	if err := WriteGitHub(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	want := []string{
+		"::error file=a%2Cb/x%3Ay.txt,line=3,title=unregistered::100%25 new%0A::error::forged",
+		"::warning file=docs/dir.md,line=1,title=stale::gone%0D%0Areally",
+		"::notice::housekeeper/dirs: failure — 3 unregistered directories (on GitHub, the App's check run is shorter: the App posts 2 of 3 annotations (max_annotations: 2); the summary counts the rest)",
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+}
