@@ -31,5 +31,6 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newServeCmd())
 	root.AddCommand(newSetupCmd())
 	root.AddCommand(newActionCmd())
+	root.AddCommand(newHookCmd())
 	return root
 }
