@@ -122,9 +122,11 @@ func lookupSet(lookup func(string) (string, bool), name string) (string, bool) {
 }
 
 // emptyFileHint says what an empty secret file should hold.
-var emptyFileHint = map[string]string{
-	"webhook_secret": "it must hold the webhook secret, the same value as in the App's settings (Webhook secret); any random string works for a local try, e.g. openssl rand -hex 32",
-	"private_key":    "it must hold the App's private key: the .pem file GitHub downloads from the App's settings (Private keys → Generate a private key), an RSA key in PKCS#1 PEM",
+func emptyFileHint(key string) string {
+	if key == "private_key" {
+		return "it must hold the App's private key: the .pem file GitHub downloads from the App's settings (Private keys → Generate a private key), an RSA key in PKCS#1 PEM"
+	}
+	return "it must hold the webhook secret, the same value as in the App's settings (Webhook secret); any random string works for a local try, e.g. openssl rand -hex 32"
 }
 
 // readSecretFiles resolves each secret given as a path, refusing a value and
@@ -157,7 +159,7 @@ func (c *Config) readSecretFiles(vals map[string]rawValue) []problem {
 				data = []byte(strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r"))
 			}
 			if len(strings.TrimSpace(string(data))) == 0 {
-				probs = append(probs, problem{rank, fmt.Sprintf("%s: the file %s is empty; %s", p.at, path, emptyFileHint[valKey])})
+				probs = append(probs, problem{rank, fmt.Sprintf("%s: the file %s is empty; %s", p.at, path, emptyFileHint(valKey))})
 				c.bad[valKey] = true
 				continue
 			}
