@@ -78,7 +78,7 @@ func New(o Options) *Reconciler {
 
 // Run makes a pass at once and then every Interval until ctx ends.
 func (r *Reconciler) Run(ctx context.Context) {
-	r.o.Logger.Info().Dur("interval", r.o.Interval).Msg("reconciler started")
+	r.o.Logger.Info().Dur("interval_ms", r.o.Interval).Msg("reconciler started")
 	for {
 		res, err := r.Pass(ctx)
 		if ctx.Err() != nil {

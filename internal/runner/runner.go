@@ -196,7 +196,7 @@ func (r *Runner) deferLost(ctx context.Context, job Job, err error) {
 			logger.Error().Err(err).Str("sha", job.HeadSHA).Msg("deferred check failed")
 		}
 	}) {
-		logger.Warn().Str("sha", job.HeadSHA).Dur("in", d).Int("retry", job.retries).Msg("the runs could not be completed; running the check again later")
+		logger.Warn().Str("sha", job.HeadSHA).Dur("in_ms", d).Int("retry", job.retries).Msg("the runs could not be completed; running the check again later")
 	}
 }
 
@@ -256,7 +256,7 @@ func (r *Runner) runOnce(ctx context.Context, job Job) error {
 		}
 	}
 	r.observe(start, counter, checks)
-	logger.Info().Int("api_calls", counter.n()).Dur("took", time.Since(start)).Msg("checks published")
+	logger.Info().Int("api_calls", counter.n()).Dur("took_ms", time.Since(start)).Msg("checks published")
 	if job.Event == "push" && job.PR == 0 && st.cfg != nil && r.AfterPush != nil && (st.cfg.Dashboard || onboardable(st.cfg, checks)) {
 		r.AfterPush(ctx, job.InstallationID, RepoRef{Owner: job.Owner, Name: job.Repo, DefaultBranch: job.DefaultBranch})
 	}

@@ -209,7 +209,7 @@ func (a *reauth) RoundTrip(req *http.Request) (*http.Response, error) {
 // the delivery id), with the endpoint template rather than the path.
 func logRetry(r *http.Request, attempt int, reason string, wait time.Duration) {
 	zerolog.Ctx(r.Context()).Info().Str("method", r.Method).Str("endpoint", metrics.EndpointTemplate(r.Method, r.URL.Path)).
-		Int("attempt", attempt).Str("reason", reason).Dur("wait", wait).Msg("retrying a GitHub request")
+		Int("attempt", attempt).Str("reason", reason).Dur("wait_ms", wait).Msg("retrying a GitHub request")
 }
 
 // defaultUserAgent names us on requests that carry no User-Agent:

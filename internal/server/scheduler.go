@@ -224,7 +224,7 @@ func (s *Scheduler) execute(j job, dropped error) {
 			ev = ev.Str("stack", pe.stack)
 		}
 	}
-	ev.Str("outcome", outcome).Dur("queued", start.Sub(j.queued)).Dur("took", elapsed).Msg("delivery handled")
+	ev.Str("outcome", outcome).Dur("queued_ms", start.Sub(j.queued)).Dur("took_ms", elapsed).Msg("delivery handled")
 	if dropped != nil {
 		err = errors.Join(dropped, err)
 	}
