@@ -331,7 +331,7 @@ func checkDirs(ctx context.Context, repo *checkout.Repo, ch *change, cfg *config
 		}
 		in.Manifests = append(in.Manifests, m)
 	}
-	c, _, err := checkrun.RunDirs(ctx, cfg, in, names, nil, false)
+	c, _, err := checkrun.RunDirs(ctx, cfg, in, names, emptyCheckoutNotes(repo, ch), false)
 	return c, err
 }
 
@@ -349,6 +349,15 @@ func readManifest(ctx context.Context, repo *checkout.Repo, ch *change, p string
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, dirmap.MaxManifestSize+1))
 	return dirmap.Manifest{Path: p, Data: data}, err
+}
+
+// emptyCheckoutNotes says so when a checkout tracks nothing yet (a fresh
+// git init): an audit reads tracked files only, so it checked nothing.
+func emptyCheckoutNotes(repo *checkout.Repo, ch *change) []string {
+	if !repo.Git || !ch.audit || len(ch.files) > 0 {
+		return nil
+	}
+	return []string{"This git checkout tracks no files yet, so nothing was checked: `git add` them (an audit of a checkout reads tracked files only), or check a plain directory."}
 }
 
 // side reads one revision's file list and map ("" is the index).

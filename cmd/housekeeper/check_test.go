@@ -268,3 +268,30 @@ func golden(t *testing.T, name, got string) {
 		t.Errorf("%s differs from the golden file (go test ./cmd/housekeeper -update rewrites it):\n%s", name, got)
 	}
 }
+
+// A checkout that tracks nothing yet, or a change with nothing in it, says
+// so instead of reporting a clean result of nothing.
+func TestCheckSaysWhenThereIsNothingToCheck(t *testing.T) {
+	r := newRepo(t)
+	r.write(map[string]string{"apps/web/main.go": "package main\n"})
+	out, _, code := runCLI(t, "check", r.dir)
+	if code != exitOK || strings.Count(out, "This git checkout tracks no files yet, so nothing was checked") != 2 {
+		t.Errorf("git init, nothing added: exit %d\n%s", code, out)
+	}
+	r.commit("base", baseFiles)
+	for name, args := range map[string][]string{
+		"--base on the same commit": {"check", "--only", "secrets", "--base", "HEAD", r.dir},
+		"--staged, nothing staged":  {"check", "--only", "secrets", "--staged", r.dir},
+	} {
+		out, _, code := runCLI(t, args...)
+		if code != exitOK || !strings.Contains(out, "housekeeper/secrets: success — No secrets: the change is empty") ||
+			!strings.Contains(out, "The change is empty (no commit, no file changed): nothing to scan.") {
+			t.Errorf("%s: exit %d\n%s", name, code, out)
+		}
+	}
+	r.write(map[string]string{"apps/web/x.txt": "x\n"})
+	r.git("add", "apps/web/x.txt")
+	if out, _, _ := runCLI(t, "check", "--only", "secrets", "--staged", r.dir); !strings.Contains(out, "No secrets in the change") {
+		t.Errorf("--staged with a file staged:\n%s", out)
+	}
+}

@@ -86,3 +86,21 @@ func TestDocLinksResolve(t *testing.T) {
 		}
 	}
 }
+
+// Code quoted in the docs is the code: docs/server.md shows appHandlers as
+// serve.go defines it.
+func TestServerDocQuotesAppHandlers(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "server.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("serve.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?s)var appHandlers = func\(deps AppDeps\) \(\[\]githubapp\.EventHandler, error\) \{\n.*?\n\}\n`)
+	d, s := re.Find(doc), re.Find(src)
+	if d == nil || s == nil || string(d) != string(s) {
+		t.Errorf("docs/server.md quotes\n%s\nserve.go has\n%s", d, s)
+	}
+}

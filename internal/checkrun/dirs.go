@@ -103,12 +103,22 @@ func fixText(in DirsInput) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "To register the new directories, add to %s (then replace each TODO):\n", in.MapPath)
 	for _, g := range dirmap.GroupFixes(in.Result.Fixes) {
-		fmt.Fprintf(&b, "  before line %d (%s):\n", g.Before, g.Format)
+		fmt.Fprintf(&b, "  %s (%s):\n", placement(g.Before), g.Format)
 		for _, l := range g.Lines {
 			b.WriteString("    " + l + "\n")
 		}
 	}
 	return b.String()
+}
+
+// placement says where fix lines go: after the line before the insertion
+// point, which always exists (an insertion at the end of a 15-line map is
+// "after line 15", never "before line 16").
+func placement(before int) string {
+	if before <= 1 {
+		return "at the top of the map"
+	}
+	return fmt.Sprintf("after line %d", before-1)
 }
 
 func countKinds(fs []Finding) map[string]map[string]int {
@@ -287,7 +297,8 @@ func fixSection(in DirsInput, budget int) (section, cut string) {
 	left := 0
 	for _, g := range dirmap.GroupFixes(r.Fixes) {
 		fence := escape.Fence(g.Lines...)
-		head := fmt.Sprintf("\nBefore line %d (%s):\n\n%s\n", g.Before, g.Format, fence)
+		p := placement(g.Before)
+		head := fmt.Sprintf("\n%s (%s):\n\n%s\n", strings.ToUpper(p[:1])+p[1:], g.Format, fence)
 		var lines []string
 		size := b.Len() + len(head) + len(fence) + 400
 		for i, l := range g.Lines {

@@ -22,7 +22,9 @@ type SecretsScan struct {
 	findings []secretFinding
 	seen     map[string]int // fingerprint (+deleted) → index
 	skipped  []secrets.Skipped
-	commits  int
+	commits  int // commits scanned one by one
+	patches  int // diffs without a commit: the net diff, or the staged change
+	files    int // file diffs scanned
 	notes    []string
 }
 
@@ -58,7 +60,12 @@ func (s *SecretsScan) add(f secrets.Finding, commit, text string, located bool) 
 // set for the commit whose lines are the head's (a one-commit change, the
 // net diff, or the staged change).
 func (s *SecretsScan) AddCommit(sha string, diffs []secrets.FileDiff, content func(path string) []byte, head bool) {
-	s.commits++
+	if sha == "" {
+		s.patches++
+	} else {
+		s.commits++
+	}
+	s.files += len(diffs)
 	for _, d := range diffs {
 		var c []byte
 		if content != nil && d.NewPath != "" && !d.Binary {
@@ -257,6 +264,12 @@ func secretsTitle(fs []Finding, s *SecretsScan) string {
 		if s.Audit {
 			return "No secrets in the tree"
 		}
+		switch {
+		case s.files == 0 && s.commits == 0:
+			return "No secrets: the change is empty"
+		case s.commits == 0:
+			return "No secrets in the change"
+		}
 		return fmt.Sprintf("No secrets in %s", plural(s.commits, "commit", "commits"))
 	}
 	return strings.Join(parts, ", ")
@@ -266,7 +279,13 @@ func secretsSummary(in SecretsInput, c *Check) string {
 	s := in.Scan
 	var b strings.Builder
 	scope := "Scanned the whole tree (audit)."
-	if !s.Audit {
+	switch {
+	case s.Audit:
+	case s.files == 0 && s.commits == 0:
+		scope = "The change is empty (no commit, no file changed): nothing to scan."
+	case s.commits == 0:
+		scope = "Scanned the added lines of the change."
+	default:
 		scope = fmt.Sprintf("Scanned the added lines of %s.", plural(s.commits, "commit", "commits"))
 	}
 	b.WriteString(scope)
