@@ -103,7 +103,7 @@ func runServe(ctx context.Context, checkConfig bool, stdout, stderr io.Writer) e
 		if err := srv.Listen(); err != nil {
 			return &exitError{code: exitServeFailed, err: err}
 		}
-		stop := startReconciler(ctx, cfg, cc, srv, logger)
+		stop := startReconciler(ctx, cfg, cc, srv, m, logger)
 		defer stop()
 	}
 	if err := srv.Run(ctx); err != nil {
@@ -115,13 +115,16 @@ func runServe(ctx context.Context, checkConfig bool, stdout, stderr io.Writer) e
 // startReconciler runs the reconciler (docs/reliability.md) until ctx ends;
 // stop waits for it. It stops asking for redeliveries as soon as shutdown
 // begins.
-func startReconciler(ctx context.Context, cfg *server.Config, cc githubapp.ClientCreator, srv *server.Server, logger zerolog.Logger) (stop func()) {
+func startReconciler(ctx context.Context, cfg *server.Config, cc githubapp.ClientCreator, srv *server.Server, m *metrics.Metrics, logger zerolog.Logger) (stop func()) {
 	rec := reconcile.New(reconcile.Options{
 		Clients:  cc,
 		Interval: cfg.ReconcileInterval,
 		Handles:  srv.Handles,
 		Room:     srv.RedeliveryRoom,
 		Logger:   logger.With().Str("component", "reconciler").Logger(),
+		OnPass: func(res reconcile.Result, err error) {
+			m.ReconcilerPass(err, res.Asked, res.AskErrors, res.Deferred)
+		},
 	})
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

@@ -43,6 +43,8 @@ type Options struct {
 	// next pass, so redeliveries are not refused again.
 	Room   func() int
 	Logger zerolog.Logger
+	// OnPass, when set, hears each pass's outcome (the server's metrics).
+	OnPass func(res Result, err error)
 	// Now is the clock (tests).
 	Now func() time.Time
 }
@@ -83,6 +85,9 @@ func (r *Reconciler) Run(ctx context.Context) {
 		res, err := r.Pass(ctx)
 		if ctx.Err() != nil {
 			return
+		}
+		if r.o.OnPass != nil {
+			r.o.OnPass(res, err)
 		}
 		ev := r.o.Logger.Info()
 		if err != nil {

@@ -48,6 +48,28 @@ type Job struct {
 
 func (j Job) key() string { return j.Owner + "/" + j.Repo + "@" + j.HeadSHA }
 
+// FailClosedObserver, when the Observer implements it, hears each run
+// completed as a failure because the App could not finish it, with a
+// reason: config, rate_limit, shutdown or error.
+type FailClosedObserver interface {
+	FailedClosed(check, reason string)
+}
+
+func failClosedReason(cause error) string {
+	var ce *configError
+	var rl *github.RateLimitError
+	var ab *github.AbuseRateLimitError
+	switch {
+	case errors.As(cause, &ce):
+		return "config"
+	case errors.Is(cause, ErrShutdown):
+		return "shutdown"
+	case errors.As(cause, &rl), errors.As(cause, &ab):
+		return "rate_limit"
+	}
+	return "error"
+}
+
 // Observer receives what the runner measures; the server's metrics
 // implement it. A nil Observer is allowed.
 type Observer interface {
@@ -331,6 +353,9 @@ func (r *Runner) failOne(ctx context.Context, st *state, name string, cause erro
 	if errors.As(cause, &ce) {
 		c.Title = "Invalid Housekeeper config"
 		c.Summary = ce.summary()
+	}
+	if o, ok := r.Observer.(FailClosedObserver); ok {
+		o.FailedClosed(name, failClosedReason(cause))
 	}
 	// A client of its own: go-github refuses, without asking GitHub, every
 	// request of a client that saw a rate limit until it resets, though

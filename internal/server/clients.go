@@ -46,11 +46,18 @@ func NewClientCreator(cfg *Config, m *metrics.Metrics, version string, transport
 		}
 		transport = m.APIMiddleware(u.Path)(transport)
 	}
+	onRetry := logRetry
+	if m != nil {
+		onRetry = func(r *http.Request, attempt int, reason string, wait time.Duration) {
+			m.Retry(reason, wait)
+			logRetry(r, attempt, reason, wait)
+		}
+	}
 	transport = retry.New(transport, retry.Options{
 		Attempts: cfg.APIRetries + 1,
 		MaxWait:  cfg.APIMaxWait,
 		Timeout:  cfg.APITimeout,
-		OnRetry:  logRetry,
+		OnRetry:  onRetry,
 	})
 	// Each attempt has api_timeout; the whole request, waits included, is
 	// bounded too.

@@ -196,6 +196,7 @@ func (s *Scheduler) execute(j job, dropped error) {
 	s.busy.Add(1)
 	s.metric(func(m *metrics.Metrics) { m.WorkerBusy() })
 	start := time.Now()
+	s.metric(func(m *metrics.Metrics) { m.QueueWait(start.Sub(j.queued)) })
 	err := safeExecute(ctx, j.d)
 	var pe panicError
 	panicked := errors.As(err, &pe)
