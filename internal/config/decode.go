@@ -38,8 +38,9 @@ func Parse(name string, data []byte) (*Config, error) {
 	// Values are validated even when some did not decode, so that one
 	// reading reports every problem; a key that failed to decode is not
 	// judged again on the default it kept.
+	decodeErrs := d.errs
 	for _, e := range validate(name, cfg, root) {
-		if !d.failed(e.Key) {
+		if !failed(decodeErrs, e.Key) {
 			d.errs = append(d.errs, e)
 		}
 	}
@@ -74,8 +75,8 @@ func (d *decoder) fail(n *yaml.Node, key, format string, args ...any) {
 }
 
 // failed reports whether key, or a key that contains it, did not decode.
-func (d *decoder) failed(key string) bool {
-	for _, e := range d.errs {
+func failed(decodeErrs Errors, key string) bool {
+	for _, e := range decodeErrs {
 		k := e.Key
 		if k == "" || key == k || strings.HasPrefix(key, k+".") || strings.HasPrefix(key, k+"[") {
 			return true
