@@ -34,20 +34,17 @@ func newActionCmd() *cobra.Command {
 
 // actionInputs are the Action's inputs, passed by action.yml as INPUT_*.
 type actionInputs struct {
-	base, only, config, failOn, sarif, path string
+	base, only, config, failOn, sarif string
 }
 
 func readInputs(getenv func(string) string) actionInputs {
 	in := func(name string) string { return strings.TrimSpace(getenv("INPUT_" + name)) }
-	return actionInputs{base: in("BASE"), only: in("ONLY"), config: in("CONFIG"), failOn: in("FAIL_ON"), sarif: in("SARIF"), path: in("PATH")}
+	return actionInputs{base: in("BASE"), only: in("ONLY"), config: in("CONFIG"), failOn: in("FAIL_ON"), sarif: in("SARIF")}
 }
 
 func runAction(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
 	in := readInputs(getenv)
-	dir := in.path
-	if dir == "" {
-		dir = getenv("GITHUB_WORKSPACE")
-	}
+	dir := getenv("GITHUB_WORKSPACE")
 	if dir == "" {
 		dir = "."
 	}

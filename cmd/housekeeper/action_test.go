@@ -59,7 +59,7 @@ func TestActionInASimulatedWorkflow(t *testing.T) {
 	for k, v := range map[string]string{
 		"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": eventPath, "GITHUB_WORKSPACE": r.dir,
 		"GITHUB_STEP_SUMMARY": summary, "GITHUB_OUTPUT": outputs,
-		"INPUT_BASE": "", "INPUT_ONLY": "", "INPUT_CONFIG": "", "INPUT_FAIL_ON": "", "INPUT_SARIF": "housekeeper.sarif", "INPUT_PATH": "",
+		"INPUT_BASE": "", "INPUT_ONLY": "", "INPUT_CONFIG": "", "INPUT_FAIL_ON": "", "INPUT_SARIF": "housekeeper.sarif",
 	} {
 		t.Setenv(k, v)
 	}
