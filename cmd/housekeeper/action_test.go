@@ -132,6 +132,20 @@ func TestActionInASimulatedWorkflow(t *testing.T) {
 	if o, _ := os.ReadFile(outputs); string(o) != "secrets=success\n" {
 		t.Errorf("step outputs %q", o)
 	}
+
+	// config: a file relative to the workspace replaces the base's config.
+	os.MkdirAll(filepath.Join(r.dir, "ci"), 0o755)
+	os.WriteFile(filepath.Join(r.dir, "ci", "housekeeper.yml"), []byte("dirs:\n  enforce: false\n"), 0o644)
+	t.Setenv("INPUT_FAIL_ON", "")
+	t.Setenv("INPUT_ONLY", "dirs")
+	t.Setenv("INPUT_CONFIG", "ci/housekeeper.yml")
+	os.Remove(outputs)
+	if _, stderr, code := runCLI(t, "action"); code != exitOK {
+		t.Errorf("config input: exit %d; %s", code, stderr)
+	}
+	if o, _ := os.ReadFile(outputs); string(o) != "dirs=neutral\n" {
+		t.Errorf("config input: step outputs %q", o)
+	}
 }
 
 // Each event's base comes from its own field of GitHub's example payloads;
