@@ -72,7 +72,7 @@ func TestSecretsConclusions(t *testing.T) {
 // exists: "after line 3" for a 3-line map, never "before line 4".
 func TestFixPlacementAtTheEndOfTheMap(t *testing.T) {
 	in := dirmap.Input{Head: &dirmap.Side{HasMap: true, Map: []byte("| Path | Function |\n|---|---|\n| `a/` | A |\n"), Files: []string{"a/x", "b/y"}}}
-	c, _, err := RunDirs(config.Default(), in, nil, nil, false)
+	c, _, err := RunDirs(context.Background(), config.Default(), in, nil, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}

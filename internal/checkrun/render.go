@@ -10,13 +10,19 @@ import (
 	"github.com/housekeeper-app/housekeeper/internal/escape"
 )
 
-// WriteJSON prints the report in the JSON contract.
+// WriteJSON prints the report in the JSON contract: each check's title and
+// summary exactly as the App posts them, and every finding.
 func WriteJSON(w io.Writer, r Report) error {
-	for i := range r.Checks {
-		if r.Checks[i].Findings == nil {
-			r.Checks[i].Findings = []Finding{}
+	checks := make([]Check, len(r.Checks))
+	for i, c := range r.Checks {
+		p := Post(c, r.MaxAnnotations)
+		c.Title, c.Summary = p.Title, p.Summary
+		if c.Findings == nil {
+			c.Findings = []Finding{}
 		}
+		checks[i] = c
 	}
+	r.Checks = checks
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)

@@ -2,6 +2,7 @@ package checkrun
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -60,6 +61,18 @@ func TestTextShowsEverythingAndWhatTheAppCuts(t *testing.T) {
 		!strings.Contains(p.Summary, "1 more annotations beyond the first 2") {
 		t.Errorf("posted %d annotations; summary:\n%s", len(p.Annotations), p.Summary)
 	}
+	// JSON: the posted summary, and every finding.
+	var js bytes.Buffer
+	if err := WriteJSON(&js, r); err != nil {
+		t.Fatal(err)
+	}
+	var doc Report
+	if err := json.Unmarshal(js.Bytes(), &doc); err != nil || len(doc.Checks) != 1 {
+		t.Fatal(err)
+	}
+	if got := doc.Checks[0]; got.Summary != Post(c, r.MaxAnnotations).Summary || len(got.Findings) != 4 {
+		t.Errorf("JSON summary is not the posted one, or findings were cut (%d)", len(got.Findings))
+	}
 	golden(t, "cut.text", text.String())
 	golden(t, "cut.markdown", md.String())
 }
@@ -81,11 +94,19 @@ func TestGitHubWorkflowCommands(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 	want := []string{
-		"::error file=a%2Cb/x%3Ay.txt,line=3,title=unregistered::100%25 new%0A::error::forged",
-		"::warning file=docs/dir.md,line=1,title=stale::gone%0D%0Areally",
+		// Annotation messages already show control characters visibly.
+		`::error file=a%2Cb/x%3Ay.txt,line=3,title=unregistered::100%25 new\n::error::forged`,
+		`::warning file=docs/dir.md,line=1,title=stale::gone\r\nreally`,
 		"::notice::housekeeper/dirs: failure — 3 unregistered directories (on GitHub, the App's check run is shorter: the App posts 2 of 3 annotations (max_annotations: 2); the summary counts the rest)",
 	}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	// The workflow-command encoders themselves, on raw input.
+	if got := escapeData("100% new\r\n::error::x"); got != "100%25 new%0D%0A::error::x" {
+		t.Errorf("escapeData: %q", got)
+	}
+	if got := escapeProperty("a,b:c%\n"); got != "a%2Cb%3Ac%25%0A" {
+		t.Errorf("escapeProperty: %q", got)
 	}
 }
