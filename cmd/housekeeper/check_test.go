@@ -295,3 +295,23 @@ func TestCheckSaysWhenThereIsNothingToCheck(t *testing.T) {
 		t.Errorf("--staged with a file staged:\n%s", out)
 	}
 }
+
+// --fail-on overrides secrets.fail_on: a bootstrap secret is a warning
+// when only runtime fails, and nothing fails with none.
+func TestCheckFailOn(t *testing.T) {
+	r := newRepo(t)
+	files := map[string]string{"infra/main.tf": "access_key = \"AK" + "IA" + strings.Repeat("QX7", 5) + "Z\"\n"}
+	for k, v := range baseFiles {
+		files[k] = v
+	}
+	r.commit("base", files)
+	for flag, want := range map[string]int{"": exitFindings, "bootstrap": exitFindings, "runtime": exitOK, "none": exitOK} {
+		args := []string{"check", "--only", "secrets", r.dir}
+		if flag != "" {
+			args = append(args, "--fail-on", flag)
+		}
+		if out, _, code := runCLI(t, args...); code != want {
+			t.Errorf("--fail-on %q: exit %d, want %d\n%s", flag, code, want, out)
+		}
+	}
+}
