@@ -65,9 +65,23 @@ func TestDocLinksResolve(t *testing.T) {
 		}
 	}
 	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
-	// Code (fenced blocks, inline spans) is not prose: a regular
-	// expression there may look like a link.
-	code := regexp.MustCompile("(?s)```.*?```|`[^`\n]*`")
+	// Code (fenced blocks, inline spans, which may run over lines) is not
+	// prose: a regular expression there may look like a link.
+	inline := regexp.MustCompile("`[^`]*`")
+	prose := func(doc string) string {
+		var out []string
+		fenced := false
+		for _, line := range strings.Split(doc, "\n") {
+			if t := strings.TrimSpace(line); strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
+				fenced = !fenced
+				continue
+			}
+			if !fenced {
+				out = append(out, line)
+			}
+		}
+		return inline.ReplaceAllString(strings.Join(out, "\n"), "")
+	}
 	for _, f := range files {
 		if !strings.HasSuffix(f, ".md") || !(f == "README.md" || strings.HasPrefix(f, "docs/")) {
 			continue
@@ -76,7 +90,7 @@ func TestDocLinksResolve(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range link.FindAllStringSubmatch(code.ReplaceAllString(string(data), ""), -1) {
+		for _, m := range link.FindAllStringSubmatch(prose(string(data)), -1) {
 			target := m[1]
 			if strings.Contains(target, "://") || strings.HasPrefix(target, "#") || strings.HasPrefix(target, "mailto:") {
 				continue
