@@ -79,7 +79,9 @@ type rendered struct {
 	serviceMonitor  *serviceMonitor
 	infisicalSecret *infisicalSecret
 	networkPolicy   *networkingv1.NetworkPolicy
-	prometheusRule  *prometheusRule
+
+	prometheusRule *prometheusRule   // monitoring_test.go
+	dashboard      *corev1.ConfigMap // the Grafana dashboard's ConfigMap
 }
 
 var docSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)
@@ -131,8 +133,18 @@ func decode(t *testing.T, out string) *rendered {
 			r.serviceAccount = &corev1.ServiceAccount{}
 			target = r.serviceAccount
 		case "v1/ConfigMap":
+			var meta metav1.PartialObjectMetadata
+			_ = yaml.Unmarshal([]byte(doc), &meta)
+			if strings.HasSuffix(meta.Name, "-dashboard") {
+				r.dashboard = &corev1.ConfigMap{}
+				target = r.dashboard
+				break
+			}
 			r.configMap = &corev1.ConfigMap{}
 			target = r.configMap
+		case "monitoring.coreos.com/v1/PrometheusRule":
+			r.prometheusRule = &prometheusRule{}
+			target = r.prometheusRule
 		case "networking.k8s.io/v1/Ingress":
 			r.ingress = &networkingv1.Ingress{}
 			target = r.ingress

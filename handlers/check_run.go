@@ -44,7 +44,7 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 	}
 	repo := e.GetRepo()
 	inst := githubapp.GetInstallationIDFromEvent(&e)
-	ctx, log := logger(ctx, repo, inst, eventType, e.GetAction(), deliveryID)
+	ctx, log := logger(ctx, repo, inst, eventType, deliveryID)
 	job := runner.Job{
 		InstallationID: inst,
 		Owner:          repo.GetOwner().GetLogin(),
@@ -115,7 +115,7 @@ func (h *CheckRun) action(ctx context.Context, e *github.CheckRunEvent, delivery
 	}
 	repo := e.GetRepo()
 	inst := githubapp.GetInstallationIDFromEvent(e)
-	ctx, _ = logger(ctx, repo, inst, "check_run", e.GetAction(), deliveryID)
+	ctx, _ = logger(ctx, repo, inst, "check_run", deliveryID)
 	return h.Commenter.Comment(ctx, runner.CommentJob{
 		InstallationID: inst,
 		Owner:          repo.GetOwner().GetLogin(),

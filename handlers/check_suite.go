@@ -38,7 +38,7 @@ func (h *CheckSuite) Handle(ctx context.Context, eventType, deliveryID string, p
 		return nil // nothing to check (found by FuzzHook)
 	}
 	repo := e.GetRepo()
-	ctx, log := logger(ctx, repo, githubapp.GetInstallationIDFromEvent(&e), eventType, e.GetAction(), deliveryID)
+	ctx, log := logger(ctx, repo, githubapp.GetInstallationIDFromEvent(&e), eventType, deliveryID)
 	base := runner.Job{
 		InstallationID: githubapp.GetInstallationIDFromEvent(&e),
 		Owner:          repo.GetOwner().GetLogin(),

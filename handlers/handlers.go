@@ -45,10 +45,11 @@ func decode(payload []byte, v any, event string) error {
 	return nil
 }
 
-// logger adds the delivery's fixed keys to the context's logger.
-func logger(ctx context.Context, repo *github.Repository, installationID int64, event, action, delivery string) (context.Context, zerolog.Logger) {
+// logger adds the delivery's fixed keys to the context's logger. The
+// server's logger already carries "action" (a key zerolog would repeat).
+func logger(ctx context.Context, repo *github.Repository, installationID int64, event, delivery string) (context.Context, zerolog.Logger) {
 	l := zerolog.Ctx(ctx).With().
-		Str("event", event).Str("action", action).Str("delivery", delivery).
+		Str("event", event).Str("delivery", delivery).
 		Int64("installation", installationID).Str("repository", repo.GetFullName()).Logger()
 	return l.WithContext(ctx), l
 }

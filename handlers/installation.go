@@ -41,7 +41,7 @@ func (h *Installation) Handle(ctx context.Context, eventType, deliveryID string,
 		return err
 	}
 	inst := e.GetInstallation().GetID()
-	log := zerolog.Ctx(ctx).With().Str("event", eventType).Str("action", e.GetAction()).Str("delivery", deliveryID).Int64("installation", inst).Logger()
+	log := zerolog.Ctx(ctx).With().Str("event", eventType).Str("delivery", deliveryID).Int64("installation", inst).Logger()
 	ctx = log.WithContext(ctx)
 	switch e.GetAction() {
 	case "created", "unsuspend", "new_permissions_accepted":
@@ -66,7 +66,7 @@ func (h *Installation) repositories(ctx context.Context, deliveryID string, payl
 		return err
 	}
 	inst := e.GetInstallation().GetID()
-	log := zerolog.Ctx(ctx).With().Str("event", "installation_repositories").Str("action", e.GetAction()).Str("delivery", deliveryID).Int64("installation", inst).Logger()
+	log := zerolog.Ctx(ctx).With().Str("event", "installation_repositories").Str("delivery", deliveryID).Int64("installation", inst).Logger()
 	ctx = log.WithContext(ctx)
 	switch e.GetAction() {
 	case "added":

@@ -39,7 +39,7 @@ func (h *IssueComment) Handle(ctx context.Context, eventType, deliveryID string,
 	}
 	repo := e.GetRepo()
 	inst := githubapp.GetInstallationIDFromEvent(&e)
-	ctx, _ = logger(ctx, repo, inst, eventType, e.GetAction(), deliveryID)
+	ctx, _ = logger(ctx, repo, inst, eventType, deliveryID)
 	return h.Commenter.Comment(ctx, runner.CommentJob{
 		InstallationID: inst,
 		Owner:          repo.GetOwner().GetLogin(),

@@ -40,7 +40,7 @@ func (h *Issues) Handle(ctx context.Context, eventType, deliveryID string, paylo
 	inst := githubapp.GetInstallationIDFromEvent(&e)
 	repo := e.GetRepo()
 	ref := runner.RepoRef{Owner: repo.GetOwner().GetLogin(), Name: repo.GetName(), DefaultBranch: repo.GetDefaultBranch(), Known: true, Fork: repo.GetFork()}
-	ctx, log := logger(ctx, repo, inst, eventType, e.GetAction(), deliveryID)
+	ctx, log := logger(ctx, repo, inst, eventType, deliveryID)
 	switch e.GetAction() {
 	case "reopened":
 		log.Info().Int("issue", is.GetNumber()).Msg("dashboard reopened: auditing again")

@@ -39,7 +39,7 @@ func (h *MergeGroup) Handle(ctx context.Context, eventType, deliveryID string, p
 	mg := e.GetMergeGroup()
 	repo := e.GetRepo()
 	inst := githubapp.GetInstallationIDFromEvent(&e)
-	ctx, _ = logger(ctx, repo, inst, eventType, e.GetAction(), deliveryID)
+	ctx, _ = logger(ctx, repo, inst, eventType, deliveryID)
 	job := runner.Job{
 		InstallationID: inst, Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(), DefaultBranch: repo.GetDefaultBranch(),
 		HeadSHA: mg.GetHeadSHA(), BaseSHA: mg.GetBaseSHA(), BaseRef: strings.TrimPrefix(mg.GetBaseRef(), "refs/heads/"),

@@ -39,7 +39,7 @@ func (h *PullRequest) Handle(ctx context.Context, eventType, deliveryID string, 
 	if pr.GetState() == "closed" {
 		return nil
 	}
-	ctx, log := logger(ctx, e.GetRepo(), githubapp.GetInstallationIDFromEvent(&e), eventType, e.GetAction(), deliveryID)
+	ctx, log := logger(ctx, e.GetRepo(), githubapp.GetInstallationIDFromEvent(&e), eventType, deliveryID)
 	log.Info().Int("pr", pr.GetNumber()).Str("sha", pr.GetHead().GetSHA()).Msg("checking pull request")
 	return h.Runner.Run(ctx, prJob(&e, pr, eventType, deliveryID))
 }

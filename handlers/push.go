@@ -38,7 +38,7 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 	if owner == "" {
 		owner = repo.GetOwner().GetName() // push payloads name the owner differently
 	}
-	ctx, log := logger(ctx, &github.Repository{FullName: github.String(owner + "/" + repo.GetName())}, inst, eventType, "", deliveryID)
+	ctx, log := logger(ctx, &github.Repository{FullName: github.String(owner + "/" + repo.GetName())}, inst, eventType, deliveryID)
 	job := runner.Job{
 		InstallationID: inst, Owner: owner, Repo: repo.GetName(), DefaultBranch: branch,
 		HeadSHA: e.GetAfter(), BaseSHA: pushBase(e.GetBefore()), BaseRef: branch,

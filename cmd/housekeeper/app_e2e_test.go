@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"math/rand"
 	"strconv"
 	"strings"
@@ -128,6 +129,42 @@ func TestAppEndToEnd(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), token[4:]) {
 		t.Error("the logs show the token")
+	}
+	checkLogLines(t, logs.String())
+}
+
+// checkLogLines: every log line is one JSON object with each key once, and
+// durations carry their unit in the key (took_ms), never a bare number.
+func checkLogLines(t *testing.T, logs string) {
+	t.Helper()
+	unitless := map[string]bool{"took": true, "queued": true, "wait": true, "interval": true, "timeout": true, "in": true}
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		dec := json.NewDecoder(strings.NewReader(line))
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+			t.Errorf("not a JSON object: %s", line)
+			continue
+		}
+		seen := map[string]bool{}
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				t.Errorf("%v: %s", err, line)
+				break
+			}
+			key := k.(string)
+			if seen[key] {
+				t.Errorf("key %q twice: %s", key, line)
+			}
+			if unitless[key] {
+				t.Errorf("duration %q without a unit: %s", key, line)
+			}
+			seen[key] = true
+			var v json.RawMessage
+			if err := dec.Decode(&v); err != nil {
+				t.Errorf("%v: %s", err, line)
+				break
+			}
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -22,12 +23,14 @@ type checkOpts struct {
 	only   string
 	format string
 	config string
+	// failOn overrides secrets.fail_on when set (the Action's fail-on).
+	failOn []string
 }
 
 func newCheckCmd() *cobra.Command {
 	var o checkOpts
 	cmd := &cobra.Command{
-		Use:   "check [--base REF | --staged] [--only dirs|secrets] [--format text|json|sarif|markdown] [--config FILE] [PATH]",
+		Use:   "check [--base REF | --staged] [--only dirs|secrets] [--format text|json|sarif|markdown|github] [--config FILE] [--fail-on TIERS] [PATH]",
 		Short: "Run the checks on a checkout or a plain directory, as the App would",
 		Long: `Runs housekeeper/dirs and housekeeper/secrets on PATH (default ".").
 
@@ -56,9 +59,47 @@ report-only mode), 1 when one is, 2 for usage, config or git errors.`,
 	f.StringVar(&o.base, "base", "", "compare with merge-base(REF, HEAD), as a pull request into REF")
 	f.BoolVar(&o.staged, "staged", false, "check the staged change")
 	f.StringVar(&o.only, "only", "", "run one check: dirs or secrets")
-	f.StringVar(&o.format, "format", "text", "output format: text, json, sarif or markdown")
+	f.StringVar(&o.format, "format", "text", "output format: text, json, sarif, markdown (the summaries the App posts) or github (Actions workflow commands)")
+	f.Var(failOnFlag{&o.failOn}, "fail-on", "secret tiers that fail the check, overriding secrets.fail_on: bootstrap, runtime (comma-separated) or none")
 	f.StringVar(&o.config, "config", "", "config file (default: REF:.github/housekeeper.yml with --base, else PATH/.github/housekeeper.yml)")
 	return cmd
+}
+
+// failOnFlag reads --fail-on: tiers, comma-separated, or "none".
+type failOnFlag struct{ tiers *[]string }
+
+func (f failOnFlag) String() string {
+	if f.tiers == nil || *f.tiers == nil {
+		return ""
+	}
+	return strings.Join(*f.tiers, ",")
+}
+
+func (f failOnFlag) Type() string { return "TIERS" }
+
+func (f failOnFlag) Set(v string) error {
+	tiers, err := parseFailOn(v)
+	if err != nil {
+		return err
+	}
+	*f.tiers = tiers
+	return nil
+}
+
+func parseFailOn(v string) ([]string, error) {
+	tiers := []string{}
+	if strings.TrimSpace(v) == "none" {
+		return tiers, nil
+	}
+	for _, t := range strings.Split(v, ",") {
+		switch t = strings.TrimSpace(t); t {
+		case config.TierBootstrap, config.TierRuntime:
+			tiers = append(tiers, t)
+		default:
+			return nil, fmt.Errorf("unknown tier %q (bootstrap, runtime, or none)", t)
+		}
+	}
+	return tiers, nil
 }
 
 func (o checkOpts) validate() error {
@@ -71,20 +112,44 @@ func (o checkOpts) validate() error {
 		return usageErr("--only must be dirs or secrets, got %q", o.only)
 	}
 	switch o.format {
-	case "text", "json", "markdown", "sarif":
+	case "text", "json", "markdown", "sarif", "github":
 	default:
-		return usageErr("--format must be text, json, sarif or markdown, got %q", o.format)
+		return usageErr("--format must be text, json, sarif, markdown or github, got %q", o.format)
 	}
 	return nil
 }
 
 func runCheck(ctx context.Context, o checkOpts, path string, stdout, stderr io.Writer) error {
-	if err := o.validate(); err != nil {
+	report, rules, err := buildReport(ctx, o, path, stderr)
+	if err != nil {
 		return err
+	}
+	if err := write(stdout, o.format, report, rules); err != nil {
+		return &exitError{code: exitUsage, err: fmt.Errorf("write output: %w", err)}
+	}
+	return reportStatus(report)
+}
+
+// reportStatus is the exit status of a report: 1 when a check failed.
+func reportStatus(report checkrun.Report) error {
+	for _, c := range report.Checks {
+		if c.Conclusion == checkrun.Failure {
+			return &exitError{code: exitFindings, err: errSilent}
+		}
+	}
+	return nil
+}
+
+// buildReport runs the checks once; every format renders from the result
+// (rules describe the secret rules, for SARIF).
+func buildReport(ctx context.Context, o checkOpts, path string, stderr io.Writer) (checkrun.Report, []checkrun.RuleMeta, error) {
+	var report checkrun.Report
+	if err := o.validate(); err != nil {
+		return report, nil, err
 	}
 	repo, err := checkout.Open(ctx, path)
 	if err != nil {
-		return usageErr("%v", err)
+		return report, nil, usageErr("%v", err)
 	}
 	defer repo.Close()
 	if (o.base != "" || o.staged) && !repo.Git {
@@ -92,7 +157,7 @@ func runCheck(ctx context.Context, o checkOpts, path string, stdout, stderr io.W
 		if o.base != "" {
 			flag = "--base"
 		}
-		return usageErr("%s needs a git checkout, and %s is not in one", flag, path)
+		return report, nil, usageErr("%s needs a git checkout, and %s is not in one", flag, path)
 	}
 	if repo.Sub != "" {
 		// As git does: a path inside a checkout means its repository.
@@ -100,46 +165,37 @@ func runCheck(ctx context.Context, o checkOpts, path string, stdout, stderr io.W
 	}
 	cfg, err := loadConfig(ctx, repo, o)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return report, nil, &exitError{code: exitUsage, err: err}
+	}
+	if o.failOn != nil {
+		cfg.Secrets.FailOn = o.failOn
 	}
 	ch, err := readChange(ctx, repo, o, cfg)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return report, nil, &exitError{code: exitUsage, err: err}
 	}
-	var report checkrun.Report
+	report.MaxAnnotations = cfg.Secrets.MaxAnnotations
 	if o.only == "" || o.only == "dirs" {
 		c, err := checkDirs(ctx, repo, ch, cfg)
 		if err != nil {
-			return &exitError{code: exitUsage, err: err}
+			return report, nil, &exitError{code: exitUsage, err: err}
 		}
 		report.Checks = append(report.Checks, c)
 	}
 	if o.only == "" || o.only == "secrets" {
 		c, err := checkSecrets(ctx, repo, ch, cfg, o, stderr)
 		if err != nil {
-			return &exitError{code: exitUsage, err: err}
+			return report, nil, &exitError{code: exitUsage, err: err}
 		}
 		if c != nil {
 			report.Checks = append(report.Checks, *c)
 		}
 	}
-	var rules []checkrun.RuleMeta
-	if o.format == "sarif" {
-		scanner, err := checkrun.NewScanner(cfg)
-		if err != nil {
-			return &exitError{code: exitUsage, err: err}
-		}
-		rules = checkrun.RuleMetas(scanner)
+	scanner, err := checkrun.NewScanner(cfg)
+	if err != nil {
+		return report, nil, &exitError{code: exitUsage, err: err}
 	}
-	if err := write(stdout, o.format, report, rules); err != nil {
-		return &exitError{code: exitUsage, err: fmt.Errorf("write output: %w", err)}
-	}
-	for _, c := range report.Checks {
-		if c.Conclusion == checkrun.Failure {
-			return &exitError{code: exitFindings, err: errSilent}
-		}
-	}
-	return nil
+	return report, checkrun.RuleMetas(scanner), nil
 }
 
 func write(w io.Writer, format string, r checkrun.Report, rules []checkrun.RuleMeta) error {
@@ -150,11 +206,13 @@ func write(w io.Writer, format string, r checkrun.Report, rules []checkrun.RuleM
 		return checkrun.WriteMarkdown(w, r)
 	case "sarif":
 		return writeSARIF(w, r, rules)
+	case "github":
+		return checkrun.WriteGitHub(w, r)
 	}
 	return checkrun.WriteText(w, r)
 }
 
-// loadConfig finds the config as §2.6 orders it: --config, else the tip of
+// loadConfig finds the config in the README's order: --config, else the tip of
 // REF with --base (as the App reads the base branch), else PATH's own.
 func loadConfig(ctx context.Context, repo *checkout.Repo, o checkOpts) (*config.Config, error) {
 	cfg, err := parseConfig(ctx, repo, o)
@@ -296,7 +354,7 @@ func checkDirs(ctx context.Context, repo *checkout.Repo, ch *change, cfg *config
 		}
 		in.Manifests = append(in.Manifests, m)
 	}
-	c, _, err := checkrun.RunDirs(ctx, cfg, in, names, nil, false)
+	c, _, err := checkrun.RunDirs(ctx, cfg, in, names, emptyCheckoutNotes(repo, ch), false)
 	return c, err
 }
 
@@ -314,6 +372,15 @@ func readManifest(ctx context.Context, repo *checkout.Repo, ch *change, p string
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, dirmap.MaxManifestSize+1))
 	return dirmap.Manifest{Path: p, Data: data}, err
+}
+
+// emptyCheckoutNotes says so when a checkout tracks nothing yet (a fresh
+// git init): an audit reads tracked files only, so it checked nothing.
+func emptyCheckoutNotes(repo *checkout.Repo, ch *change) []string {
+	if !repo.Git || !ch.audit || len(ch.files) > 0 {
+		return nil
+	}
+	return []string{"This git checkout tracks no files yet, so nothing was checked: `git add` them (an audit of a checkout reads tracked files only), or check a plain directory."}
 }
 
 // side reads one revision's file list and map ("" is the index).

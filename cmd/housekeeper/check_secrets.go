@@ -29,6 +29,9 @@ func checkSecrets(ctx context.Context, repo *checkout.Repo, ch *change, cfg *con
 	listed := map[string]bool{} // binary files already listed as not scanned
 	switch {
 	case ch.audit:
+		for _, n := range emptyCheckoutNotes(repo, ch) {
+			scan.Note(n)
+		}
 		res, err := scanner.ScanTree(ctx, workingFiles(repo, ch.files, progress(stderr, len(ch.files))))
 		if err != nil {
 			return nil, err

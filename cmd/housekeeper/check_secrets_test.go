@@ -101,7 +101,7 @@ func TestCheckSecretsBase(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", rule, got[rule], w)
 		}
 	}
-	for _, format := range []string{"json", "sarif", "markdown", "text"} {
+	for _, format := range []string{"json", "sarif", "markdown", "text", "github"} {
 		out, _, _ := runCLI(t, "check", "--base", "main", "--only", "secrets", "--format", format, r.dir)
 		golden(t, "secrets."+format, out)
 	}
@@ -112,7 +112,7 @@ func TestPlantedValuesNeverShown(t *testing.T) {
 	p := plant(7)
 	r := secretsScenario(t, p)
 	runs := [][]string{}
-	for _, format := range []string{"json", "sarif", "markdown", "text"} {
+	for _, format := range []string{"json", "sarif", "markdown", "text", "github"} {
 		runs = append(runs,
 			[]string{"check", "--base", "main", "--format", format, r.dir},
 			[]string{"check", "--format", format, r.dir},

@@ -144,7 +144,7 @@ func TestCheckBaseScenario(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("findings:\n got %q\nwant %q", got, want)
 	}
-	for _, format := range []string{"json", "markdown", "text"} {
+	for _, format := range []string{"json", "markdown", "text", "github"} {
 		out, _, _ := runCLI(t, "check", "--base", "main", "--only", "dirs", "--format", format, r.dir)
 		golden(t, "scenario."+format, out)
 	}
@@ -211,7 +211,7 @@ func TestCheckUsageAndConfigErrors(t *testing.T) {
 		want string
 	}{
 		"base and staged":     {[]string{"check", "--base", "main", "--staged", r.dir}, "--base and --staged cannot be combined"},
-		"unknown format":      {[]string{"check", "--format", "xml", r.dir}, `--format must be text, json, sarif or markdown, got "xml"`},
+		"unknown format":      {[]string{"check", "--format", "xml", r.dir}, `--format must be text, json, sarif, markdown or github, got "xml"`},
 		"unknown only":        {[]string{"check", "--only", "everything", r.dir}, `--only must be dirs or secrets`},
 		"unknown flag":        {[]string{"check", "--nope", r.dir}, "unknown flag: --nope"},
 		"two paths":           {[]string{"check", r.dir, r.dir}, "at most one PATH"},
@@ -266,5 +266,52 @@ func golden(t *testing.T, name, got string) {
 	}
 	if got != string(want) {
 		t.Errorf("%s differs from the golden file (go test ./cmd/housekeeper -update rewrites it):\n%s", name, got)
+	}
+}
+
+// A checkout that tracks nothing yet, or a change with nothing in it, says
+// so instead of reporting a clean result of nothing.
+func TestCheckSaysWhenThereIsNothingToCheck(t *testing.T) {
+	r := newRepo(t)
+	r.write(map[string]string{"apps/web/main.go": "package main\n"})
+	out, _, code := runCLI(t, "check", r.dir)
+	if code != exitOK || strings.Count(out, "This git checkout tracks no files yet, so nothing was checked") != 2 {
+		t.Errorf("git init, nothing added: exit %d\n%s", code, out)
+	}
+	r.commit("base", baseFiles)
+	for name, args := range map[string][]string{
+		"--base on the same commit": {"check", "--only", "secrets", "--base", "HEAD", r.dir},
+		"--staged, nothing staged":  {"check", "--only", "secrets", "--staged", r.dir},
+	} {
+		out, _, code := runCLI(t, args...)
+		if code != exitOK || !strings.Contains(out, "housekeeper/secrets: success — No secrets: the change is empty") ||
+			!strings.Contains(out, "The change is empty (no commit, no file changed): nothing to scan.") {
+			t.Errorf("%s: exit %d\n%s", name, code, out)
+		}
+	}
+	r.write(map[string]string{"apps/web/x.txt": "x\n"})
+	r.git("add", "apps/web/x.txt")
+	if out, _, _ := runCLI(t, "check", "--only", "secrets", "--staged", r.dir); !strings.Contains(out, "No secrets in the change") {
+		t.Errorf("--staged with a file staged:\n%s", out)
+	}
+}
+
+// --fail-on overrides secrets.fail_on: a bootstrap secret is a warning
+// when only runtime fails, and nothing fails with none.
+func TestCheckFailOn(t *testing.T) {
+	r := newRepo(t)
+	files := map[string]string{"infra/main.tf": "access_key = \"AK" + "IA" + strings.Repeat("QX7", 5) + "Z\"\n"}
+	for k, v := range baseFiles {
+		files[k] = v
+	}
+	r.commit("base", files)
+	for flag, want := range map[string]int{"": exitFindings, "bootstrap": exitFindings, "runtime": exitOK, "none": exitOK} {
+		args := []string{"check", "--only", "secrets", r.dir}
+		if flag != "" {
+			args = append(args, "--fail-on", flag)
+		}
+		if out, _, code := runCLI(t, args...); code != want {
+			t.Errorf("--fail-on %q: exit %d, want %d\n%s", flag, code, want, out)
+		}
 	}
 }

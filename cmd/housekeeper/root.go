@@ -30,5 +30,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newInitCmd())
 	root.AddCommand(newServeCmd())
 	root.AddCommand(newSetupCmd())
+	root.AddCommand(newActionCmd())
+	root.AddCommand(newHookCmd())
 	return root
 }

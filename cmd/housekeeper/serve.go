@@ -128,7 +128,7 @@ func runServe(ctx context.Context, checkConfig bool, stdout, stderr io.Writer) e
 	return nil
 }
 
-// startReconciler runs the reconciler (PRODUCT.md §2.7) until ctx ends;
+// startReconciler runs the reconciler (docs/reliability.md) until ctx ends;
 // stop waits for it. It stops asking for redeliveries as soon as shutdown
 // begins.
 func startReconciler(ctx context.Context, cfg *server.Config, cc githubapp.ClientCreator, srv *server.Server, logger zerolog.Logger, shared *coord.Backend, m *metrics.Metrics) (stop func()) {
@@ -139,6 +139,9 @@ func startReconciler(ctx context.Context, cfg *server.Config, cc githubapp.Clien
 		Room:     srv.RedeliveryRoom,
 		RoomFor:  srv.RedeliveryRoomFor,
 		Logger:   logger.With().Str("component", "reconciler").Logger(),
+		OnPass: func(res reconcile.Result, err error) {
+			m.ReconcilerPass(err, res.Asked, res.AskErrors, res.Deferred)
+		},
 	})
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

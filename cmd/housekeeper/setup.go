@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -58,7 +60,12 @@ func runSetup(cmd *cobra.Command, f setupFlags) error {
 		return usageErr("setup needs --url, the App's public base URL (its webhook is URL/api/github/hook)")
 	}
 	m, err := setup.LoadManifest(f.manifest)
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !cmd.Flags().Changed("manifest"):
+		return usageErr("no %s in this directory: setup registers the App from Housekeeper's manifest, app.yml at the top of a Housekeeper checkout; run it there, or give --manifest PATH/TO/app.yml", f.manifest)
+	case errors.Is(err, fs.ErrNotExist):
+		return usageErr("%v (--manifest names Housekeeper's app.yml, at the top of its checkout)", err)
+	case err != nil:
 		return usageErr("%v", err)
 	}
 	web, api := setupURLs(os.Getenv)

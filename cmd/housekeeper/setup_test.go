@@ -198,6 +198,12 @@ func TestSetupCommandRefuses(t *testing.T) {
 			}
 		})
 	}
+	// Outside a checkout (the test runs in cmd/housekeeper, which has no
+	// app.yml) the message says where the manifest is and how to name it.
+	if _, stderr, code := runCLI(t, "setup", "--url", "https://hk"); code != exitUsage ||
+		stderr != "housekeeper: no app.yml in this directory: setup registers the App from Housekeeper's manifest, app.yml at the top of a Housekeeper checkout; run it there, or give --manifest PATH/TO/app.yml\n" {
+		t.Errorf("outside a checkout: exit %d, stderr %q", code, stderr)
+	}
 	if b, _ := os.ReadFile(filepath.Join(existing, "webhook-secret")); string(b) != "old" {
 		t.Error("an existing file was overwritten")
 	}

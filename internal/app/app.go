@@ -62,9 +62,13 @@ func Build(deps server.Deps) *App {
 const BackgroundPerMinute = 8
 
 // observer feeds the runner's measurements to the metrics.
+var _ runner.FailClosedObserver = observer{}
+
 type observer struct{ m *metrics.Metrics }
 
 func (o observer) Conclusion(check, conclusion string) { o.m.CheckConclusion(check, conclusion) }
 func (o observer) Finding(check, level, tier string)   { o.m.Findings(check, tier, level, 1) }
 func (o observer) Run(d time.Duration, calls int)      { o.m.RunDone(d, calls) }
 func (o observer) Onboarding(outcome string)           { o.m.Onboarding(outcome) }
+
+func (o observer) FailedClosed(check, reason string) { o.m.FailedClosed(check, reason) }

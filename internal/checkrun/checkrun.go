@@ -35,9 +35,13 @@ const (
 // MaxText is GitHub's limit on each check-run output field.
 const MaxText = 65535
 
-// Report is the JSON document the CLI prints (PRODUCT.md §2.10).
+// Report is the JSON document the CLI prints (docs/output.md).
 type Report struct {
 	Checks []Check `json:"checks"`
+	// MaxAnnotations is the annotation cap the App would apply
+	// (secrets.max_annotations; 0: the default), for the formats that say
+	// what the App would cut.
+	MaxAnnotations int `json:"-"`
 }
 
 // Check is one check run.
@@ -51,6 +55,20 @@ type Check struct {
 	// FixText is the plain-text fix (the lines to paste and where), for
 	// the CLI's text format.
 	FixText string `json:"-"`
+	// Details is what the summary tells a reader besides the findings, in
+	// plain text, so the CLI's text format can act on it too.
+	Details Details `json:"-"`
+}
+
+// Details is a run's context in plain text: what was checked and with
+// which config, what was not scanned, what to do, and what the summary
+// had to leave out to fit GitHub's limits.
+type Details struct {
+	Scope      []string
+	NotScanned []string // "path: reason"
+	Advice     []string
+	// Cut says what the posted summary leaves out (the CLI shows it all).
+	Cut []string
 }
 
 // Finding is one finding in the JSON contract. Secret findings carry the
@@ -80,6 +98,8 @@ type Secret struct {
 	Commit       string `json:"commit"`
 	Suppressed   bool   `json:"suppressed"`
 	SuppressedBy string `json:"suppressed_by"`
+	// Description is the rule's description, for compact text output.
+	Description string `json:"-"`
 }
 
 // SortFindings orders findings by file, line, kind, then path.

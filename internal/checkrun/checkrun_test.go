@@ -67,3 +67,16 @@ func TestSecretsConclusions(t *testing.T) {
 		})
 	}
 }
+
+// Fix lines for a table that ends the map go after its last line, which
+// exists: "after line 3" for a 3-line map, never "before line 4".
+func TestFixPlacementAtTheEndOfTheMap(t *testing.T) {
+	in := dirmap.Input{Head: &dirmap.Side{HasMap: true, Map: []byte("| Path | Function |\n|---|---|\n| `a/` | A |\n"), Files: []string{"a/x", "b/y"}}}
+	c, _, err := RunDirs(context.Background(), config.Default(), in, nil, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(c.FixText, "  after line 3 (table):\n") || !strings.Contains(c.Summary, "\nAfter line 3 (table):\n") || strings.Contains(c.FixText+c.Summary, "line 4") {
+		t.Errorf("fix text:\n%s\nsummary:\n%s", c.FixText, c.Summary)
+	}
+}

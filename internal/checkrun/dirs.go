@@ -46,7 +46,7 @@ func Dirs(in DirsInput) Check {
 		c.Conclusion = Success
 	}
 	c.Title = dirsTitle(r, counts, c.Failed())
-	c.Summary = dirsSummary(in, c, counts)
+	c.Summary = dirsSummary(in, &c, counts)
 	c.FixText = fixText(in)
 	return c
 }
@@ -103,12 +103,22 @@ func fixText(in DirsInput) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "To register the new directories, add to %s (then replace each TODO):\n", in.MapPath)
 	for _, g := range dirmap.GroupFixes(in.Result.Fixes) {
-		fmt.Fprintf(&b, "  before line %d (%s):\n", g.Before, g.Format)
+		fmt.Fprintf(&b, "  %s (%s):\n", placement(g.Before), g.Format)
 		for _, l := range g.Lines {
 			b.WriteString("    " + l + "\n")
 		}
 	}
 	return b.String()
+}
+
+// placement says where fix lines go: after the line before the insertion
+// point, which always exists (an insertion at the end of a 15-line map is
+// "after line 15", never "before line 16").
+func placement(before int) string {
+	if before <= 1 {
+		return "at the top of the map"
+	}
+	return fmt.Sprintf("after line %d", before-1)
 }
 
 func countKinds(fs []Finding) map[string]map[string]int {
@@ -164,7 +174,7 @@ func dirsTitle(r *dirmap.Result, counts map[string]map[string]int, failed bool) 
 	return strings.Join(parts, ", ")
 }
 
-func dirsSummary(in DirsInput, c Check, counts map[string]map[string]int) string {
+func dirsSummary(in DirsInput, c *Check, counts map[string]map[string]int) string {
 	r := in.Result
 	var b strings.Builder
 	scope := "this change"
@@ -178,12 +188,16 @@ func dirsSummary(in DirsInput, c Check, counts map[string]map[string]int) string
 	fmt.Fprintf(&b, "Checked %s against the directory map %s (%s, %s).\n",
 		scope, escape.Code(in.MapPath), plural(entries, "entry", "entries"), plural(r.Dirs, "directory", "directories"))
 	fmt.Fprintf(&b, "Config: %s.", configName(in.ConfigSource))
+	c.Details.Scope = append(c.Details.Scope, fmt.Sprintf("Checked %s against the directory map %s (%s, %s). Config: %s.",
+		scope, in.MapPath, plural(entries, "entry", "entries"), plural(r.Dirs, "directory", "directories"), plainConfigName(in.ConfigSource)))
 	if !in.Enforce {
 		b.WriteString(" Report-only mode (`enforce: false`): findings do not fail the run.")
+		c.Details.Scope = append(c.Details.Scope, "Report-only mode (enforce: false): findings do not fail the run.")
 	}
 	b.WriteString("\n")
 	for _, n := range in.Notes {
 		b.WriteString("\n> " + n + "\n")
+		c.Details.Scope = append(c.Details.Scope, n)
 	}
 	if len(c.Findings) == 0 {
 		b.WriteString("\nEvery directory is registered and every entry is annotated and exists.\n")
@@ -191,11 +205,19 @@ func dirsSummary(in DirsInput, c Check, counts map[string]map[string]int) string
 	}
 	// The fix lines take at most half of GitHub's limit; the findings table
 	// gets the rest. Each says what it could not show.
-	fix := fixSection(in, MaxText/2)
+	fix, fixCut := fixSection(in, MaxText/2)
 	b.WriteString("\n" + levelCounts(c.Findings) + "\n\n")
-	table := findingsTable(c.Findings, MaxText-b.Len()-len(fix)-200)
+	table, tableCut := findingsTable(c.Findings, MaxText-b.Len()-len(fix)-200)
 	b.WriteString(table)
 	b.WriteString(fix)
+	for _, cut := range []string{tableCut, fixCut} {
+		if cut != "" {
+			c.Details.Cut = append(c.Details.Cut, cut)
+		}
+	}
+	if b.Len() > MaxText {
+		c.Details.Cut = append(c.Details.Cut, "the summary is cut at GitHub's 65,535 characters")
+	}
 	return clipText(b.String(), MaxText)
 }
 
@@ -204,6 +226,13 @@ func configName(src string) string {
 		return "built-in defaults"
 	}
 	return escape.Code(src)
+}
+
+func plainConfigName(src string) string {
+	if src == "" || src == "defaults" {
+		return "built-in defaults"
+	}
+	return src
 }
 
 func levelCounts(fs []Finding) string {
@@ -225,11 +254,11 @@ func levelCounts(fs []Finding) string {
 var levelIcon = map[string]string{LevelFailure: "❌", LevelWarning: "⚠️", LevelNotice: "ℹ️"}
 
 // findingsTable renders findings as a Markdown table within budget
-// characters, counting by kind what did not fit.
-func findingsTable(fs []Finding, budget int) string {
+// characters, counting by kind what did not fit; cut says it in plain text.
+func findingsTable(fs []Finding, budget int) (table, cut string) {
 	var b strings.Builder
 	b.WriteString("| | Kind | Path | Where | Message |\n|---|---|---|---|---|\n")
-	cut := map[string]int{}
+	left := map[string]int{}
 	shown := 0
 	for _, f := range fs {
 		where := f.File
@@ -238,28 +267,29 @@ func findingsTable(fs []Finding, budget int) string {
 		}
 		row := fmt.Sprintf("| %s | %s | %s | %s | %s |\n", levelIcon[f.Level], f.Kind, code(f.Path), code(where), cell(f.Message))
 		if b.Len()+len(row) > budget {
-			cut[f.Kind]++
+			left[f.Kind]++
 			continue
 		}
 		b.WriteString(row)
 		shown++
 	}
-	if len(cut) > 0 {
+	if len(left) > 0 {
 		var parts []string
-		for _, k := range sortedKeys(cut) {
-			parts = append(parts, fmt.Sprintf("%d %s", cut[k], k))
+		for _, k := range sortedKeys(left) {
+			parts = append(parts, fmt.Sprintf("%d %s", left[k], k))
 		}
 		fmt.Fprintf(&b, "\n%d more findings are not shown here (GitHub's size limit): %s. Run `housekeeper check` locally for all of them.\n", len(fs)-shown, strings.Join(parts, ", "))
+		cut = fmt.Sprintf("the summary's table shows %d of %d findings (GitHub's 65,535-character limit)", shown, len(fs))
 	}
-	return b.String()
+	return b.String(), cut
 }
 
 // fixSection shows the exact lines that register what is missing, within
-// budget bytes.
-func fixSection(in DirsInput, budget int) string {
+// budget bytes; cut says in plain text what did not fit.
+func fixSection(in DirsInput, budget int) (section, cut string) {
 	r := in.Result
 	if len(r.Fixes) == 0 {
-		return ""
+		return "", ""
 	}
 	var b strings.Builder
 	b.WriteString("\n### Register the new directories\n\n")
@@ -267,7 +297,8 @@ func fixSection(in DirsInput, budget int) string {
 	left := 0
 	for _, g := range dirmap.GroupFixes(r.Fixes) {
 		fence := escape.Fence(g.Lines...)
-		head := fmt.Sprintf("\nBefore line %d (%s):\n\n%s\n", g.Before, g.Format, fence)
+		p := placement(g.Before)
+		head := fmt.Sprintf("\n%s (%s):\n\n%s\n", strings.ToUpper(p[:1])+p[1:], g.Format, fence)
 		var lines []string
 		size := b.Len() + len(head) + len(fence) + 400
 		for i, l := range g.Lines {
@@ -284,11 +315,12 @@ func fixSection(in DirsInput, budget int) string {
 	}
 	if left > 0 {
 		fmt.Fprintf(&b, "\n%d more lines are not shown here (GitHub's size limit); `housekeeper check` prints them all.\n", left)
+		cut = fmt.Sprintf("the summary leaves out %s to paste (GitHub's 65,535-character limit)", plural(left, "fix line", "fix lines"))
 	}
 	if in.FixCommand {
 		b.WriteString("\nOr press **Add stub entries** above, or comment `/housekeeper fix dirs`, to commit them to this branch.\n")
 	}
-	return b.String()
+	return b.String(), cut
 }
 
 // code and cell place repeated text in a summary's table cells

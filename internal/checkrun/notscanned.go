@@ -149,8 +149,8 @@ func unscannedSection(fs []Finding) string {
 	if len(failing) > 0 {
 		fmt.Fprintf(&b, "\n### Not scanned\n\n")
 		for i, f := range failing {
-			if i == 50 {
-				fmt.Fprintf(&b, "- … and %d more\n", len(failing)-50)
+			if i == skippedShown {
+				fmt.Fprintf(&b, "- … and %d more\n", len(failing)-skippedShown)
 				break
 			}
 			where := "—"

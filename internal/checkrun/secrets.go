@@ -14,7 +14,7 @@ import (
 	"github.com/housekeeper-app/housekeeper/internal/secrets"
 )
 
-// SecretsScan applies the pull-request scope of PRODUCT.md §2.3 over the
+// SecretsScan applies the pull-request scope of the secrets check over the
 // engine: every commit's added lines, one finding per fingerprint reported
 // at its first commit, deleted secrets as notices, and inline allows only
 // where the line is already on the base. The CLI (--base, --staged, audit)
@@ -28,7 +28,9 @@ type SecretsScan struct {
 	skipped  []secrets.Skipped
 	capped   []secrets.Finding
 	stopped  error // the deadline ended the scan (a *secrets.StopError, or why)
-	commits  int
+	commits  int   // commits scanned one by one
+	patches  int   // diffs without a commit: the net diff, or the staged change
+	files    int   // file diffs scanned
 	notes    []string
 }
 
@@ -71,7 +73,12 @@ func (s *SecretsScan) add(f secrets.Finding, commit, text string, located bool) 
 // returns the *secrets.StopError: the caller stops scanning and renders
 // what was found, which fails.
 func (s *SecretsScan) AddCommit(ctx context.Context, sha string, diffs []secrets.FileDiff, content func(path string) []byte, head bool) error {
-	s.commits++
+	if sha == "" {
+		s.patches++
+	} else {
+		s.commits++
+	}
+	s.files += len(diffs)
 	for _, d := range diffs {
 		var c []byte
 		if content != nil && d.NewPath != "" && !d.Binary && d.Open == nil {
@@ -302,7 +309,7 @@ func Secrets(in SecretsInput) Check {
 		c.Findings = append(c.Findings, Finding{
 			Kind: string(f.Kind), Path: f.Path, File: file, Line: line, Level: level, Message: msg,
 			Secret: &Secret{Rule: f.RuleID, Tier: string(f.Tier), Column: f.Column, Fingerprint: f.Fingerprint,
-				Redacted: f.Redacted, Commit: commit, Suppressed: f.Suppressed, SuppressedBy: f.SuppressedBy},
+				Redacted: f.Redacted, Commit: commit, Suppressed: f.Suppressed, SuppressedBy: f.SuppressedBy, Description: f.Description},
 		})
 	}
 	c.Findings = append(c.Findings, s.unscannedFindings(cfg)...)
@@ -316,13 +323,21 @@ func Secrets(in SecretsInput) Check {
 		c.Conclusion = Success
 	}
 	c.Title = secretsTitle(c.Findings, s)
-	c.Summary = secretsSummary(in, c)
+	c.Summary = secretsSummary(in, &c)
 	return c
 }
 
 func secretsTitle(fs []Finding, s *SecretsScan) string {
 	tiers := map[string]int{}
 	open, suppressed, deleted := 0, 0, 0
+	// A secret added and deleted again within the change is one secret:
+	// its deletion notice is not counted a second time.
+	counted := map[string]bool{}
+	for _, f := range fs {
+		if f.Level != LevelNotice {
+			counted[f.Fingerprint] = true
+		}
+	}
 	for _, f := range fs {
 		switch {
 		case f.Secret == nil:
@@ -330,7 +345,9 @@ func secretsTitle(fs []Finding, s *SecretsScan) string {
 		case f.Suppressed:
 			suppressed++
 		case f.Level == LevelNotice:
-			deleted++
+			if !counted[f.Fingerprint] {
+				deleted++
+			}
 		default:
 			open++
 			tiers[f.Tier]++
@@ -357,26 +374,46 @@ func secretsTitle(fs []Finding, s *SecretsScan) string {
 		if s.Audit {
 			return "No secrets in the tree"
 		}
+		switch {
+		case s.files == 0 && s.commits == 0:
+			return "No secrets: the change is empty"
+		case s.commits == 0:
+			return "No secrets in the change"
+		}
 		return fmt.Sprintf("No secrets in %s", plural(s.commits, "commit", "commits"))
 	}
 	return strings.Join(parts, ", ")
 }
 
-func secretsSummary(in SecretsInput, c Check) string {
+func secretsSummary(in SecretsInput, c *Check) string {
 	s := in.Scan
 	var b strings.Builder
-	if s.Audit {
-		b.WriteString("Scanned the whole tree (audit).")
-	} else {
-		fmt.Fprintf(&b, "Scanned the added lines of %s.", plural(s.commits, "commit", "commits"))
+	scope := "Scanned the whole tree (audit)."
+	switch {
+	case s.Audit:
+	case s.files == 0 && s.commits == 0:
+		scope = "The change is empty (no commit, no file changed): nothing to scan."
+	case s.commits == 0:
+		scope = "Scanned the added lines of the change."
+	default:
+		scope = fmt.Sprintf("Scanned the added lines of %s.", plural(s.commits, "commit", "commits"))
 	}
+	b.WriteString(scope)
 	fmt.Fprintf(&b, " Config: %s.", configName(in.ConfigSource))
+	scope += " Config: " + plainConfigName(in.ConfigSource) + "."
 	if !in.Config.Secrets.Enforce {
 		b.WriteString(" Report-only mode (`enforce: false`): findings do not fail the run.")
+		scope += " Report-only mode (enforce: false): findings do not fail the run."
 	}
+	c.Details.Scope = append(c.Details.Scope, scope)
 	b.WriteString("\n")
 	for _, n := range append(append([]string{}, s.notes...), in.Notes...) {
 		b.WriteString("\n> " + n + "\n")
+		c.Details.Scope = append(c.Details.Scope, n)
+	}
+	sort.Slice(s.skipped, func(i, j int) bool { return s.skipped[i].Path < s.skipped[j].Path })
+	for _, sk := range s.skipped {
+		c.Details.NotScanned = append(c.Details.NotScanned, fmt.Sprintf("%s: %s", sk.Path, sk.Reason))
 	}
 	for _, n := range s.Scanner.Notices() {
 		// Imported rule files name paths and rule ids from the repository.
@@ -393,24 +430,35 @@ func secretsSummary(in SecretsInput, c Check) string {
 			open = append(open, f)
 		}
 	}
+	c.Details.Advice = remediationAdvice(open)
 	tail := remediationSection(open) + suppressedSection(suppressed) + unscannedSection(unscanned)
 	if len(open) > 0 {
 		b.WriteString("\n" + levelCounts(open) + "\n\n")
-		b.WriteString(secretsTable(open, MaxText-b.Len()-len(tail)-200))
+		table, cut := secretsTable(open, MaxText-b.Len()-len(tail)-200)
+		b.WriteString(table)
+		if cut != "" {
+			c.Details.Cut = append(c.Details.Cut, cut)
+		}
 	} else if len(suppressed) == 0 {
 		b.WriteString("\nNo bootstrap or runtime secret found.\n")
 	}
+	if n := countFailingUnscanned(unscanned); n > skippedShown {
+		c.Details.Cut = append(c.Details.Cut, fmt.Sprintf("the summary lists the first %d of the %d files not scanned", skippedShown, n))
+	}
 	b.WriteString(tail)
 	if b.Len() > MaxText {
+		c.Details.Cut = append(c.Details.Cut, "the summary is cut at GitHub's 65,535 characters")
 		return clipText(b.String(), MaxText)
 	}
 	return b.String()
 }
 
-func secretsTable(fs []Finding, budget int) string {
+// secretsTable renders open findings within budget characters; cut says,
+// in plain text, what did not fit ("" when everything did).
+func secretsTable(fs []Finding, budget int) (table, cut string) {
 	var b strings.Builder
 	b.WriteString("| | Tier | Rule | Where | Value | Fingerprint |\n|---|---|---|---|---|---|\n")
-	cut := map[string]int{}
+	left := map[string]int{}
 	shown := 0
 	for _, f := range fs {
 		where := code(f.Path)
@@ -425,20 +473,48 @@ func secretsTable(fs []Finding, budget int) string {
 		}
 		row := fmt.Sprintf("| %s | %s | %s | %s | %s | %s |\n", levelIcon[f.Level], f.Tier, code(f.Rule), where, code(f.Redacted), code(f.Fingerprint))
 		if b.Len()+len(row) > budget {
-			cut[f.Rule+" in "+f.Path]++
+			left[f.Rule+" in "+f.Path]++
 			continue
 		}
 		b.WriteString(row)
 		shown++
 	}
-	if len(cut) > 0 {
+	if len(left) > 0 {
 		var parts []string
-		for _, k := range sortedKeys(cut) {
-			parts = append(parts, fmt.Sprintf("%d %s", cut[k], k))
+		for _, k := range sortedKeys(left) {
+			parts = append(parts, fmt.Sprintf("%d %s", left[k], k))
 		}
 		fmt.Fprintf(&b, "\n%d more findings are not shown here (GitHub's size limit): %s. Run `housekeeper check` locally for all of them.\n", len(fs)-shown, strings.Join(parts, "; "))
+		cut = fmt.Sprintf("the summary's table shows %d of %d findings (GitHub's 65,535-character limit)", shown, len(fs))
 	}
-	return b.String()
+	return b.String(), cut
+}
+
+// remediationAdvice is remediationSection in plain text.
+func remediationAdvice(open []Finding) []string {
+	tiers := map[string]bool{}
+	deleted := false
+	for _, f := range open {
+		if f.Level == LevelNotice {
+			deleted = true
+			continue
+		}
+		tiers[f.Tier] = true
+	}
+	var out []string
+	if tiers[config.TierBootstrap] {
+		out = append(out, secrets.RemediationBootstrap)
+	}
+	if tiers[config.TierRuntime] {
+		out = append(out, secrets.RemediationRuntime)
+	}
+	if deleted {
+		out = append(out, "A deleted secret is still in the repository's history: rotate it.")
+	}
+	if len(out) > 0 {
+		out = append(out, "To accept a finding that is not a real credential: `/housekeeper ignore <fingerprint> <reason>` on the pull request, or the fingerprint in `secrets.ignore` in .github/housekeeper.yml.")
+	}
+	return out
 }
 
 func remediationSection(open []Finding) string {
@@ -485,6 +561,10 @@ func suppressedSection(fs []Finding) string {
 	return b.String()
 }
 
+// skippedShown is how many failing files not scanned the summary lists
+// (unscannedSection).
+const skippedShown = 50
+
 func shortSHA(s string) string {
 	if len(s) > 7 {
 		return s[:7]
@@ -514,7 +594,7 @@ func NewScanner(cfg *config.Config) (*secrets.Scanner, error) {
 	}
 	ignore := map[string]string{}
 	for _, ig := range cfg.Secrets.Ignore {
-		ignore[ig.Fingerprint] = "secrets.ignore in " + cfg.Source + ": " + ig.Reason // data; escaped where shown
+		ignore[ig.Fingerprint] = cfg.Source + ": " + ig.Reason // the engine says "secrets.ignore: "; data, escaped where shown
 	}
 	return secrets.New(secrets.Options{
 		Disable:      cfg.Secrets.Rules.Disable,
@@ -552,4 +632,14 @@ func (s *SecretsScan) Skipped() []secrets.Skipped {
 // code span to break out of, no mention, one line.
 func noticeText(s string) string {
 	return strings.NewReplacer("<", "&lt;", ">", "&gt;", "`", "'", "@", "@\u200b", "\r", " ", "\n", " ").Replace(s)
+}
+
+func countFailingUnscanned(fs []Finding) int {
+	n := 0
+	for _, f := range fs {
+		if f.Kind == KindNotScanned && f.Level == LevelFailure {
+			n++
+		}
+	}
+	return n
 }

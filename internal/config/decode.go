@@ -35,8 +35,14 @@ func Parse(name string, data []byte) (*Config, error) {
 		return cfg, nil
 	}
 	d.value(root, reflect.ValueOf(cfg).Elem(), "")
-	if len(d.errs) == 0 {
-		d.errs = append(d.errs, validate(name, cfg, root)...)
+	// Values are validated even when some did not decode, so that one
+	// reading reports every problem; a key that failed to decode is not
+	// judged again on the default it kept.
+	decodeErrs := d.errs
+	for _, e := range validate(name, cfg, root) {
+		if !failed(decodeErrs, e.Key) {
+			d.errs = append(d.errs, e)
+		}
 	}
 	if len(d.errs) > 0 {
 		sort.SliceStable(d.errs, func(i, j int) bool { return d.errs[i].Line < d.errs[j].Line })
@@ -66,6 +72,17 @@ type decoder struct {
 
 func (d *decoder) fail(n *yaml.Node, key, format string, args ...any) {
 	d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// failed reports whether key, or a key that contains it, did not decode.
+func failed(decodeErrs Errors, key string) bool {
+	for _, e := range decodeErrs {
+		k := e.Key
+		if k == "" || key == k || strings.HasPrefix(key, k+".") || strings.HasPrefix(key, k+"[") {
+			return true
+		}
+	}
+	return false
 }
 
 var unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()

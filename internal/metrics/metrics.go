@@ -34,6 +34,8 @@ type Metrics struct {
 	runCalls    prometheus.Histogram
 	runTime     prometheus.Histogram
 	onboarding  *prometheus.CounterVec
+
+	ops operations // operations.go
 }
 
 // New registers all collectors, plus the Go runtime and process collectors,
@@ -118,6 +120,7 @@ func New(version string) *Metrics {
 		m.conclusions, m.findings, m.apiCalls, m.rateLimit, m.queueDepth, m.inFlight,
 		m.runCalls, m.runTime, m.onboarding,
 	)
+	m.registerOperations()
 	return m
 }
 

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -130,6 +131,15 @@ func TestHandlerExposesEverything(t *testing.T) {
 	m.RateLimitRemaining("", 10)
 	m.Enqueued()
 	m.WorkerBusy()
+	m.Retry("status 502", time.Second)
+	m.Retry("secondary rate limit", 60*time.Second)
+	m.Retry("rate limit", 90*time.Second)
+	m.Retry("something new", time.Second)
+	m.ReconcilerPass(nil, 3, 1, 2)
+	m.ReconcilerPass(errors.New("list failed"), 0, 0, 0)
+	m.QueueWait(250 * time.Millisecond)
+	m.FailedClosed("housekeeper/dirs", "rate_limit")
+	m.FailedClosed("housekeeper/<script>", "made up")
 
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -165,6 +175,19 @@ func TestHandlerExposesEverything(t *testing.T) {
 		`housekeeper_github_rate_limit_remaining{resource="core"} 10`,
 		`housekeeper_queue_depth 1`,
 		`housekeeper_workers_busy 1`,
+		`housekeeper_github_retries_total{reason="server_error"} 1`,
+		`housekeeper_github_retries_total{reason="secondary_rate_limit"} 1`,
+		`housekeeper_github_retries_total{reason="rate_limit"} 1`,
+		`housekeeper_github_retries_total{reason="other"} 1`,
+		`housekeeper_github_rate_limit_waits_total{kind="secondary"} 1`,
+		`housekeeper_github_rate_limit_wait_seconds_total{kind="primary"} 90`,
+		`housekeeper_reconciler_redeliveries_total{outcome="asked"} 3`,
+		`housekeeper_reconciler_redeliveries_total{outcome="ask_failed"} 1`,
+		`housekeeper_reconciler_redeliveries_total{outcome="deferred"} 2`,
+		`housekeeper_reconciler_passes_total{outcome="error"} 1`,
+		`housekeeper_queue_wait_seconds_bucket{le="0.5"} 1`,
+		`housekeeper_runs_failed_closed_total{check="housekeeper/dirs",reason="rate_limit"} 1`,
+		`housekeeper_runs_failed_closed_total{check="other",reason="other"} 1`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(body, want) {

@@ -3,7 +3,6 @@ package publish
 import (
 	"context"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -119,13 +118,4 @@ func (p *LimitPacer) Wait(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-}
-
-func sortByCount(keys []string, m map[string]int) {
-	sort.Slice(keys, func(i, j int) bool {
-		if m[keys[i]] != m[keys[j]] {
-			return m[keys[i]] > m[keys[j]]
-		}
-		return keys[i] < keys[j]
-	})
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -186,18 +185,11 @@ type Action struct {
 // there is none yet, else updated; annotations beyond the first 50 follow
 // in further updates.
 func (p *Publisher) Complete(ctx context.Context, t Target, runs Runs, c checkrun.Check, actions []Action) error {
-	anns := toAnnotations(c.Annotations())
-	limit := p.MaxAnnotations
-	if limit <= 0 {
-		limit = 500
-	}
-	summary := c.Summary
-	if len(anns) > limit {
-		summary = appendNote(summary, cutNote(c.Annotations()[limit:], limit))
-		anns = anns[:limit]
-	}
+	// What is posted comes from checkrun.Post, as the CLI prints it.
+	posted := checkrun.Post(c, p.MaxAnnotations)
+	anns := toAnnotations(posted.Annotations)
 	output := func(batch []*github.CheckRunAnnotation) *github.CheckRunOutput {
-		return &github.CheckRunOutput{Title: github.String(clip(c.Title, maxTitle)), Summary: github.String(summary), Annotations: batch}
+		return &github.CheckRunOutput{Title: github.String(posted.Title), Summary: github.String(posted.Summary), Annotations: batch}
 	}
 	first := anns
 	if len(first) > annotationsPerRequest {
@@ -281,47 +273,6 @@ func toAnnotations(as []checkrun.Annotation) []*github.CheckRunAnnotation {
 		})
 	}
 	return out
-}
-
-// cutNote counts, by title (kind or rule) and file, the annotations beyond
-// the cap.
-func cutNote(cut []checkrun.Annotation, limit int) string {
-	byTitle := map[string]int{}
-	byFile := map[string]int{}
-	for _, a := range cut {
-		byTitle[a.Title]++
-		byFile[a.Path]++
-	}
-	return fmt.Sprintf("%d more annotations beyond the first %d are not shown (by rule or kind: %s; by file: %s). Run `housekeeper check` locally for all of them.",
-		len(cut), limit, countList(byTitle, 10), countList(byFile, 10))
-}
-
-func countList(m map[string]int, most int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sortByCount(keys, m)
-	var s string
-	for i, k := range keys {
-		if i == most {
-			s += fmt.Sprintf(", and %d more", len(keys)-most)
-			break
-		}
-		if i > 0 {
-			s += ", "
-		}
-		s += k + " " + strconv.Itoa(m[k])
-	}
-	return s
-}
-
-func appendNote(summary, note string) string {
-	s := summary + "\n\n> " + note + "\n"
-	if len(s) > checkrun.MaxText {
-		return clip(summary, checkrun.MaxText-len(note)-8) + "\n\n> " + note + "\n"
-	}
-	return s
 }
 
 // clip shortens s to at most n bytes on a rune boundary.

@@ -1,4 +1,4 @@
-// Package reconcile heals lost webhooks (PRODUCT.md §2.7). GitHub never
+// Package reconcile heals lost webhooks (docs/reliability.md). GitHub never
 // redelivers on its own, so a delivery the App refused (503: queue full,
 // draining) or never answered would be lost. The reconciler lists the App's
 // recent deliveries (GET /app/hook/deliveries, with the App's JWT), groups
@@ -47,6 +47,8 @@ type Options struct {
 	// App can take now (its share of the queue); the rest wait.
 	RoomFor func(installation int64) int
 	Logger  zerolog.Logger
+	// OnPass, when set, hears each pass's outcome (the server's metrics).
+	OnPass func(res Result, err error)
 	// Now is the clock (tests).
 	Now func() time.Time
 }
@@ -89,11 +91,14 @@ func New(o Options) *Reconciler {
 
 // Run makes a pass at once and then every Interval until ctx ends.
 func (r *Reconciler) Run(ctx context.Context) {
-	r.o.Logger.Info().Dur("interval", r.o.Interval).Msg("reconciler started")
+	r.o.Logger.Info().Dur("interval_ms", r.o.Interval).Msg("reconciler started")
 	for {
 		res, err := r.Pass(ctx)
 		if ctx.Err() != nil {
 			return
+		}
+		if r.o.OnPass != nil {
+			r.o.OnPass(res, err)
 		}
 		ev := r.o.Logger.Info()
 		if err != nil {

@@ -430,7 +430,7 @@ func (a *Auditor) reserveLocked(ctx context.Context, inst int64, client *github.
 	}
 	a.paused[inst] = core.Reset.Time
 	wait := time.Until(core.Reset.Time)
-	zerolog.Ctx(ctx).Warn().Int64("installation", inst).Int("remaining", core.Remaining).Dur("pause", wait).
+	zerolog.Ctx(ctx).Warn().Int64("installation", inst).Int("remaining", core.Remaining).Dur("pause_ms", wait).
 		Msg("baseline audits pause: the rest of the hour's API budget is kept for pull requests")
 	return wait
 }

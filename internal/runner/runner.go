@@ -50,6 +50,28 @@ type Job struct {
 
 func (j Job) key() string { return j.Owner + "/" + j.Repo + "@" + j.HeadSHA }
 
+// FailClosedObserver, when the Observer implements it, hears each run
+// completed as a failure because the App could not finish it, with a
+// reason: config, rate_limit, shutdown or error.
+type FailClosedObserver interface {
+	FailedClosed(check, reason string)
+}
+
+func failClosedReason(cause error) string {
+	var ce *configError
+	var rl *github.RateLimitError
+	var ab *github.AbuseRateLimitError
+	switch {
+	case errors.As(cause, &ce):
+		return "config"
+	case errors.Is(cause, ErrShutdown):
+		return "shutdown"
+	case errors.As(cause, &rl), errors.As(cause, &ab):
+		return "rate_limit"
+	}
+	return "error"
+}
+
 // Observer receives what the runner measures; the server's metrics
 // implement it. A nil Observer is allowed.
 type Observer interface {
@@ -384,7 +406,7 @@ func (r *Runner) deferLost(ctx context.Context, job Job, err error) {
 			logger.Error().Err(err).Str("sha", job.HeadSHA).Msg("deferred check failed")
 		}
 	}) {
-		logger.Warn().Str("sha", job.HeadSHA).Dur("in", d).Int("retry", job.retries).Msg("the runs could not be completed; running the check again later")
+		logger.Warn().Str("sha", job.HeadSHA).Dur("in_ms", d).Int("retry", job.retries).Msg("the runs could not be completed; running the check again later")
 	}
 }
 
@@ -504,7 +526,7 @@ func (r *Runner) runOnce(ctx context.Context, job Job) error {
 		}
 	}
 	r.observe(start, counter, checks)
-	logger.Info().Int("api_calls", counter.n()).Dur("took", time.Since(start)).Msg("checks published")
+	logger.Info().Int("api_calls", counter.n()).Dur("took_ms", time.Since(start)).Msg("checks published")
 	if job.Event == "push" && job.PR == 0 && st.cfg != nil && r.AfterPush != nil && (st.cfg.Dashboard || onboardable(st.cfg, checks)) {
 		r.AfterPush(ctx, job.InstallationID, RepoRef{Owner: job.Owner, Name: job.Repo, DefaultBranch: job.DefaultBranch})
 	}
@@ -579,6 +601,9 @@ func (r *Runner) failOne(ctx context.Context, st *state, name string, cause erro
 	if errors.As(cause, &ce) {
 		c.Title = "Invalid Housekeeper config"
 		c.Summary = ce.summary()
+	}
+	if o, ok := r.Observer.(FailClosedObserver); ok {
+		o.FailedClosed(name, failClosedReason(cause))
 	}
 	// A client of its own: go-github refuses, without asking GitHub, every
 	// request of a client that saw a rate limit until it resets, though

@@ -1,4 +1,4 @@
-// Package secrets is Housekeeper's secret-hygiene engine (PRODUCT.md §2.3):
+// Package secrets is Housekeeper's secret-hygiene engine (docs/secrets.md):
 // a pure engine that takes paths, bytes and diffs and returns findings. It
 // knows nothing of GitHub, HTTP or the config file format.
 //

@@ -66,7 +66,7 @@ func (f Finding) Fingerprints() []string {
 	return append([]string{f.Fingerprint}, f.FormerFingerprints...)
 }
 
-// Remediation texts, per tier (PRODUCT.md §1.2).
+// Remediation texts, per tier (docs/secrets.md).
 const (
 	RemediationBootstrap = "Tier 1 (bootstrap) secret: keep it in GitHub Secrets, a Terraform variable with `sensitive = true`, or the Atlantis environment — never in the repository — and rotate it."
 	RemediationRuntime   = "Tier 2 (runtime) secret: keep it in Infisical, synced to a Kubernetes Secret by the Infisical operator through an `InfisicalSecret` resource — never in a committed manifest or values file — and rotate it."

@@ -118,7 +118,7 @@ func TestFingerprintIndependentOfLine(t *testing.T) {
 	}
 }
 
-// TestRuleTiers pins every embedded rule's tier (PRODUCT.md §1.2, §2.3).
+// TestRuleTiers pins every embedded rule's tier (docs/secrets.md).
 func TestRuleTiers(t *testing.T) {
 	want := map[string]secrets.Tier{
 		"github-pat": secrets.Bootstrap, "github-fine-grained-pat": secrets.Bootstrap,

@@ -13,7 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Tier says where a secret belongs (PRODUCT.md §1.2).
+// Tier says where a secret belongs (docs/secrets.md).
 type Tier string
 
 // Kind says how a rule finds things.
@@ -107,7 +107,7 @@ type RuleSpec struct {
 	// known token formats > structural rules > generic assignments.
 	Specificity int `yaml:"specificity"`
 	// BootstrapIf raises a runtime rule's finding to bootstrap when the
-	// file or the key names infrastructure (§2.3).
+	// file or the key names infrastructure (docs/secrets.md).
 	BootstrapIf *TierEscalation `yaml:"bootstrap_if"`
 	// Structural names the built-in analyser of a structural rule.
 	Structural string `yaml:"structural"`

@@ -47,11 +47,18 @@ func NewClientCreator(cfg *Config, m *metrics.Metrics, version string, transport
 		}
 		transport = m.APIMiddleware(u.Path)(transport)
 	}
+	onRetry := logRetry
+	if m != nil {
+		onRetry = func(r *http.Request, attempt int, reason string, wait time.Duration) {
+			m.Retry(reason, wait)
+			logRetry(r, attempt, reason, wait)
+		}
+	}
 	transport = retry.New(transport, retry.Options{
 		Attempts: cfg.APIRetries + 1,
 		MaxWait:  cfg.APIMaxWait,
 		Timeout:  cfg.APITimeout,
-		OnRetry:  logRetry,
+		OnRetry:  onRetry,
 	})
 	// Each attempt has api_timeout; the whole request, waits included, is
 	// bounded too.
@@ -210,7 +217,7 @@ func (a *reauth) RoundTrip(req *http.Request) (*http.Response, error) {
 // the delivery id), with the endpoint template rather than the path.
 func logRetry(r *http.Request, attempt int, reason string, wait time.Duration) {
 	zerolog.Ctx(r.Context()).Info().Str("method", r.Method).Str("endpoint", metrics.EndpointTemplate(r.Method, r.URL.Path)).
-		Int("attempt", attempt).Str("reason", reason).Dur("wait", wait).Msg("retrying a GitHub request")
+		Int("attempt", attempt).Str("reason", reason).Dur("wait_ms", wait).Msg("retrying a GitHub request")
 }
 
 // defaultUserAgent names us on requests that carry no User-Agent:
@@ -236,7 +243,7 @@ type Deps struct {
 	Logger        zerolog.Logger
 	Metrics       *metrics.Metrics
 	ClientCreator githubapp.ClientCreator
-	// WebhookSecret keys the HMAC of the App's comment markers (§2.4).
+	// WebhookSecret keys the HMAC of the App's comment markers (docs/commands.md).
 	WebhookSecret []byte
 	// ContentPace is content-creating requests a minute; 0 = unpaced.
 	ContentPace int

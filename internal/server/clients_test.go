@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -112,7 +113,8 @@ func TestInstallationClientRecovers(t *testing.T) {
 	gh.AddFault(githubtest.Fault{Kind: githubtest.FaultTimeout, Operation: "GET /repos/{owner}/{repo}/branches/{branch}", Times: 1})
 	gh.AddFault(githubtest.Fault{Kind: githubtest.FaultSecondaryRateLimit, Operation: "GET /repos/{owner}/{repo}/branches/{branch}", Times: 1, RetryAfter: time.Second})
 	gh.Push("acme", "infra", "main", map[string]string{"README.md": "hi\n"})
-	cc, err := NewClientCreator(cfg, metrics.New("test"), "test", nil)
+	m := metrics.New("test")
+	cc, err := NewClientCreator(cfg, m, "test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,6 +137,37 @@ func TestInstallationClientRecovers(t *testing.T) {
 	if n := calls.Count("POST /app/installations/{installation_id}/access_tokens"); n != 3 {
 		t.Errorf("%d token requests, want 3 (a failed one, its retry, the replacement)", n)
 	}
+	// Each retry is counted by reason, and the rate-limit wait with it.
+	for want, v := range map[string]float64{
+		`housekeeper_github_retries_total{reason="server_error"}`:         3,
+		`housekeeper_github_retries_total{reason="timeout"}`:              1,
+		`housekeeper_github_retries_total{reason="secondary_rate_limit"}`: 1,
+		`housekeeper_github_rate_limit_waits_total{kind="secondary"}`:     1,
+	} {
+		if got := metricValue(t, m, want); got != v {
+			t.Errorf("%s = %v, want %v", want, got, v)
+		}
+	}
+	if got := metricValue(t, m, `housekeeper_github_rate_limit_wait_seconds_total{kind="secondary"}`); got < 1 {
+		t.Errorf("secondary rate-limit wait %v s, want at least the 1 s Retry-After", got)
+	}
+}
+
+// metricValue reads one sample from the exposition format.
+func metricValue(t *testing.T, m *metrics.Metrics, series string) float64 {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, line := range strings.Split(rec.Body.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	return 0
 }
 
 // TestAppClientRetries: the App's own client (the reconciler's) retries

@@ -166,6 +166,8 @@ func TestLoadProblems(t *testing.T) {
 	pk, _ := testKeys(t)
 	goodKey := writeFile(t, dir, "good.pem", string(pk))
 	ecKey := writeFile(t, dir, "ec.pem", string(ecKeyPEM(t)))
+	sec1Key := writeFile(t, dir, "sec1.pem", string(sec1KeyPEM(t)))
+	emptyFile := writeFile(t, dir, "empty", "\n")
 	missing := filepath.Join(dir, "missing")
 	tests := map[string]struct {
 		env  map[string]string
@@ -227,7 +229,34 @@ func TestLoadProblems(t *testing.T) {
 				"GITHUB_APP_PRIVATE_KEY_PATH": ecKey,
 				"GITHUB_APP_WEBHOOK_SECRET":   "x",
 			},
-			want: []string{"GITHUB_APP_PRIVATE_KEY_PATH: not a usable private key: the key is *ecdsa.PrivateKey; GitHub App keys are RSA"},
+			want: []string{"GITHUB_APP_PRIVATE_KEY_PATH: not a usable private key: this is an EC (elliptic-curve) key, not an RSA key; " + keyHint},
+		},
+		"EC key as openssl ecparam writes it": {
+			env: map[string]string{
+				"GITHUB_APP_INTEGRATION_ID":   "1",
+				"GITHUB_APP_PRIVATE_KEY_PATH": sec1Key,
+				"GITHUB_APP_WEBHOOK_SECRET":   "x",
+			},
+			want: []string{"GITHUB_APP_PRIVATE_KEY_PATH: not a usable private key: this is an EC (elliptic-curve) key, not an RSA key; GitHub App keys are RSA: use the .pem file GitHub downloads from the App's settings (Private keys → Generate a private key), which is PKCS#1 (-----BEGIN RSA PRIVATE KEY-----)"},
+		},
+		"a public key": {
+			env: map[string]string{
+				"GITHUB_APP_INTEGRATION_ID": "1",
+				"GITHUB_APP_PRIVATE_KEY":    "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+				"GITHUB_APP_WEBHOOK_SECRET": "x",
+			},
+			want: []string{"GITHUB_APP_PRIVATE_KEY: not a usable private key: the PEM block is a public key, not the private key; " + keyHint},
+		},
+		"empty secret files": {
+			env: map[string]string{
+				"GITHUB_APP_INTEGRATION_ID":      "1",
+				"GITHUB_APP_PRIVATE_KEY_PATH":    emptyFile,
+				"GITHUB_APP_WEBHOOK_SECRET_PATH": emptyFile,
+			},
+			want: []string{
+				"GITHUB_APP_PRIVATE_KEY_PATH: the file " + emptyFile + " is empty; it must hold the App's private key: the .pem file GitHub downloads from the App's settings (Private keys → Generate a private key), an RSA key in PKCS#1 PEM",
+				"GITHUB_APP_WEBHOOK_SECRET_PATH: the file " + emptyFile + " is empty; it must hold the webhook secret, the same value as in the App's settings (Webhook secret); any random string works for a local try, e.g. openssl rand -hex 32",
+			},
 		},
 		"garbage key": {
 			env: map[string]string{
@@ -235,7 +264,7 @@ func TestLoadProblems(t *testing.T) {
 				"GITHUB_APP_PRIVATE_KEY":    "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n",
 				"GITHUB_APP_WEBHOOK_SECRET": "x",
 			},
-			want: []string{"GITHUB_APP_PRIVATE_KEY: not a usable private key: the RSA PRIVATE KEY block does not parse as PKCS#1"},
+			want: []string{"GITHUB_APP_PRIVATE_KEY: not a usable private key: the RSA PRIVATE KEY block does not parse as PKCS#1 (damaged or cut short?)"},
 		},
 		"file problems name file, line and key": {
 			env: map[string]string{"GITHUB_APP_WEBHOOK_SECRET": "x"},

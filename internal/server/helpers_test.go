@@ -40,6 +40,20 @@ func testKeys(t testing.TB) (pkcs1, pkcs8 []byte) {
 	return pkcs1PEM, pkcs8PEM
 }
 
+// sec1KeyPEM is an EC key as openssl ecparam -genkey writes it.
+func sec1KeyPEM(t testing.TB) []byte {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
+}
+
 func ecKeyPEM(t testing.TB) []byte {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

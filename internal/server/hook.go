@@ -217,7 +217,7 @@ func (s *Server) answer(w http.ResponseWriter, log zerolog.Logger, start time.Ti
 	if status >= 400 {
 		ev = log.Warn()
 	}
-	ev.Int("status", status).Str("outcome", outcome).Dur("took", time.Since(start)).Msg("webhook delivery")
+	ev.Int("status", status).Str("outcome", outcome).Dur("took_ms", time.Since(start)).Msg("webhook delivery")
 }
 
 // validSignature checks X-Hub-Signature-256 ("sha256=" + hex HMAC-SHA256 of

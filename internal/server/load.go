@@ -121,6 +121,17 @@ func lookupSet(lookup func(string) (string, bool), name string) (string, bool) {
 	return v, ok && v != ""
 }
 
+// emptyFileHint says what an empty secret file should hold.
+func emptyFileHint(key string) string {
+	if key == "redis_password" {
+		return "it must hold the Redis password (or leave the setting unset when Redis needs none)"
+	}
+	if key == "private_key" {
+		return "it must hold the App's private key: the .pem file GitHub downloads from the App's settings (Private keys → Generate a private key), an RSA key in PKCS#1 PEM"
+	}
+	return "it must hold the webhook secret, the same value as in the App's settings (Webhook secret); any random string works for a local try, e.g. openssl rand -hex 32"
+}
+
 // readSecretFiles resolves each secret given as a path, refusing a value and
 // a path together since which one wins would be a guess.
 func (c *Config) readSecretFiles(vals map[string]rawValue) []problem {
@@ -150,11 +161,17 @@ func (c *Config) readSecretFiles(vals map[string]rawValue) []problem {
 				// Files written with echo or an editor end in a newline that
 				// is not part of the secret.
 				data = []byte(strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r"))
-				if valKey == "webhook_secret" {
-					c.WebhookSecret = NewSecret(data)
-				} else {
-					c.RedisPassword = NewSecret(data)
-				}
+			}
+			if len(strings.TrimSpace(string(data))) == 0 {
+				probs = append(probs, problem{rank, fmt.Sprintf("%s: the file %s is empty; %s", p.at, path, emptyFileHint(valKey))})
+				c.bad[valKey] = true
+				continue
+			}
+			switch valKey {
+			case "webhook_secret":
+				c.WebhookSecret = NewSecret(data)
+			case "redis_password":
+				c.RedisPassword = NewSecret(data)
 			default:
 				c.PrivateKey = NewSecret(data)
 			}

@@ -406,6 +406,7 @@ func (s *Scheduler) execute(j *job, dropped error) {
 	s.busy.Add(1)
 	s.metric(func(m *metrics.Metrics) { m.WorkerBusy() })
 	start := time.Now()
+	s.metric(func(m *metrics.Metrics) { m.QueueWait(start.Sub(j.queued)) })
 	err := safeExecute(ctx, j.d)
 	var pe panicError
 	panicked := errors.As(err, &pe)
@@ -434,7 +435,7 @@ func (s *Scheduler) execute(j *job, dropped error) {
 			ev = ev.Str("stack", pe.stack)
 		}
 	}
-	ev.Str("outcome", outcome).Dur("queued", start.Sub(j.queued)).Dur("took", elapsed).Msg("delivery handled")
+	ev.Str("outcome", outcome).Dur("queued_ms", start.Sub(j.queued)).Dur("took_ms", elapsed).Msg("delivery handled")
 	if dropped != nil {
 		err = errors.Join(dropped, err)
 	}

@@ -270,7 +270,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 func (s *Server) drain(srv *http.Server, serveErr <-chan error) error {
 	s.draining.Store(true)
-	s.logger.Info().Dur("timeout", s.cfg.ShutdownTimeout).Msg("draining: finishing accepted deliveries")
+	s.logger.Info().Dur("timeout_ms", s.cfg.ShutdownTimeout).Msg("draining: finishing accepted deliveries")
 	dctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	schedErr := s.sched.Shutdown(dctx)

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
@@ -65,33 +67,52 @@ func (c *Config) Describe(w io.Writer) error {
 	return tw.Flush()
 }
 
+// keyHint says what GitHub issues, for every unusable key.
+const keyHint = "GitHub App keys are RSA: use the .pem file GitHub downloads from the App's settings (Private keys → Generate a private key), which is PKCS#1 (-----BEGIN RSA PRIVATE KEY-----)"
+
 // parseRSAKey reads a PEM private key the way ghinstallation will (PKCS#1
 // or PKCS#8, RSA only), so a bad key stops the server at start rather than
 // on its first API call. Errors never quote the key.
 func parseRSAKey(data []byte) (*rsa.PrivateKey, error) {
 	block, _ := pem.Decode(data)
 	if block == nil {
-		return nil, errors.New("no PEM block found")
+		return nil, errors.New("no PEM block found (no -----BEGIN … PRIVATE KEY----- line); " + keyHint)
 	}
 	switch block.Type {
 	case "RSA PRIVATE KEY":
 		k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
 		if err != nil {
-			return nil, errors.New("the RSA PRIVATE KEY block does not parse as PKCS#1")
+			return nil, errors.New("the RSA PRIVATE KEY block does not parse as PKCS#1 (damaged or cut short?)")
 		}
 		return k, nil
 	case "PRIVATE KEY":
 		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 		if err != nil {
-			return nil, errors.New("the PRIVATE KEY block does not parse as PKCS#8")
+			return nil, errors.New("the PRIVATE KEY block does not parse as PKCS#8 (damaged or cut short?)")
 		}
 		rk, ok := k.(*rsa.PrivateKey)
 		if !ok {
-			return nil, fmt.Errorf("the key is %T; GitHub App keys are RSA", k)
+			return nil, fmt.Errorf("this is %s, not an RSA key; %s", keyKind(k), keyHint)
 		}
 		return rk, nil
+	case "EC PRIVATE KEY":
+		return nil, errors.New("this is an EC (elliptic-curve) key, not an RSA key; " + keyHint)
+	case "OPENSSH PRIVATE KEY":
+		return nil, errors.New("this is an OpenSSH key, not a PEM RSA key; " + keyHint)
+	case "PUBLIC KEY", "RSA PUBLIC KEY", "CERTIFICATE":
+		return nil, fmt.Errorf("the PEM block is a %s, not the private key; %s", strings.ToLower(block.Type), keyHint)
 	}
-	return nil, fmt.Errorf("the PEM block is %q, not a private key", block.Type)
+	return nil, fmt.Errorf("the PEM block is %q, not a private key; %s", block.Type, keyHint)
+}
+
+func keyKind(k any) string {
+	switch k.(type) {
+	case *ecdsa.PrivateKey:
+		return "an EC (elliptic-curve) key"
+	case ed25519.PrivateKey:
+		return "an Ed25519 key"
+	}
+	return fmt.Sprintf("a %T", k)
 }
 
 func checkURL(v string) string {

@@ -1,7 +1,7 @@
 // Command eval-secrets scores secret-scanner reports against the labels of
 // the generated corpus (internal/secrets/cmd/gencorpus), matching findings
 // to planted secrets by file and line. It reads gitleaks' JSON report, the
-// housekeeper CLI's JSON output (§2.10) or scantree's output.
+// housekeeper CLI's JSON output (docs/output.md) or scantree's output.
 package main
 
 import (
