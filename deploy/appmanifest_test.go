@@ -36,15 +36,15 @@ type appManifest struct {
 
 // The App's least-privilege contract (docs/deploy.md explains each line).
 var (
-	wantEvents = []string{"check_run", "check_suite", "issue_comment", "merge_group", "pull_request", "push"}
+	wantEvents = []string{"check_run", "check_suite", "issue_comment", "issues", "merge_group", "pull_request", "push"}
 
 	wantPermissions = map[string]string{
 		"checks":        "write", // create and update the two check runs
-		"contents":      "read",  // trees, blobs, tarballs, config files
-		"issues":        "write", // reply and react to PR comments
+		"contents":      "write", // trees, blobs, tarballs; commits to the onboarding and fix branches
+		"issues":        "write", // reply and react to PR comments; the Housekeeping dashboard
 		"merge_queues":  "read",  // merge_group events
 		"metadata":      "read",  // mandatory for every App
-		"pull_requests": "read",  // PR files, commits, PRs of a commit
+		"pull_requests": "write", // PR files and commits; opening the onboarding pull request
 	}
 )
 

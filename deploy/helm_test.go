@@ -157,9 +157,6 @@ func decode(t *testing.T, out string) *rendered {
 		case "monitoring.coreos.com/v1/ServiceMonitor":
 			r.serviceMonitor = &serviceMonitor{}
 			target = r.serviceMonitor
-		case "monitoring.coreos.com/v1/PrometheusRule":
-			r.prometheusRule = &prometheusRule{}
-			target = r.prometheusRule
 		case infisicalAPI + "/InfisicalSecret":
 			r.infisicalSecret = &infisicalSecret{}
 			target = r.infisicalSecret

@@ -334,7 +334,7 @@ func secretsTitle(fs []Finding, s *SecretsScan) string {
 	// its deletion notice is not counted a second time.
 	counted := map[string]bool{}
 	for _, f := range fs {
-		if f.Level != LevelNotice {
+		if f.Secret != nil && f.Level != LevelNotice {
 			counted[f.Fingerprint] = true
 		}
 	}
@@ -413,7 +413,11 @@ func secretsSummary(in SecretsInput, c *Check) string {
 	}
 	sort.Slice(s.skipped, func(i, j int) bool { return s.skipped[i].Path < s.skipped[j].Path })
 	for _, sk := range s.skipped {
-		c.Details.NotScanned = append(c.Details.NotScanned, fmt.Sprintf("%s: %s", sk.Path, sk.Reason))
+		line := fmt.Sprintf("%s: %s", sk.Path, sk.Reason)
+		if n := len(c.Details.NotScanned); n > 0 && c.Details.NotScanned[n-1] == line {
+			continue // the same file met twice (in a commit and at the head)
+		}
+		c.Details.NotScanned = append(c.Details.NotScanned, line)
 	}
 	for _, n := range s.Scanner.Notices() {
 		// Imported rule files name paths and rule ids from the repository.
