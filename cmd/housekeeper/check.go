@@ -346,15 +346,18 @@ func checkDirs(ctx context.Context, repo *checkout.Repo, ch *change, cfg *config
 		in.Added = ch.diff.Added
 		in.Changed = append(append([]string(nil), ch.diff.Added...), ch.diff.Modified...)
 	}
-	names := repo.Names(ctx)
-	for _, p := range dirmap.ManifestScope(in, checkrun.DirsOptions(cfg, names)) {
-		m, err := readManifest(ctx, repo, ch, p)
-		if err != nil {
-			return checkrun.Check{}, fmt.Errorf("read manifest %s: %w", p, err)
+	in.ReadManifests = func(paths []string) ([]dirmap.Manifest, error) {
+		out := make([]dirmap.Manifest, 0, len(paths))
+		for _, p := range paths {
+			m, err := readManifest(ctx, repo, ch, p)
+			if err != nil {
+				return nil, fmt.Errorf("read manifest %s: %w", p, err)
+			}
+			out = append(out, m)
 		}
-		in.Manifests = append(in.Manifests, m)
+		return out, nil
 	}
-	c, _, err := checkrun.RunDirs(ctx, cfg, in, names, emptyCheckoutNotes(repo, ch), false)
+	c, _, err := checkrun.RunDirs(ctx, cfg, in, repo.Names(ctx), emptyCheckoutNotes(repo, ch), false)
 	return c, err
 }
 

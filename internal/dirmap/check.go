@@ -97,9 +97,10 @@ type Input struct {
 	// Changed are the files the change adds or modifies (Added included);
 	// the namespace check reads them and says which side changed.
 	Changed []string
-	// Manifests are the head files ManifestScope asked for, read by the
-	// caller; each is compared with its entry's Namespace.
-	Manifests []Manifest
+	// ReadManifests reads, at the head, the files the namespace check asks
+	// for (with Namespace verification on). Check calls it once, after
+	// reading the map, so the map is parsed and expanded only once.
+	ReadManifests func(paths []string) ([]Manifest, error)
 }
 
 // Result is the outcome of a check.
@@ -144,7 +145,9 @@ func Check(ctx context.Context, in Input, opts Options) (*Result, error) {
 	}
 	c := newChecker(in, opts)
 	c.ctx = ctx
-	c.run()
+	if err := c.run(); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("dirmap: stopped at the deadline: %w", err)
 	}
@@ -202,7 +205,7 @@ func (c *checker) prepare() {
 	c.buildOwners()
 }
 
-func (c *checker) run() {
+func (c *checker) run() error {
 	mp := c.opts.MapPath
 	c.prepare()
 	if !c.in.Head.HasMap {
@@ -218,18 +221,18 @@ func (c *checker) run() {
 			c.add(Finding{Kind: KindMissing, Path: mp, File: mp, Level: LevelNotice,
 				Message: fmt.Sprintf("There is no directory map at %s; create one to register the repository's directories.", mp)})
 		}
-		return
+		return nil
 	}
 	for _, p := range c.headMap.Problems {
 		c.add(Finding{Kind: KindMalformed, Path: mp, File: mp, Line: p.Line, Level: LevelFailure,
 			Message: fmt.Sprintf("%s line %d: %s", mp, p.Line, p.Message)})
 	}
 	if c.headMap.Unread || c.ctx.Err() != nil {
-		return // nothing to check against; the finding above fails the run
+		return nil // nothing to check against; the finding above fails the run
 	}
 	c.unregistered()
 	c.entries()
-	c.namespaceDrift()
+	return c.namespaceDrift()
 }
 
 // expand computes the registered and enumerated directories.

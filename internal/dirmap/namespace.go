@@ -86,24 +86,12 @@ func (o *Options) verifyRule() *AnnotationRule {
 	return r
 }
 
-// ManifestScope returns the head files the namespace check wants to read:
-// YAML under an entry with a Namespace (and under no deeper entry), not
+// manifestScope returns the head files the namespace check reads: YAML
+// under an entry with a Namespace (and under no deeper entry), not
 // ignored, not a chart's templates. In a change only manifests under an
 // entry it adds or edits, and manifests it adds or changes (in.Changed),
-// are read; an audit reads every one. Nil when verification is off.
-func ManifestScope(in Input, opts Options) []string {
-	if opts.verifyRule() == nil || in.Head == nil || !in.Head.HasMap {
-		return nil
-	}
-	c := newChecker(in, opts)
-	if c == nil {
-		return nil
-	}
-	c.prepare()
-	changed := map[string]bool{}
-	for _, f := range in.Changed {
-		changed[f] = true
-	}
+// are read; an audit reads every one.
+func (c *checker) manifestScope(changed map[string]bool) []string {
 	var out []string
 	for _, f := range c.headFiles {
 		e := c.manifestOwner(f)
@@ -148,10 +136,10 @@ func (c *checker) owner(f string) *Entry {
 
 // namespaceDrift compares each manifest the caller read with its entry's
 // Namespace.
-func (c *checker) namespaceDrift() {
+func (c *checker) namespaceDrift() error {
 	rule := c.opts.verifyRule()
-	if rule == nil || len(c.in.Manifests) == 0 {
-		return
+	if rule == nil || c.in.ReadManifests == nil {
+		return nil
 	}
 	level := rule.Level
 	if level == "" {
@@ -161,6 +149,14 @@ func (c *checker) namespaceDrift() {
 	for _, f := range c.in.Changed {
 		changed[f] = true
 	}
+	scope := c.manifestScope(changed)
+	if len(scope) == 0 {
+		return nil
+	}
+	manifests, err := c.in.ReadManifests(scope)
+	if err != nil {
+		return err
+	}
 	type job struct {
 		m     *Manifest
 		owner *Entry
@@ -168,8 +164,8 @@ func (c *checker) namespaceDrift() {
 		err   error
 	}
 	var jobs []*job
-	for i := range c.in.Manifests {
-		m := &c.in.Manifests[i]
+	for i := range manifests {
+		m := &manifests[i]
 		if e := c.manifestOwner(m.Path); e != nil {
 			jobs = append(jobs, &job{m: m, owner: e})
 		}
@@ -212,6 +208,7 @@ func (c *checker) namespaceDrift() {
 			}
 		}
 	}
+	return nil
 }
 
 func driftMessage(e *Entry, want string, none bool, u namespaceUse, mapPath string, manifestChanged, entryChanged bool) string {

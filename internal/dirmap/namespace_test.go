@@ -62,30 +62,41 @@ func gitopsInput(files map[string]string) Input {
 var verifyOpts = Options{MapPath: "docs/dir.md", Ignore: []string{"**/.*", "**/tests"},
 	Annotations: []AnnotationRule{{Key: "Namespace", VerifyManifests: true}}}
 
-// readScope plays the caller: it reads what ManifestScope asks for.
-func readScope(t *testing.T, in Input, opts Options, files map[string]string) Input {
+// readScope plays the caller: in.ReadManifests reads from files and
+// records the paths Check asked for in *asked.
+func readScope(t *testing.T, in Input, files map[string]string, asked *[]string) Input {
 	t.Helper()
-	for _, p := range ManifestScope(in, opts) {
-		data, ok := files[p]
-		if !ok {
-			t.Fatalf("scope names %s, which is not in the tree", p)
+	in.ReadManifests = func(paths []string) ([]Manifest, error) {
+		if asked != nil {
+			*asked = append(*asked, paths...)
 		}
-		in.Manifests = append(in.Manifests, Manifest{Path: p, Data: []byte(data)})
+		var out []Manifest
+		for _, p := range paths {
+			data, ok := files[p]
+			if !ok {
+				t.Fatalf("scope names %s, which is not in the tree", p)
+			}
+			out = append(out, Manifest{Path: p, Data: []byte(data)})
+		}
+		return out, nil
 	}
 	return in
 }
 
 func TestNamespaceDriftScenario(t *testing.T) {
 	in := gitopsInput(gitopsFiles)
-	scope := ManifestScope(in, verifyOpts)
+	var scope []string
+	res, err := Check(context.Background(), readScope(t, in, gitopsFiles, &scope), verifyOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scope) == 0 {
+		t.Fatal("no manifest was read")
+	}
 	for _, p := range scope {
 		if strings.Contains(p, "/templates/") || strings.Contains(p, "/tests/") || strings.HasSuffix(p, ".md") || strings.HasPrefix(p, "apps/todo/") {
 			t.Errorf("scope reads %s", p)
 		}
-	}
-	res, err := Check(context.Background(), readScope(t, in, verifyOpts, gitopsFiles), verifyOpts)
-	if err != nil {
-		t.Fatal(err)
 	}
 	got := onlyKind(res.Findings, KindNamespaceDrift)
 	want := []string{
@@ -114,7 +125,7 @@ func TestNamespaceDriftScenario(t *testing.T) {
 	// Level is configurable.
 	failing := verifyOpts
 	failing.Annotations = []AnnotationRule{{Key: "Namespace", VerifyManifests: true, Level: LevelFailure}}
-	res, err = Check(context.Background(), readScope(t, in, failing, gitopsFiles), failing)
+	res, err = Check(context.Background(), readScope(t, in, gitopsFiles, nil), failing)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,8 +135,9 @@ func TestNamespaceDriftScenario(t *testing.T) {
 	// Without verify nothing is read and nothing drifts.
 	plain := verifyOpts
 	plain.Annotations = nil
-	if s := ManifestScope(in, plain); s != nil {
-		t.Errorf("scope without verify: %v", s)
+	var none []string
+	if _, err := Check(context.Background(), readScope(t, in, gitopsFiles, &none), plain); err != nil || none != nil {
+		t.Errorf("scope without verify: %v (%v)", none, err)
 	}
 }
 
@@ -144,14 +156,14 @@ func TestNamespaceDriftChangeScope(t *testing.T) {
 		Base:    &Side{HasMap: true, Map: []byte(gitopsMap), Files: base.Head.Files},
 		Changed: []string{"apps/payments/overlays/prod/kustomization.yaml"},
 	}
-	scope := ManifestScope(in, verifyOpts)
+	var scope []string
+	res, err := Check(context.Background(), readScope(t, in, changedFiles, &scope), verifyOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := []string{"apps/payments/overlays/prod/kustomization.yaml", "charts/web/values-prod.yaml", "charts/web/values.yaml"}
 	if !reflect.DeepEqual(scope, want) {
 		t.Fatalf("scope:\n got %v\nwant %v", scope, want)
-	}
-	res, err := Check(context.Background(), readScope(t, in, verifyOpts, changedFiles), verifyOpts)
-	if err != nil {
-		t.Fatal(err)
 	}
 	msgs := messages(res.Findings, KindNamespaceDrift)
 	// The manifest side changed: the map is the source of truth.
@@ -166,7 +178,7 @@ func TestNamespaceDriftChangeScope(t *testing.T) {
 	headMap2 := strings.Replace(gitopsMap, "| Prod overlay | L99 | payments-prod |", "| Prod overlay | L99 | payments-eu |", 1)
 	in.Head.Map = []byte(headMap2)
 	in.Changed = nil
-	res, err = Check(context.Background(), readScope(t, in, verifyOpts, gitopsFiles), verifyOpts)
+	res, err = Check(context.Background(), readScope(t, in, gitopsFiles, nil), verifyOpts)
 	if err != nil {
 		t.Fatal(err)
 	}

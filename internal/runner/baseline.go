@@ -37,6 +37,10 @@ const maxPending = 32 << 20
 // through the contents API), for tarballs that do not fit the fast one.
 var errFallback = errors.New("baseline needs the config first")
 
+// errManifestNotKept: the namespace check asks for a manifest the
+// snapshot did not keep.
+var errManifestNotKept = errors.New("baseline: a manifest was not kept from the tarball")
+
 // snapshot is what one tarball says about the default branch.
 type snapshot struct {
 	sha       string
@@ -88,19 +92,28 @@ func (a *Auditor) baseline(ctx context.Context, t auditTask, client *github.Clie
 	}
 	cfg := snap.cfg
 	in := dirmap.Input{Head: &dirmap.Side{HasMap: snap.hasMap, Map: snap.mapData, Files: snap.files}}
-	for _, p := range dirmap.ManifestScope(in, checkrun.DirsOptions(cfg, []string{t.repo.Name})) {
-		data, ok := snap.yaml[p]
-		switch {
-		case ok:
-			in.Manifests = append(in.Manifests, dirmap.Manifest{Path: p, Data: data})
-		case snap.yamlSize[p] > dirmap.MaxManifestSize:
-			in.Manifests = append(in.Manifests, dirmap.Manifest{Path: p, TooLarge: true})
-		default:
-			log.Info().Msg("baseline: more manifests than it keeps; reading them one by one")
-			return a.fallback(ctx, t, client, branch)
+	// The manifests come from the snapshot's one tarball; one it did not
+	// keep sends the baseline to the slower path that reads them itself.
+	in.ReadManifests = func(paths []string) ([]dirmap.Manifest, error) {
+		out := make([]dirmap.Manifest, 0, len(paths))
+		for _, p := range paths {
+			data, ok := snap.yaml[p]
+			switch {
+			case ok:
+				out = append(out, dirmap.Manifest{Path: p, Data: data})
+			case snap.yamlSize[p] > dirmap.MaxManifestSize:
+				out = append(out, dirmap.Manifest{Path: p, TooLarge: true})
+			default:
+				return nil, errManifestNotKept
+			}
 		}
+		return out, nil
 	}
 	dirs, _, err := checkrun.RunDirs(ctx, cfg, in, []string{t.repo.Name}, nil, false)
+	if errors.Is(err, errManifestNotKept) {
+		log.Info().Msg("baseline: more manifests than it keeps; reading them one by one")
+		return a.fallback(ctx, t, client, branch)
+	}
 	if err != nil {
 		return err
 	}

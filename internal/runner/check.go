@@ -162,9 +162,7 @@ func (st *state) configEdit(ctx context.Context, ch *change.Change) error {
 
 func (st *state) dirs(ctx context.Context, ch *change.Change) (result, error) {
 	in := st.dirsInput(ch)
-	if err := st.manifests(ctx, ch, &in); err != nil {
-		return result{}, err
-	}
+	in.ReadManifests = st.readManifests(ctx, ch)
 	c, res, err := checkrun.RunDirs(ctx, st.cfg, in, []string{st.job.Repo}, st.notes, st.job.PR > 0)
 	if err != nil {
 		return result{}, err
@@ -203,49 +201,50 @@ func (st *state) dirsInput(ch *change.Change) dirmap.Input {
 // one tarball download is cheaper.
 const maxManifestReads = 50
 
-// manifests reads, at the head, the files the namespace check asks for,
-// each bounded to just over the engine's size limit (which reports what
-// is larger).
-func (st *state) manifests(ctx context.Context, ch *change.Change, in *dirmap.Input) error {
+// readManifests returns the dirs engine's reader of manifests at the head:
+// the files the namespace check asks for, one by one up to
+// maxManifestReads, else from one tarball, each bounded to just over the
+// engine's size limit (which reports what is larger).
+func (st *state) readManifests(ctx context.Context, ch *change.Change) func([]string) ([]dirmap.Manifest, error) {
 	job := st.job
-	scope := dirmap.ManifestScope(*in, checkrun.DirsOptions(st.cfg, []string{job.Repo}))
-	if len(scope) == 0 {
-		return nil
-	}
-	if len(scope) <= maxManifestReads {
-		blobs := make(map[string]change.TreeFile, len(ch.HeadFiles))
-		for _, f := range ch.HeadFiles {
-			blobs[f.Path] = f
+	return func(scope []string) ([]dirmap.Manifest, error) {
+		var out []dirmap.Manifest
+		if len(scope) <= maxManifestReads {
+			blobs := make(map[string]change.TreeFile, len(ch.HeadFiles))
+			for _, f := range ch.HeadFiles {
+				blobs[f.Path] = f
+			}
+			for _, p := range scope {
+				f := blobs[p]
+				if f.Size > dirmap.MaxManifestSize || f.BlobSHA == "" || !f.Regular {
+					out = append(out, dirmap.Manifest{Path: p, TooLarge: true})
+					continue
+				}
+				data, err := st.reader.Blob(ctx, job.Owner, job.Repo, f.BlobSHA)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, dirmap.Manifest{Path: p, Data: data})
+			}
+			return out, nil
 		}
+		want := make(map[string]bool, len(scope))
 		for _, p := range scope {
-			f := blobs[p]
-			if f.Size > dirmap.MaxManifestSize || f.BlobSHA == "" || !f.Regular {
-				in.Manifests = append(in.Manifests, dirmap.Manifest{Path: p, TooLarge: true})
-				continue
+			want[p] = true
+		}
+		err := st.reader.Tarball(ctx, job.Owner, job.Repo, job.HeadSHA, func(e change.TarEntry) error {
+			if !e.Regular || !want[e.Path] {
+				return nil
 			}
-			data, err := st.reader.Blob(ctx, job.Owner, job.Repo, f.BlobSHA)
+			data, err := io.ReadAll(io.LimitReader(e.Reader, dirmap.MaxManifestSize+1))
 			if err != nil {
-				return err
+				return fmt.Errorf("read %s from the tarball: %w", e.Path, err)
 			}
-			in.Manifests = append(in.Manifests, dirmap.Manifest{Path: p, Data: data})
-		}
-		return nil
-	}
-	want := make(map[string]bool, len(scope))
-	for _, p := range scope {
-		want[p] = true
-	}
-	return st.reader.Tarball(ctx, job.Owner, job.Repo, job.HeadSHA, func(e change.TarEntry) error {
-		if !e.Regular || !want[e.Path] {
+			out = append(out, dirmap.Manifest{Path: e.Path, Data: data})
 			return nil
-		}
-		data, err := io.ReadAll(io.LimitReader(e.Reader, dirmap.MaxManifestSize+1))
-		if err != nil {
-			return fmt.Errorf("read %s from the tarball: %w", e.Path, err)
-		}
-		in.Manifests = append(in.Manifests, dirmap.Manifest{Path: e.Path, Data: data})
-		return nil
-	})
+		})
+		return out, err
+	}
 }
 
 func (st *state) secrets(ctx context.Context, ch *change.Change) (result, error) {
