@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/housekeeper-app/housekeeper/internal/secrets"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/manifest.json")
@@ -124,8 +126,9 @@ func TestEvaluate(t *testing.T) {
 		{Path: "b.yaml", Line: 1, Tier: "runtime", Kind: "secret"}, // on a negative
 		{Path: "b.yaml", Line: 2, Tier: "runtime", Kind: "secret"}, // neutral
 		{Path: "c.p12", Line: 0, Tier: "bootstrap", Kind: "file"},  // file rule, wrong tier
-		{Path: "d.txt", Line: 1, Tier: "bootstrap", Kind: "secret", Message: "Atlantis's GitHub token (ghp_…) [github-pat, Tier 1]. Keep it in the Atlantis environment"},
-		{Path: "d.txt", Line: 2, Tier: "bootstrap", Kind: "secret", Message: "GitHub token (ghp_…) [github-pat, Tier 1]. Keep it in the Atlantis environment"}, // context only in the remediation
+		// The context note follows the label, as Finding.Message writes it.
+		{Path: "d.txt", Line: 1, Tier: "bootstrap", Kind: "secret", Message: "GitHub token (ghp_…) [github-pat, Tier 1 — bootstrap]. Atlantis's GitHub token (`github.token`). " + secrets.RemediationBootstrap},
+		{Path: "d.txt", Line: 2, Tier: "bootstrap", Kind: "secret", Message: "GitHub token (ghp_…) [github-pat, Tier 1 — bootstrap]. " + secrets.RemediationBootstrap}, // "Atlantis" only in the shared remediation
 		{Path: "d.txt", Line: 7, Tier: "runtime", Kind: "secret"}, // unlabelled
 		{Path: "e.txt", Line: 0, Tier: "runtime", Kind: "file"},   // file rule, no positive
 	}
@@ -153,7 +156,7 @@ const (
 	floorRecall    = 0.70
 	floorPrecision = 0.93
 	floorTier      = 0.82
-	floorMessage   = 0.3 // 2 of 6 Atlantis values name Atlantis today
+	floorMessage   = 1.0 // every Atlantis value names Atlantis
 )
 
 func TestEngineOnBlindCorpus(t *testing.T) {

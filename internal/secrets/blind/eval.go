@@ -5,6 +5,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/housekeeper-app/housekeeper/internal/secrets"
 )
 
 // Finding is what the evaluation needs of a scanner's finding; it is filled
@@ -200,11 +202,21 @@ func Evaluate(c *Corpus, findings []Finding) *Report {
 }
 
 // hasMessage looks for want in the part of a message that is the
-// finding's own: before " [rule, tier]", not in the remediation that every
-// finding of a tier shares.
+// finding's own: its description and its context note (Finding.Context,
+// which the engine writes after the " [rule, tier]." label), not the label
+// and not the remediation that every finding of a tier shares (it names
+// the Atlantis environment for every Tier 1 finding).
 func hasMessage(fs []Finding, want string) bool {
 	for _, f := range fs {
-		own, _, _ := strings.Cut(f.Message, " [")
+		own := f.Message
+		for _, r := range []string{secrets.RemediationBootstrap, secrets.RemediationRuntime} {
+			own = strings.ReplaceAll(own, r, "")
+		}
+		if i := strings.Index(own, " ["); i >= 0 {
+			if j := strings.Index(own[i:], "]"); j >= 0 {
+				own = own[:i] + own[i+j+1:]
+			}
+		}
 		if strings.Contains(strings.ToLower(own), strings.ToLower(want)) {
 			return true
 		}
