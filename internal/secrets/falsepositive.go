@@ -54,8 +54,12 @@ var tokenPlaceholders = []string{
 
 // placeholderFor applies the false-positive filters that fit the rule:
 // all of them for assignments and context rules, only the unmistakable
-// stand-ins for token formats.
+// stand-ins for token formats, only the value's shape for generated
+// formats (RuleSpec.Generated).
 func placeholderFor(r *Rule, v string) bool {
+	if r.Generated {
+		return len(v) == 0 || repeated(v) || repeatedTail(v) || sequential(v)
+	}
 	if r.Specificity < tokenFormatSpecificity {
 		return isPlaceholder(v)
 	}

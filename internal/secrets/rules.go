@@ -103,6 +103,13 @@ type RuleSpec struct {
 	// Multiline lets the regex see a private-key block from its BEGIN line
 	// to its END line instead of one line.
 	Multiline bool `yaml:"multiline"`
+	// Generated: the format is a generator's output over printable ASCII
+	// (WordPress salts, Django secret keys), so punctuation such as <, {{,
+	// ${ or "..." is part of the value rather than a template or a stand-in.
+	// Only the value's own shape marks a stand-in (one character repeated,
+	// a run like abcdef) besides the rule's allow list; the regex must pin
+	// the format (length, alphabet, key) tightly enough for that.
+	Generated bool `yaml:"generated"`
 	// Specificity decides which rule wins when several match one value:
 	// known token formats > structural rules > generic assignments.
 	Specificity int `yaml:"specificity"`

@@ -1,5 +1,7 @@
 package corpus
 
+import "strings"
+
 // credentialFiles plants the typical leaked credential files, each in the
 // shape its tool writes it.
 func (g *Rand) credentialFiles(c *Corpus) {
@@ -61,4 +63,73 @@ func (g *Rand) credentialFiles(c *Corpus) {
 		l(`{`, `  "client_id": "`+g.String(Digits, 12)+`-`+g.String(Lower, 32)+`.apps.googleusercontent.com",`).
 		p("gcp-oauth-refresh-token", boot, `  "refresh_token": "1//0%s",`, g.String(B64URL, 100)).
 		l(`  "type": "authorized_user"`, `}`).label("gcloud-credentials-file", boot, 0).done()
+
+	g.appAndToolCredentials(c)
+}
+
+// appAndToolCredentials plants the application secrets of web frameworks
+// and the saved passwords of deployment and database tools, each where
+// and how the framework or tool writes it.
+func (g *Rand) appAndToolCredentials(c *Corpus) {
+	c.file("sites/shop/wp-config.php").
+		l("<?php", "define( 'DB_NAME', 'shop' );").
+		p("wordpress-salt", run, "define( 'AUTH_KEY',         '%s<}%s%%(#%s' );", g.String(Alnum, 20), g.String(B64, 20), g.String(Alnum, 19)).
+		p("wordpress-salt", run, "define( 'LOGGED_IN_SALT',   '%s{{%s ${%s' );", g.String(Alnum, 20), g.String(B64, 20), g.String(Alnum, 20)).done()
+	c.file("apps/portal/portal/settings.py").
+		l("from pathlib import Path", "", "BASE_DIR = Path(__file__).resolve().parent.parent").
+		p("django-secret-key", run, "SECRET_KEY = 'django-insecure-%s$(%s*(-_=+)%s'", g.String(Lower, 20), g.String(Lower, 20), g.String(Digits, 4)).
+		l("DEBUG = False").done()
+	c.file("apps/billing/.env.production").
+		l("APP_NAME=Billing", "APP_ENV=production").
+		p("laravel-app-key", run, "APP_KEY=base64:%s=", g.String(B64, 43)).done()
+	c.file("sites/blog/sftp-config.json").
+		l(`{`, `    "type": "sftp",`, `    "host": "www.acme.io",`, `    "user": "deploy",`).
+		p("editor-deployment-password", boot, `    "password": "%s",`, g.password()).
+		l(`    "remote_path": "/var/www/blog/"`, `}`).done()
+	c.file("sites/blog/.idea/webServers.xml").
+		l(`<project version="4">`, `  <component name="WebServers">`, `    <webServer id="1" name="prod" url="https://www.acme.io">`).
+		p("jetbrains-deployment-password", boot, `      <fileTransfer host="www.acme.io" port="21" password="%s" username="deploy" />`, g.String(Hex, 48)).
+		l(`    </webServer>`, `  </component>`, `</project>`).done()
+	c.file("home/dev/.config/hub").
+		l("github.com:", "- user: acme-dev").
+		p("hub-config-token", boot, "  oauth_token: %s", g.String(Hex, 40)).
+		l("  protocol: https").done()
+	c.file("home/dev/.tugboat").
+		l("---", "authentication:").
+		p("tugboat-config-token", boot, "  access_token: %s", g.String(Hex, 64)).
+		l("defaults:", "  region: ams3").done()
+	c.file("home/dev/.3T/robo-3t/1.4.4/robo3t.json").
+		l(`{`, `  "connections": [{`, `    "credentials": [{`, `      "userName": "shop",`).
+		p("robo3t-password", run, `      "userPassword": "%s"`, g.password()).
+		l(`    }],`, `    "sshUserName": "ops",`).
+		p("robo3t-password", boot, `    "sshUserPassword": "%s"`, g.password()).
+		l(`  }]`, `}`).done()
+	c.file("db/dumps/mysql-users.sql").
+		l("-- MySQL dump").
+		p("mysql-native-password-hash", run, "CREATE USER 'shop'@'%%' IDENTIFIED WITH mysql_native_password AS '*%s';", strings.ToUpper(g.String(Hex, 40))).done()
+	c.file("ci/.circleci/config.yml").
+		l("version: 2.1", "jobs:", "  build:", "    docker:", "      - image: acme/ci:1", "        auth:", "          username: acmebot").
+		p("circleci-docker-auth-password", boot, "          password: %s", g.password()).
+		l("    steps:", "      - checkout").done()
+	c.file("ops/kubeadm/join.sh").
+		l("#!/bin/sh").
+		p("kubeadm-bootstrap-token", boot, "kubeadm join cp.acme.dev:6443 --token %s.%s \\", strings.ToLower(g.String(Lower, 6)), strings.ToLower(g.String(Lower, 16))).
+		l("  --discovery-token-ca-cert-hash sha256:"+g.String(Hex, 64)+" \\").
+		p("kubeadm-certificate-key", boot, "  --control-plane --certificate-key %s", g.String(Hex, 64)).done()
+	c.file("infra/scaleway/config.yaml").
+		l("profiles:", "  prod:").
+		p("scaleway-access-key-id", boot, "    access_key: SCW%s", g.String(Upper, 17)).
+		p("scaleway-secret-key-config", boot, "    secret_key: %s-%s-%s-%s-%s", g.String(Hex, 8), g.String(Hex, 4), g.String(Hex, 4), g.String(Hex, 4), g.String(Hex, 12)).done()
+	c.file("apps/exporter/rclone-b2.toml").
+		l("[storage]", `endpoint = "https://s3.us-west-004.backblazeb2.com"`).
+		p("backblaze-b2-key-id", boot, `key_id = "004%s"`, g.String(Hex, 22)).
+		p("backblaze-b2-key-context", boot, `secret = "K004%s"`, g.String(B64, 27)).done()
+	c.file("deploy/nginx/metrics.conf").
+		l("location /metrics {").
+		p("nginx-credential-header", run, `  proxy_set_header Authorization "Basic %s";`, g.String(B64, 32)).
+		l("  proxy_pass http://127.0.0.1:9100;", "}").done()
+	c.file("deploy/heroku/app.json").
+		l(`{`, `  "name": "shop",`).
+		p("heroku-named-api-key", boot, `  "HEROKU_API_KEY": "%s"`, g.String(Hex, 32)).
+		l(`}`).done()
 }
