@@ -128,6 +128,20 @@ func (g *Rand) appAndToolCredentials(c *Corpus) {
 		l("location /metrics {").
 		p("nginx-credential-header", run, `  proxy_set_header Authorization "Basic %s";`, g.String(B64, 32)).
 		l("  proxy_pass http://127.0.0.1:9100;", "}").done()
+	c.file("apps/shop/config/prod.exs").
+		l("import Config", "config :shop, ShopWeb.Endpoint,", `  url: [host: "shop.acme.io", port: 443],`).
+		p("phoenix-secret-key-base", run, `  secret_key_base: "%s"`, g.String(B64, 64)).done()
+	c.file("apps/billing/appsettings.json").
+		l(`{`, `  "Jwt": {`).
+		p("jwt-signing-key-named", run, `    "SigningKey": "%s",`, g.String(B64, 44)).
+		l(`    "Issuer": "billing"`, `  }`, `}`).done()
+	c.file("apps/ios/Secrets.swift").
+		l("enum Secrets {").
+		p("algolia-admin-key", run, `    static let algoliaAdminKey = "%s"`, g.String(Hex, 32)).
+		l("}").done()
+	c.file("home/dba/.bash_history").
+		l("cd /srv/backups").
+		p("mysql-cli-password", run, "mysqldump -h db.internal -u backup -p%s shop > shop.sql", g.String(Alnum, 16)).done()
 	c.file("deploy/heroku/app.json").
 		l(`{`, `  "name": "shop",`).
 		p("heroku-named-api-key", boot, `  "HEROKU_API_KEY": "%s"`, g.String(Hex, 32)).
