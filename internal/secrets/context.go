@@ -1,5 +1,7 @@
 package secrets
 
+import "slices"
+
 // mergeNote keeps, on the candidate that won an overlap, what the loser
 // knew about where the value sits: a GitHub token in Atlantis's chart
 // values is reported once, under the token format's rule id (a stable
@@ -12,9 +14,25 @@ func mergeNote(winner *candidate, loser candidate) {
 	if loser.note != "" && loser.tier == Bootstrap {
 		winner.tier = Bootstrap
 	}
-	if winner.note == noteBase64 && loser.note != noteBase64 && loser.start >= 0 {
+	if loser.start >= 0 {
+		// A loser that had itself won over a third rule passes its
+		// former fingerprints on.
+		for _, f := range loser.former {
+			if !slices.Contains(winner.former, f) {
+				winner.former = append(winner.former, f)
+			}
+		}
+	}
+	switch {
+	case loser.start < 0 || loser.rule.ID == winner.rule.ID || slices.Contains(winner.former, [2]string{loser.rule.ID, loser.value}):
+	case winner.note == noteBase64 && loser.note != noteBase64:
 		// The encoded value was reported under the loser's rule before
 		// decoding was added: that fingerprint keeps matching ignores.
+		winner.former = append(winner.former, [2]string{loser.rule.ID, loser.value})
+	case loser.value == winner.value:
+		// The same value under a less specific rule (a generic assignment
+		// a vendor or tool rule now takes over) was that rule's finding
+		// before the winner existed: an ignore of it keeps matching.
 		winner.former = append(winner.former, [2]string{loser.rule.ID, loser.value})
 	}
 }

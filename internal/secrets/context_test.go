@@ -2,6 +2,7 @@ package secrets_test
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -94,5 +95,32 @@ func TestRuleAliases(t *testing.T) {
 	}
 	if fs := off.ScanContent(p, content); hasRule(fs, "slack-bot-token") {
 		t.Errorf("disabled by its former id, still reported: %v", got(fs))
+	}
+}
+
+// TestTakeOverKeepsFormerFingerprint: a value a new vendor or tool rule
+// takes over from a generic rule was that rule's finding before; an
+// ignore written for it then still matches.
+func TestTakeOverKeepsFormerFingerprint(t *testing.T) {
+	g := corpus.NewRand(12)
+	pw := g.String(corpus.Alnum, 14) + "!" + g.String(corpus.Digits, 2)
+	const p = "sites/blog/sftp-config.json"
+	content := []byte("{\n    \"host\": \"www.acme.io\",\n    \"password\": \"" + pw + "\"\n}\n")
+	old := secrets.Fingerprint("generic-password", p, pw)
+	fs := newScanner(t, secrets.Options{}).ScanContent(p, content)
+	if len(fs) != 1 || fs[0].RuleID != "editor-deployment-password" || fs[0].Tier != secrets.Bootstrap {
+		t.Fatalf("got %+v", fs)
+	}
+	if !slices.Contains(fs[0].FormerFingerprints, old) {
+		t.Errorf("former fingerprints %q lack the generic rule's %q", fs[0].FormerFingerprints, old)
+	}
+	ign := newScanner(t, secrets.Options{Ignore: map[string]string{old: "accepted as generic-password"}})
+	if fs := ign.ScanContent(p, content); len(fs) != 1 || !fs[0].Suppressed {
+		t.Errorf("an ignore of the generic fingerprint does not suppress: %+v", fs)
+	}
+	// A value only the specific rule sees has no former fingerprint.
+	fs = newScanner(t, secrets.Options{}).ScanContent(p, []byte("{\"passphrase\": \"swordfish\"}\n"))
+	if len(fs) != 1 || len(fs[0].FormerFingerprints) != 0 {
+		t.Errorf("got %+v", fs)
 	}
 }
