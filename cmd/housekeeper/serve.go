@@ -140,7 +140,7 @@ func startReconciler(ctx context.Context, cfg *server.Config, cc githubapp.Clien
 		RoomFor:  srv.RedeliveryRoomFor,
 		Logger:   logger.With().Str("component", "reconciler").Logger(),
 		OnPass: func(res reconcile.Result, err error) {
-			m.ReconcilerPass(err, res.Asked, res.AskErrors, res.Deferred)
+			m.ReconcilerPass(err, res.Asked, res.AskErrors, res.Deferred, res.GaveUp)
 		},
 	})
 	rctx, cancel := context.WithCancel(ctx)

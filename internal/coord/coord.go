@@ -133,7 +133,10 @@ type QueueOptions struct {
 	ReclaimIdle time.Duration
 }
 
-func (o QueueOptions) share() int {
+// OwnerLimit is how many waiting entries one owner may hold: Push refuses
+// the next with ErrShare. Whoever predicts admission (the reconciler's
+// room for redeliveries) uses this, so the two never disagree.
+func (o QueueOptions) OwnerLimit() int {
 	s := o.Share
 	if s <= 0 {
 		s = 0.5

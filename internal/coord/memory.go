@@ -331,7 +331,7 @@ func (q *memQueue) Push(_ context.Context, e Entry) error {
 	if q.n >= q.o.Capacity && (q.o.Capacity > 0 || q.waits <= q.n) {
 		return ErrFull
 	}
-	if e.Owner != "" && q.owners[e.Owner] >= q.o.share() {
+	if e.Owner != "" && q.owners[e.Owner] >= q.o.OwnerLimit() {
 		return ErrShare
 	}
 	q.seq++

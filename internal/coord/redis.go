@@ -416,7 +416,7 @@ func (q *redisQueue) Push(ctx context.Context, e Entry) error {
 	if err := q.ensureGroups(ctx); err != nil {
 		return err
 	}
-	n, err := pushScript.Run(ctx, q.b.c, []string{q.counts(), q.stream(e.Class)}, q.o.Capacity, q.o.share(), e.Owner, e.Data).Int()
+	n, err := pushScript.Run(ctx, q.b.c, []string{q.counts(), q.stream(e.Class)}, q.o.Capacity, q.o.OwnerLimit(), e.Owner, e.Data).Int()
 	switch {
 	case err != nil:
 		return err

@@ -2,7 +2,6 @@ package dirmap
 
 import (
 	"context"
-	"fmt"
 	"reflect"
 	"sort"
 	"strings"
@@ -184,47 +183,5 @@ func TestNamespaceDriftChangeScope(t *testing.T) {
 	}
 	if msgs := messages(res.Findings, KindNamespaceDrift); !strings.Contains(msgs, "This change edits the entry's Namespace: update the manifests under apps/payments/overlays/prod to match") {
 		t.Errorf("entry-side message missing:\n%s", msgs)
-	}
-}
-
-func TestManifestNamespaces(t *testing.T) {
-	cases := map[string]struct {
-		path   string
-		data   string
-		values bool
-		want   string
-	}{
-		"no namespace word": {"a.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n", false, ""},
-		"object":            {"a.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n  namespace: a\n", false, "a@5"},
-		"no apiVersion":     {"a.yaml", "kind: Pod\nmetadata:\n  namespace: a\n", false, ""},
-		"list of docs":      {"a.yaml", "---\napiVersion: v1\nkind: Pod\nmetadata: {namespace: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {namespace: b}\n", false, "a@4 b@8"},
-		"cluster scoped":    {"a.yaml", "apiVersion: v1\nkind: PersistentVolume\nmetadata: {namespace: a}\n", false, ""},
-		"flux kustomization by file name": {"kustomization.yaml",
-			"apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {namespace: flux-system}\nnamespace: not-read\n", false, "flux-system@3"},
-		"kustomize":                    {"kustomization.yaml", "namespace: k\n", false, "k@1"},
-		"values override first":        {"values.yaml", "namespace: a\nnamespaceOverride: b\n", true, "b@2"},
-		"values namespace":             {"values.yaml", "namespace: a\nnamespaceOverride: \"\"\n", true, "a@1"},
-		"values nested not read":       {"values.yaml", "sub:\n  namespace: a\n", true, ""},
-		"templated":                    {"a.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {namespace: '{{ .Values.ns }}'}\n", false, ""},
-		"CRLF":                         {"a.yaml", "apiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  namespace: a\r\n", false, "a@4"},
-		"document marker with comment": {"a.yaml", "--- # first\napiVersion: v1\nkind: Pod\nmetadata: {namespace: a}\n", false, "a@4"},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			uses, err := manifestNamespaces(tc.path, []byte(tc.data), tc.values)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, u := range uses {
-				got = append(got, fmt.Sprintf("%s@%d", u.Namespace, u.Line))
-			}
-			if g := strings.Join(got, " "); g != tc.want {
-				t.Errorf("got %q, want %q", g, tc.want)
-			}
-		})
-	}
-	if _, err := manifestNamespaces("big.yaml", make([]byte, MaxManifestSize+1), false); err == nil {
-		t.Error("an oversized manifest was read")
 	}
 }

@@ -1,25 +1,26 @@
 // Package manifest reads what Kubernetes-style YAML files say about
-// namespaces: manifests' metadata.namespace, a kustomization's namespace,
-// an Argo CD Application's destination and Helm values' namespace or
-// namespaceOverride. It takes file bytes and returns plain values, so that
-// map generation and the dirs check can share it; every file is hostile
-// (bounded size and document count, aliases never followed, only valid
-// namespace names returned).
+// namespaces, for the two places that need it: map generation (Inspect:
+// which namespaces a directory's files name, and whether they are
+// Kubernetes configuration at all) and the dirs check's namespace drift
+// (Targets: where each object, kustomization or Helm values file deploys,
+// with its line). Both share one reader: a stream cut at its "---" lines,
+// each document read by a line scanner for the plain block style nearly
+// every manifest has, and by the YAML decoder for anything else.
+//
+// It takes file bytes and returns plain values; every file is hostile
+// (bounded size and document count, aliases never followed, templated
+// values skipped, never guessed).
 package manifest
 
 import (
-	"bytes"
 	"errors"
-	"io"
 	"path"
 	"regexp"
 	"sort"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 )
 
-// Limits on one file.
+// Limits on one file Inspect reads (map generation reads many files).
 const (
 	MaxSize = 256 << 10
 	MaxDocs = 100
@@ -94,44 +95,42 @@ func Inspect(name string, data []byte) (Info, error) {
 	}
 	var out []Namespace
 	info.Kubernetes = kind != fileManifest
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for i := 0; i < MaxDocs; i++ {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	docs := 0
+	eachDocument(data, func(doc document) bool {
+		docs++
+		f, err := readFacts(doc.data)
 		if err != nil {
-			break // the rest of the stream cannot be trusted to resync
+			return false // the rest of the stream cannot be trusted to resync
 		}
-		if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-			continue
+		add := func(fc *fact, src Source) {
+			if fc != nil && dns1123.MatchString(fc.value) {
+				out = append(out, Namespace{Name: fc.value, Source: src, Line: doc.line + fc.line - 1})
+			}
 		}
-		root := doc.Content[0]
-		switch kind {
-		case fileKustomization:
-			out = appendNS(out, lookup(root, "namespace"), SourceKustomization)
-		case fileValues:
-			out = appendNS(out, lookup(root, "namespace"), SourceHelmValues)
-			out = appendNS(out, lookup(root, "namespaceOverride"), SourceHelmValues)
+		switch {
+		case !f.mapping:
+		case kind == fileKustomization:
+			add(f.ns, SourceKustomization)
+		case kind == fileValues:
+			add(f.ns, SourceHelmValues)
+			add(f.nsOverride, SourceHelmValues)
 		default:
-			apiVersion := scalar(lookup(root, "apiVersion"))
-			k := scalar(lookup(root, "kind"))
 			switch {
-			case k == "Kustomization" && strings.HasPrefix(apiVersion, "kustomize.config.k8s.io/"):
-				out = appendNS(out, lookup(root, "namespace"), SourceKustomization)
-			case k == "Application" && strings.HasPrefix(apiVersion, "argoproj.io/"):
+			case f.kind == "Kustomization" && strings.HasPrefix(f.api, "kustomize.config.k8s.io/"):
+				add(f.ns, SourceKustomization)
+			case f.kind == "Application" && strings.HasPrefix(f.api, "argoproj.io/"):
 				// The Application object lives in Argo CD's namespace; what
 				// it deploys goes to its destination.
-				out = appendNS(out, lookup(root, "spec", "destination", "namespace"), SourceArgoCD)
-			case apiVersion != "" && k != "":
-				out = appendNS(out, lookup(root, "metadata", "namespace"), SourceMetadata)
+				add(decodePath(doc.data, "spec", "destination", "namespace"), SourceArgoCD)
+			case f.api != "" && f.kind != "":
+				add(f.metaNS, SourceMetadata)
 			}
-			if apiVersion != "" && k != "" {
+			if f.api != "" && f.kind != "" {
 				info.Kubernetes = true
 			}
 		}
-	}
+		return docs < MaxDocs
+	})
 	info.Namespaces = out
 	return info, nil
 }
@@ -156,36 +155,4 @@ func Names(ns []Namespace) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func appendNS(out []Namespace, n *yaml.Node, src Source) []Namespace {
-	if v := scalar(n); v != "" && dns1123.MatchString(v) {
-		out = append(out, Namespace{Name: v, Source: src, Line: n.Line})
-	}
-	return out
-}
-
-// lookup follows mapping keys; aliases are never followed.
-func lookup(n *yaml.Node, keys ...string) *yaml.Node {
-	for _, k := range keys {
-		if n == nil || n.Kind != yaml.MappingNode {
-			return nil
-		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Kind == yaml.ScalarNode && n.Content[i].Value == k {
-				next = n.Content[i+1]
-				break
-			}
-		}
-		n = next
-	}
-	return n
-}
-
-func scalar(n *yaml.Node) string {
-	if n == nil || n.Kind != yaml.ScalarNode {
-		return ""
-	}
-	return n.Value
 }

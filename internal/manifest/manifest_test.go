@@ -6,26 +6,34 @@ import (
 	"testing"
 )
 
+// namespaceCases are map generation's readings; the fuzz target also
+// takes their files as seeds.
+var namespaceCases = map[string]struct {
+	name, data string
+	want       []Namespace
+}{
+	"manifests, several documents": {"deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: web\n---\napiVersion: v1\nkind: Service\nmetadata:\n  namespace: web-2\n",
+		[]Namespace{{"web", SourceMetadata, 5}, {"web-2", SourceMetadata, 10}}},
+	"kustomization file": {"overlays/prod/kustomization.yaml", "resources: [../../base]\nnamespace: shop\n",
+		[]Namespace{{"shop", SourceKustomization, 2}}},
+	"Argo CD Application destination, not its own namespace": {"apps/web.yaml", "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  namespace: argocd\nspec:\n  destination:\n    namespace: web\n",
+		[]Namespace{{"web", SourceArgoCD, 7}}},
+	"Helm values": {"charts/x/values.yaml", "namespaceOverride: monitoring\nnamespace: other\n",
+		[]Namespace{{"other", SourceHelmValues, 2}, {"monitoring", SourceHelmValues, 1}}},
+	"Helm template is skipped":  {"charts/x/templates/d.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: {{ .Release.Namespace }}\n", nil},
+	"invalid name is not taken": {"x.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: \"Web | Layer: L0\"\n", nil},
+	"not a manifest":            {"config.yaml", "metadata:\n  namespace: web\n", nil},
+	"alias not followed":        {"x.yaml", "a: &a web\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: *a\n", nil},
+	"scalar document":           {"x.yaml", "just text\n", nil},
+	"null is no namespace":      {"kustomization.yaml", "namespace: null\n", nil},
+	"flow document on the marker line": {"x.yaml", "--- {apiVersion: v1, kind: ConfigMap, metadata: {namespace: a}}\n",
+		[]Namespace{{"a", SourceMetadata, 1}}},
+	"stops at a broken document": {"x.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: a\n---\nkind: [\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: b\n",
+		[]Namespace{{"a", SourceMetadata, 4}}},
+}
+
 func TestNamespaces(t *testing.T) {
-	tests := map[string]struct {
-		name, data string
-		want       []Namespace
-	}{
-		"manifests, several documents": {"deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: web\n---\napiVersion: v1\nkind: Service\nmetadata:\n  namespace: web-2\n",
-			[]Namespace{{"web", SourceMetadata, 5}, {"web-2", SourceMetadata, 10}}},
-		"kustomization file": {"overlays/prod/kustomization.yaml", "resources: [../../base]\nnamespace: shop\n",
-			[]Namespace{{"shop", SourceKustomization, 2}}},
-		"Argo CD Application destination, not its own namespace": {"apps/web.yaml", "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  namespace: argocd\nspec:\n  destination:\n    namespace: web\n",
-			[]Namespace{{"web", SourceArgoCD, 7}}},
-		"Helm values": {"charts/x/values.yaml", "namespaceOverride: monitoring\nnamespace: other\n",
-			[]Namespace{{"other", SourceHelmValues, 2}, {"monitoring", SourceHelmValues, 1}}},
-		"Helm template is skipped":  {"charts/x/templates/d.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: {{ .Release.Namespace }}\n", nil},
-		"invalid name is not taken": {"x.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: \"Web | Layer: L0\"\n", nil},
-		"not a manifest":            {"config.yaml", "metadata:\n  namespace: web\n", nil},
-		"alias not followed":        {"x.yaml", "a: &a web\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: *a\n", nil},
-		"scalar document":           {"x.yaml", "just text\n", nil},
-	}
-	for name, tc := range tests {
+	for name, tc := range namespaceCases {
 		t.Run(name, func(t *testing.T) {
 			got, err := Namespaces(tc.name, []byte(tc.data))
 			if err != nil {

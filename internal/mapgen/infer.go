@@ -310,11 +310,3 @@ func sortedKeys(m map[string]bool) []string {
 	sort.Strings(out)
 	return out
 }
-
-// yamlLimit is what a YAML file may take (manifest.MaxSize).
-const yamlLimit = 256 << 10
-
-func isYAMLPath(p string) bool {
-	base := strings.ToLower(path.Base(p))
-	return strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml")
-}

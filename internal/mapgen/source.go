@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"sort"
+
+	"github.com/housekeeper-app/housekeeper/internal/manifest"
 )
 
 // Mem is a tree held in memory (a tarball's files, tests). It keeps the
@@ -26,8 +28,8 @@ func (m *Mem) Add(f File, r io.Reader) (int64, error) {
 		return 0, nil
 	}
 	limit := min(int64(MaxFileRead), MaxTotalRead-m.total)
-	if isYAMLPath(f.Path) {
-		limit = min(int64(yamlLimit), MaxTotalRead-m.total)
+	if manifest.IsYAML(f.Path) {
+		limit = min(int64(manifest.MaxSize), MaxTotalRead-m.total)
 	}
 	data, err := io.ReadAll(io.LimitReader(r, limit))
 	if err != nil {

@@ -135,8 +135,8 @@ func TestHandlerExposesEverything(t *testing.T) {
 	m.Retry("secondary rate limit", 60*time.Second)
 	m.Retry("rate limit", 90*time.Second)
 	m.Retry("something new", time.Second)
-	m.ReconcilerPass(nil, 3, 1, 2)
-	m.ReconcilerPass(errors.New("list failed"), 0, 0, 0)
+	m.ReconcilerPass(nil, 3, 1, 2, 1)
+	m.ReconcilerPass(errors.New("list failed"), 0, 0, 0, 0)
 	m.QueueWait(250 * time.Millisecond)
 	m.FailedClosed("housekeeper/dirs", "rate_limit")
 	m.FailedClosed("housekeeper/<script>", "made up")
@@ -184,6 +184,7 @@ func TestHandlerExposesEverything(t *testing.T) {
 		`housekeeper_reconciler_redeliveries_total{outcome="asked"} 3`,
 		`housekeeper_reconciler_redeliveries_total{outcome="ask_failed"} 1`,
 		`housekeeper_reconciler_redeliveries_total{outcome="deferred"} 2`,
+		`housekeeper_reconciler_redeliveries_total{outcome="gave_up"} 1`,
 		`housekeeper_reconciler_passes_total{outcome="error"} 1`,
 		`housekeeper_queue_wait_seconds_bucket{le="0.5"} 1`,
 		`housekeeper_runs_failed_closed_total{check="housekeeper/dirs",reason="rate_limit"} 1`,

@@ -37,7 +37,7 @@ func (m *Metrics) registerOperations() {
 		}, []string{"kind"}),
 		redeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "housekeeper_reconciler_redeliveries_total",
-			Help: "Failed deliveries the reconciler handled, by outcome (asked: redelivery requested; ask_failed: the request failed; deferred: no queue room, left for the next pass).",
+			Help: "Failed deliveries the reconciler handled, by outcome (asked: redelivery requested; ask_failed: the request failed; deferred: no queue room, left for the next pass; gave_up: no longer asked for, lost).",
 		}, []string{"outcome"}),
 		reconcilerRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "housekeeper_reconciler_passes_total",
@@ -98,11 +98,14 @@ const (
 	RedeliveryAsked     = "asked"
 	RedeliveryAskFailed = "ask_failed"
 	RedeliveryDeferred  = "deferred"
+	// RedeliveryGaveUp: a failed delivery no longer asked for, lost unless
+	// someone redelivers it by hand (docs/reliability.md).
+	RedeliveryGaveUp = "gave_up"
 )
 
 // ReconcilerPass records one reconciler pass and what it did with the
 // failed deliveries it found.
-func (m *Metrics) ReconcilerPass(err error, asked, askFailed, deferred int) {
+func (m *Metrics) ReconcilerPass(err error, asked, askFailed, deferred, gaveUp int) {
 	outcome := "ok"
 	if err != nil {
 		outcome = "error"
@@ -111,6 +114,7 @@ func (m *Metrics) ReconcilerPass(err error, asked, askFailed, deferred int) {
 	m.ops.redeliveries.WithLabelValues(RedeliveryAsked).Add(float64(max(asked, 0)))
 	m.ops.redeliveries.WithLabelValues(RedeliveryAskFailed).Add(float64(max(askFailed, 0)))
 	m.ops.redeliveries.WithLabelValues(RedeliveryDeferred).Add(float64(max(deferred, 0)))
+	m.ops.redeliveries.WithLabelValues(RedeliveryGaveUp).Add(float64(max(gaveUp, 0)))
 }
 
 // QueueWait observes how long a delivery waited for a worker.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -42,7 +43,26 @@ type Publisher struct {
 	MaxAnnotations int
 	// Now is the clock (tests).
 	Now func() time.Time
+	// SettleAfter is how long a create that got no answer may still land
+	// on GitHub's side; 0 means DefaultSettleAfter.
+	SettleAfter time.Duration
+	// Sleep waits d or until ctx ends (tests); nil: a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
+
+// DefaultSettleAfter: GitHub ends a request after 10 s on its side, so a
+// create sent longer ago than that has landed or never will.
+const DefaultSettleAfter = 10 * time.Second
+
+// ErrUnsettled is why a run was neither created nor updated: a create of
+// it got no answer and may still land, and there was no time left to wait
+// for that. A second create now could duplicate the run; the job is to be
+// run again later, when a lookup finds what landed.
+var ErrUnsettled = errors.New("a create of this run got no answer and may still land")
+
+// unsettled marks, in Runs, a name whose create got no answer and was not
+// found yet; its StartedAt is when that create was sent.
+func unsettled(r *github.CheckRun) bool { return r != nil && r.ID == nil }
 
 // Runs are the App's existing runs on a commit, by name.
 type Runs map[string]*github.CheckRun
@@ -86,6 +106,9 @@ func (p *Publisher) Start(ctx context.Context, t Target, runs Runs, name string)
 		return err
 	}
 	now := github.Timestamp{Time: p.now()}
+	if err := p.settle(ctx, t, runs, name); err != nil {
+		return fmt.Errorf("mark %s in progress: %w", name, err)
+	}
 	if r := runs[name]; r != nil {
 		upd, _, err := p.Client.Checks.UpdateCheckRun(ctx, t.Owner, t.Repo, r.GetID(), github.UpdateCheckRunOptions{
 			Name: name, Status: github.String("in_progress"), ExternalID: github.String(t.ExternalID),
@@ -96,7 +119,7 @@ func (p *Publisher) Start(ctx context.Context, t Target, runs Runs, name string)
 		runs[name] = upd
 		return nil
 	}
-	r, found, err := p.create(ctx, t, github.CreateCheckRunOptions{
+	r, found, err := p.create(ctx, t, runs, github.CreateCheckRunOptions{
 		Name: name, HeadSHA: t.SHA, Status: github.String("in_progress"), StartedAt: &now, ExternalID: github.String(t.ExternalID),
 	})
 	if err != nil {
@@ -112,35 +135,58 @@ func (p *Publisher) Start(ctx context.Context, t Target, runs Runs, name string)
 }
 
 // create posts a new run. A create that may have landed although its
-// answer did not arrive (a 5xx, a timeout, a lost connection) is never
-// blindly repeated: the commit's runs are looked up, and a run of that name
-// that was not there before is returned with found set, for the caller to
-// update; only when none is there is the create sent once more.
-func (p *Publisher) create(ctx context.Context, t Target, opts github.CreateCheckRunOptions) (run *github.CheckRun, found bool, err error) {
-	r, _, err := p.Client.Checks.CreateCheckRun(ctx, t.Owner, t.Repo, opts)
+// answer did not arrive is never blindly repeated, since a second create
+// would duplicate the run:
+//   - it is not cut off by ctx (a shutdown): once sent it gets createGrace
+//     to answer, so its answer, not a guess, says what happened;
+//   - after a failure the commit's runs are looked up, and a run of that
+//     name that was not there before is returned with found set (for the
+//     caller to update);
+//   - when none is there after a 5xx answer (GitHub is done with the
+//     request), it is created again;
+//   - when none is there after no answer at all (a timeout, a lost
+//     connection), it may still land until SettleAfter has passed since it
+//     was sent: it is looked up again after that, and only then created.
+//     When ctx leaves no time to wait, nothing is created: runs[name] is
+//     marked unsettled and ErrUnsettled returned.
+func (p *Publisher) create(ctx context.Context, t Target, runs Runs, opts github.CreateCheckRunOptions) (run *github.CheckRun, found bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err // not sent: nothing can land
+	}
+	sent := p.now()
+	cctx, cancel := detach(ctx, createGrace)
+	r, _, err := p.Client.Checks.CreateCheckRun(cctx, t.Owner, t.Repo, opts)
+	cancel()
 	if err == nil {
 		return r, false, nil
 	}
 	if !MayHaveLanded(err) {
 		return nil, false, err
 	}
-	// Look even when ctx ended (shutdown cancelled the create in flight):
-	// the caller then fails the run closed, and must update a run that
-	// landed rather than create a second one.
-	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*time.Second)
-	runs, lerr := p.Lookup(lctx, t)
+	// Look even when ctx ended: the caller then fails the run closed, and
+	// must update a run that landed rather than create a second.
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lookupGrace)
+	existing, lerr := p.Lookup(lctx, t)
 	cancel()
 	if lerr != nil {
 		return nil, false, errors.Join(err, fmt.Errorf("look up whether the create landed: %w", lerr))
 	}
-	if ctx.Err() != nil {
+	if r := existing[opts.Name]; r != nil {
+		return r, true, nil
+	}
+	if !answered(err) {
+		runs[opts.Name] = &github.CheckRun{Name: github.String(opts.Name), StartedAt: &github.Timestamp{Time: sent}}
+		if ctx.Err() != nil {
+			return nil, false, errors.Join(err, ErrUnsettled)
+		}
+		if serr := p.settle(ctx, t, runs, opts.Name); serr != nil {
+			return nil, false, errors.Join(err, serr)
+		}
 		if r := runs[opts.Name]; r != nil {
 			return r, true, nil
 		}
+	} else if ctx.Err() != nil {
 		return nil, false, err
-	}
-	if r := runs[opts.Name]; r != nil {
-		return r, true, nil
 	}
 	if err := p.wait(ctx); err != nil {
 		return nil, false, err
@@ -150,6 +196,94 @@ func (p *Publisher) create(ctx context.Context, t Target, opts github.CreateChec
 		return nil, false, errors.Join(err, err2)
 	}
 	return r, false, nil
+}
+
+// Time given to the last requests of a cancelled job.
+const (
+	createGrace = 4 * time.Second // a create in flight when its job is cancelled
+	lookupGrace = 4 * time.Second // the lookup after a create that failed
+)
+
+// settle resolves a name marked unsettled: once SettleAfter has passed
+// since its create was sent, one lookup tells whether it landed (runs then
+// holds it) or not (the name is cleared, to be created). It returns
+// ErrUnsettled, leaving the mark, when ctx ends before that; when ctx has
+// ended already it still looks once within lookupGrace, in case the run
+// has landed by now.
+func (p *Publisher) settle(ctx context.Context, t Target, runs Runs, name string) error {
+	r := runs[name]
+	if !unsettled(r) {
+		return nil
+	}
+	settleAfter := p.SettleAfter
+	if settleAfter <= 0 {
+		settleAfter = DefaultSettleAfter
+	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lookupGrace)
+	defer cancel()
+	waited := ctx.Err() == nil && p.sleep(ctx, time.Until(r.GetStartedAt().Add(settleAfter))) == nil
+	if waited {
+		lctx = ctx
+	}
+	found, err := p.Lookup(lctx, t)
+	if err != nil {
+		return fmt.Errorf("look up whether the create of %s landed: %w", name, err)
+	}
+	if landed := found[name]; landed != nil {
+		runs[name] = landed
+		return nil
+	}
+	if !waited {
+		return ErrUnsettled
+	}
+	delete(runs, name)
+	return nil
+}
+
+// answered reports whether a failed request got an answer from GitHub (a
+// 5xx): GitHub is done with it. Without one it may still be under way.
+func answered(err error) bool {
+	var ge *github.ErrorResponse
+	return errors.As(err, &ge) && ge.Response != nil
+}
+
+// detach gives a request a context that ctx's end does not cut off at
+// once, only grace later.
+func detach(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var mu sync.Mutex
+	var timer *time.Timer
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		timer = time.AfterFunc(grace, cancel)
+	})
+	return dctx, func() {
+		stop()
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel()
+	}
+}
+
+func (p *Publisher) sleep(ctx context.Context, d time.Duration) error {
+	if p.Sleep != nil {
+		return p.Sleep(ctx, d)
+	}
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // MayHaveLanded reports whether a request that failed with err may still
@@ -203,9 +337,12 @@ func (p *Publisher) Complete(ctx context.Context, t Target, runs Runs, c checkru
 		return err
 	}
 	now := github.Timestamp{Time: p.now()}
+	if err := p.settle(ctx, t, runs, c.Name); err != nil {
+		return fmt.Errorf("complete %s: %w", c.Name, err)
+	}
 	var id int64
 	if runs[c.Name] == nil {
-		r, found, err := p.create(ctx, t, github.CreateCheckRunOptions{
+		r, found, err := p.create(ctx, t, runs, github.CreateCheckRunOptions{
 			Name: c.Name, HeadSHA: t.SHA, Status: github.String("completed"), Conclusion: github.String(string(c.Conclusion)),
 			CompletedAt: &now, ExternalID: github.String(t.ExternalID), Output: output(first), Actions: acts,
 		})

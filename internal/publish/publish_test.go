@@ -1,8 +1,10 @@
 package publish
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -40,12 +42,17 @@ func (l *lossy) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func setup(t *testing.T, lose int) (*githubtest.Server, *Publisher, Target) {
 	t.Helper()
+	return setupTransport(t, &lossy{next: http.DefaultTransport, lose: lose})
+}
+
+func setupTransport(t *testing.T, rt http.RoundTripper) (*githubtest.Server, *Publisher, Target) {
+	t.Helper()
 	gh := githubtest.New(t)
 	gh.AddOrg("acme")
 	gh.AddRepo(githubtest.Repo{Owner: "acme", Name: "infra"})
 	inst := gh.AddInstallation(githubtest.Installation{Account: "acme", Repos: []string{"acme/infra"}})
 	sha := gh.Push("acme", "infra", "main", map[string]string{"a.txt": "a\n"})
-	client := github.NewClient(&http.Client{Transport: &lossy{next: http.DefaultTransport, lose: lose}}).WithAuthToken(gh.InstallationToken(inst))
+	client := github.NewClient(&http.Client{Transport: rt}).WithAuthToken(gh.InstallationToken(inst))
 	client, err := client.WithEnterpriseURLs(gh.URL+"/", gh.URL+"/")
 	if err != nil {
 		t.Fatal(err)
@@ -177,3 +184,171 @@ func TestPacerGivesBackUnusedSlots(t *testing.T) {
 		t.Errorf("next slot after %s: abandoned waits were kept", d)
 	}
 }
+
+// late plays a GitHub that is slow to carry out a create: the first create
+// gets no answer (as after a client timeout), yet the request is still
+// under way on GitHub's side and lands when release is called. onCreate,
+// when set, runs as the create is sent (a shutdown cancelling the job).
+type late struct {
+	t        *testing.T
+	next     http.RoundTripper
+	mu       sync.Mutex
+	held     *http.Request
+	used     bool
+	drop     bool // the held create never lands
+	onCreate func()
+}
+
+func (l *late) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/check-runs") {
+		return l.next.RoundTrip(r)
+	}
+	if l.onCreate != nil {
+		l.onCreate()
+	}
+	l.mu.Lock()
+	first := !l.used
+	l.used = true
+	l.mu.Unlock()
+	if !first {
+		return l.next.RoundTrip(r)
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	held := r.Clone(context.Background())
+	held.Body = io.NopCloser(bytes.NewReader(body))
+	held.ContentLength = int64(len(body))
+	l.mu.Lock()
+	if !l.drop {
+		l.held = held
+	}
+	l.mu.Unlock()
+	return nil, errors.New("read tcp: i/o timeout")
+}
+
+// release lets the held create land.
+func (l *late) release() {
+	l.mu.Lock()
+	held := l.held
+	l.held = nil
+	l.mu.Unlock()
+	if held == nil {
+		return
+	}
+	resp, err := l.next.RoundTrip(held)
+	if err != nil {
+		l.t.Errorf("held create: %v", err)
+		return
+	}
+	resp.Body.Close()
+}
+
+func setupLate(t *testing.T, l *late) (*githubtest.Server, *Publisher, Target) {
+	t.Helper()
+	l.t, l.next = t, http.DefaultTransport
+	gh, p, target := setupTransport(t, l)
+	// Waiting for the create to settle is when the held create lands.
+	p.Sleep = func(ctx context.Context, d time.Duration) error {
+		if d <= 0 || d > DefaultSettleAfter {
+			t.Errorf("settle wait %s, want within (0, %s]", d, DefaultSettleAfter)
+		}
+		l.release()
+		return ctx.Err()
+	}
+	return gh, p, target
+}
+
+// TestCreateLandingAfterTheLookup: a create that got no answer lands only
+// after the lookup that follows it found nothing. The run is not created a
+// second time: the lookup is made again once the create has settled, and
+// the run it finds is updated. (Before, the App created a second run at
+// once: two runs of one name on one commit.)
+func TestCreateLandingAfterTheLookup(t *testing.T) {
+	l := &late{}
+	gh, p, target := setupLate(t, l)
+	err := p.Complete(context.Background(), target, Runs{}, check(checkrun.NameDirs, 2), nil)
+	l.release() // whatever was still held lands now at the latest
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := gh.CheckRuns("acme", "infra", target.SHA)
+	if len(runs) != 1 {
+		t.Fatalf("%d runs of %s, want 1", len(runs), checkrun.NameDirs)
+	}
+	if r := runs[0]; r.Status != "completed" || r.Conclusion != "failure" || len(r.Output.Annotations) != 2 {
+		t.Errorf("run %s/%s with %d annotations, want completed/failure with 2", r.Status, r.Conclusion, len(r.Output.Annotations))
+	}
+	if n := gh.Calls().Count("GET /repos/{owner}/{repo}/commits/{ref}/check-runs"); n != 2 {
+		t.Errorf("%d lookups, want 2 (at once, and once the create settled)", n)
+	}
+}
+
+// TestCreateThatNeverLands: no answer and nothing lands: once the create
+// has settled, the run is created.
+func TestCreateThatNeverLands(t *testing.T) {
+	gh, p, target := setupLate(t, &late{drop: true})
+	if err := p.Complete(context.Background(), target, Runs{}, check(checkrun.NameDirs, 1), nil); err != nil {
+		t.Fatal(err)
+	}
+	if runs := gh.CheckRuns("acme", "infra", target.SHA); len(runs) != 1 || runs[0].Status != "completed" {
+		t.Fatalf("runs %+v, want one completed", runs)
+	}
+}
+
+// TestCreateUnsettledAtShutdown: the job is cancelled while a create is
+// under way and gets no answer. Nothing is created in its place; failing
+// the run closed afterwards (a fresh context, as the runner's) waits for
+// the create to settle and updates the run that landed.
+func TestCreateUnsettledAtShutdown(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &late{onCreate: cancel}
+	gh, p, target := setupLate(t, l)
+	runs := Runs{}
+	err := p.Start(ctx, target, runs, checkrun.NameSecrets)
+	if !errors.Is(err, ErrUnsettled) {
+		t.Fatalf("start: %v, want ErrUnsettled", err)
+	}
+	if n := len(gh.CheckRuns("acme", "infra", target.SHA)); n != 0 {
+		t.Fatalf("%d runs before the create landed, want 0", n)
+	}
+	c := check(checkrun.NameSecrets, 0)
+	c.Title = "Housekeeper could not finish this check"
+	if err := p.Complete(context.Background(), target, runs, c, nil); err != nil {
+		t.Fatal(err)
+	}
+	l.release()
+	got := gh.CheckRuns("acme", "infra", target.SHA)
+	if len(got) != 1 || got[0].Status != "completed" || got[0].Output.Title != c.Title {
+		t.Fatalf("runs %+v, want the landed run, completed", got)
+	}
+}
+
+// TestCreateNotCutByCancellation: a job cancelled while its create is on
+// the wire (a shutdown) does not cut the create off: its answer says what
+// happened, and nothing needs looking up.
+func TestCreateNotCutByCancellation(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	gh, p, target := setupTransport(t, roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Method == http.MethodPost {
+			cancel()
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	}))
+	runs := Runs{}
+	if err := p.Start(ctx, target, runs, checkrun.NameDirs); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	got := gh.CheckRuns("acme", "infra", target.SHA)
+	if len(got) != 1 || got[0].Status != "in_progress" || runs[checkrun.NameDirs].GetID() != got[0].ID {
+		t.Fatalf("runs %+v (known %v), want the one created, in progress", got, runs[checkrun.NameDirs])
+	}
+	if n := gh.Calls().Count("GET /repos/{owner}/{repo}/commits/{ref}/check-runs"); n != 0 {
+		t.Errorf("%d lookups, want none", n)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -7,6 +7,12 @@
 // never succeeded, whose last answer was a 5xx or none, and whose event the
 // App handles. A 400 or 413 is final: asking again would get the same.
 //
+// A redelivery the App refused again with a 503 (its queue, or the
+// installation's share of it, filled up before the redelivery arrived; a
+// drain; Redis away) is asked for again, backing off, for as long as
+// GitHub keeps deliveries: a 503 says "later", never "no", so such a
+// delivery is never given up sooner.
+//
 // Run one per deployment: it remembers what it asked in memory.
 package reconcile
 
@@ -29,6 +35,10 @@ const Window = 72 * time.Hour
 
 // maxDeliveries bounds one pass's listing (time and memory).
 const maxDeliveries = 50_000
+
+// maxBackoff bounds the wait between asks for a GUID whose redeliveries
+// keep being refused (503): over Window that is at most about 150 asks.
+const maxBackoff = 30 * time.Minute
 
 // Options configure a Reconciler.
 type Options struct {
@@ -65,18 +75,38 @@ type Reconciler struct {
 type ask struct {
 	attempt int64 // the delivery attempt asked about
 	at      time.Time
+	// first is when the GUID was first asked for: refused redeliveries
+	// are asked for again until Window after it.
+	first time.Time
 	// uncertain: the request got no clear answer (a 5xx, a timeout), so it
 	// may not have reached GitHub. If no newer attempt of the GUID shows up
 	// by a later pass, it is asked once more.
 	uncertain bool
-	// times the GUID was asked for; a redelivery refused again (503: the
-	// queue or the installation's share of it was full) is asked for
-	// again, up to maxAsks.
+	// times counts the asks that maxAsks bounds: the first, and those
+	// repeated because a request may not have reached GitHub.
 	times int
+	// refused counts the asks whose redelivery the App refused with a
+	// 503; each doubles the wait before the next (backoff). They do not
+	// count against maxAsks: the App said "later", and a delivery refused
+	// for room must not be given up after a few unlucky passes.
+	refused int
+	// gaveUp: no more asks for it; said once in the log.
+	gaveUp bool
 }
 
-// maxAsks bounds the redelivery requests for one GUID.
+// maxAsks bounds the asks for one GUID that are not answered by a refused
+// redelivery (see ask.times).
 const maxAsks = 5
+
+// backoff is the wait after the n-th refused redelivery before asking
+// again: an interval, doubling, at most maxBackoff.
+func (r *Reconciler) backoff(n int) time.Duration {
+	d := r.o.Interval
+	for i := 1; i < n && d < maxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxBackoff)
+}
 
 // New returns a reconciler; Run starts it.
 func New(o Options) *Reconciler {
@@ -105,7 +135,8 @@ func (r *Reconciler) Run(ctx context.Context) {
 			ev = r.o.Logger.Warn().Err(err)
 		}
 		ev.Int("deliveries", res.Listed).Int("guids", res.GUIDs).Int("failed", res.Failed).Int("asked", res.Asked).
-			Int("deferred", res.Deferred).Int("ask_errors", res.AskErrors).Msg("reconciler pass")
+			Int("deferred", res.Deferred).Int("waiting", res.Waiting).Int("ask_errors", res.AskErrors).
+			Int("gave_up", res.GaveUp).Msg("reconciler pass")
 		if r.o.Interval <= 0 {
 			return
 		}
@@ -127,12 +158,19 @@ type Result struct {
 	Asked     int // redeliveries asked for in this pass
 	Deferred  int // left for the next pass (no room)
 	AskErrors int // redelivery requests that failed
+	// Waiting: refused again (503) and backing off; asked in a later pass.
+	Waiting int
+	// GaveUp: deliveries given up in this pass: refused ones Window after
+	// their first ask, or asks that never showed an attempt after
+	// maxAsks tries.
+	GaveUp int
 }
 
 // attempts is what a pass keeps of one GUID's attempts.
 type attempts struct {
 	guid      string
 	event     string
+	first     int64 // the oldest attempt's id: the order of service
 	latest    *github.HookDelivery
 	succeeded bool
 }
@@ -166,11 +204,27 @@ func (r *Reconciler) Pass(ctx context.Context) (Result, error) {
 		if prev, ok := r.asked[a.guid]; ok {
 			// Asked already. Ask again when that request may not have
 			// reached GitHub (no clear answer, and no newer attempt since,
-			// an interval later), or when the redelivery it made was
-			// refused with a 503 (full) — up to maxAsks times.
+			// an interval later; up to maxAsks times), or when the
+			// redelivery it made was refused with a 503 (later: backing
+			// off, until Window after the first ask).
 			lost := prev.uncertain && a.latest.GetID() == prev.attempt && now.Sub(prev.at) >= r.o.Interval
 			refused := a.latest.GetID() != prev.attempt && a.latest.GetStatusCode() == http.StatusServiceUnavailable
-			if (!lost && !refused) || prev.times >= maxAsks {
+			switch {
+			case prev.gaveUp:
+				continue
+			case refused && now.Sub(prev.first) >= Window,
+				lost && prev.times >= maxAsks:
+				prev.gaveUp = true
+				r.asked[a.guid] = prev
+				res.GaveUp++
+				r.o.Logger.Error().Str(githubapp.LogKeyDeliveryID, a.guid).Str(githubapp.LogKeyEventType, a.event).
+					Int("last_status", a.latest.GetStatusCode()).Int("refused", prev.refused).Int("asks", prev.times).
+					Time("first_asked", prev.first).Msg("gave up asking GitHub to redeliver a failed delivery")
+				continue
+			case refused && now.Sub(prev.at) < r.backoff(prev.refused+1):
+				res.Waiting++
+				continue
+			case !lost && !refused:
 				continue
 			}
 		}
@@ -178,8 +232,9 @@ func (r *Reconciler) Pass(ctx context.Context) (Result, error) {
 	}
 	r.mu.Unlock()
 
-	// Oldest first: they have waited longest.
-	sort.Slice(due, func(i, j int) bool { return due[i].latest.GetID() < due[j].latest.GetID() })
+	// Oldest delivery first: it has waited longest (a GUID refused again
+	// keeps its place; its latest attempt is new, the delivery is not).
+	sort.Slice(due, func(i, j int) bool { return due[i].first < due[j].first })
 	room := len(due)
 	if r.o.Room != nil {
 		room = min(room, max(r.o.Room(), 0))
@@ -211,7 +266,7 @@ func (r *Reconciler) Pass(ctx context.Context) (Result, error) {
 		}
 		if !refusedForNow(err) {
 			r.mu.Lock()
-			r.asked[a.guid] = ask{attempt: a.latest.GetID(), at: now, uncertain: err != nil && mayHaveLanded(err), times: r.asked[a.guid].times + 1}
+			r.asked[a.guid] = r.asked[a.guid].next(a.latest, now, err != nil && mayHaveLanded(err))
 			r.mu.Unlock()
 		}
 		if err != nil {
@@ -224,6 +279,22 @@ func (r *Reconciler) Pass(ctx context.Context) (Result, error) {
 			Int("last_status", a.latest.GetStatusCode()).Msg("asked GitHub to redeliver a failed delivery")
 	}
 	return res, errors.Join(errs...)
+}
+
+// next is the record after asking again for the GUID whose latest attempt
+// is latest: an ask answered by a refused redelivery counts as refused,
+// any other as one of maxAsks.
+func (p ask) next(latest *github.HookDelivery, now time.Time, uncertain bool) ask {
+	n := ask{attempt: latest.GetID(), at: now, first: p.first, uncertain: uncertain, times: p.times, refused: p.refused}
+	if n.first.IsZero() {
+		n.first = now
+	}
+	if p.times > 0 && latest.GetID() != p.attempt && latest.GetStatusCode() == http.StatusServiceUnavailable {
+		n.refused++
+	} else {
+		n.times++
+	}
+	return n
 }
 
 // failed: never succeeded, and the last answer was a 5xx or none (a 4xx
@@ -261,6 +332,9 @@ func list(ctx context.Context, client *github.Client, since time.Time) (map[stri
 			}
 			if a.latest == nil || d.GetID() > a.latest.GetID() {
 				a.latest = d
+			}
+			if a.first == 0 || d.GetID() < a.first {
+				a.first = d.GetID()
 			}
 			if c := d.GetStatusCode(); c >= 200 && c <= 299 {
 				a.succeeded = true

@@ -4,10 +4,14 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-github/v66/github"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
@@ -78,7 +82,9 @@ func handles(e string) bool { return e != "star" }
 // once each.
 func TestPassAsksForWhatFailed(t *testing.T) {
 	gh, a, cc := setup(t)
-	a.script["check_suite"] = []int{503, 503, 503, 503, 503, 503, 503, 503, 503, 503} // refused again whenever redelivered
+	for range 4 * maxAsks { // refused again whenever redelivered
+		a.script["check_suite"] = append(a.script["check_suite"], 503)
+	}
 	a.script["pull_request"] = []int{503}
 	a.script["push"] = []int{500}
 	a.script["check_run"] = []int{400}
@@ -135,14 +141,153 @@ func TestPassAsksForWhatFailed(t *testing.T) {
 	if res.Asked != 2 || a.count(guids["check_suite"]) != 3 {
 		t.Errorf("second pass %+v, want check_suite and the unanswered one asked again (check_suite attempts %d, want 3)", res, a.count(guids["check_suite"]))
 	}
-	// A GUID refused every time is asked for at most maxAsks times.
+	// A GUID refused every time is asked for again past maxAsks (the App
+	// said "later"); Interval 0 leaves no wait between the asks.
 	for range 2 * maxAsks {
 		if _, err := r.Pass(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := a.count(guids["check_suite"]); n != 1+maxAsks {
-		t.Errorf("check_suite seen %d times, want %d (the first delivery and %d asks)", n, 1+maxAsks, maxAsks)
+	if n := a.count(guids["check_suite"]); n != 3+2*maxAsks {
+		t.Errorf("check_suite seen %d times, want %d (the first delivery and an ask every pass)", n, 3+2*maxAsks)
+	}
+}
+
+// clocked is an emulator and a reconciler on one fake clock, which only
+// the test moves: no timing assumptions.
+func clocked(t *testing.T) (*githubtest.Server, *app, githubapp.ClientCreator, func(time.Duration) time.Time, func() time.Time) {
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) time.Time { mu.Lock(); defer mu.Unlock(); now = now.Add(d); return now }
+	gh, a, cc := setup(t, githubtest.WithClock(clock))
+	return gh, a, jwtOnTheClock{ClientCreator: cc, gh: gh}, advance, clock
+}
+
+// jwtOnTheClock signs the App's JWT on the emulator's clock (ghinstallation
+// signs on the real one, which the emulator would refuse once the test
+// moved its clock days ahead).
+type jwtOnTheClock struct {
+	githubapp.ClientCreator
+	gh *githubtest.Server
+}
+
+func (c jwtOnTheClock) NewAppClient() (*github.Client, error) {
+	client := github.NewClient(&http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+c.gh.AppJWT())
+		return http.DefaultTransport.RoundTrip(r)
+	})})
+	base, err := url.Parse(c.gh.URL + "/")
+	client.BaseURL = base
+	return client, err
+}
+
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestPassRefusedForRoomIsNotGivenUp: a redelivery the App refuses again
+// with a 503 although the room check said there was room (another
+// delivery of the installation took the room first) is asked for again,
+// backing off, past maxAsks, until it is accepted. Before, it was given
+// up after five asks: a dropped webhook.
+func TestPassRefusedForRoomIsNotGivenUp(t *testing.T) {
+	gh, a, cc, advance, clock := clocked(t)
+	refusals := 3 * maxAsks
+	for range refusals + 1 { // the first delivery and every redelivery but the last
+		a.script["pull_request"] = append(a.script["pull_request"], http.StatusServiceUnavailable)
+	}
+	d, _ := gh.Send(context.Background(), "pull_request", []byte(`{"action":"opened","installation":{"id":7}}`))
+	r := New(Options{Clients: cc, Interval: time.Minute, Now: clock, Logger: zerolog.New(zerolog.NewTestWriter(t)),
+		RoomFor: func(int64) int { return 1 }})
+	var gaps []int // passes between successive asks
+	last, waiting := 0, 0
+	for pass := 1; a.count(d.GUID) < refusals+2 && pass < 2000; pass++ {
+		before := a.count(d.GUID)
+		res, err := r.Pass(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		waiting += res.Waiting
+		if res.GaveUp != 0 {
+			t.Fatalf("pass %d gave up: %+v", pass, res)
+		}
+		if a.count(d.GUID) > before {
+			if last > 0 {
+				gaps = append(gaps, pass-last)
+			}
+			last = pass
+		}
+		advance(time.Minute)
+	}
+	if n := a.count(d.GUID); n != refusals+2 {
+		t.Fatalf("the App saw %d attempts, want %d: %d refused redeliveries, then the accepted one", n, refusals+2, refusals)
+	}
+	// One pass a minute: after the k-th refusal the wait is 2^(k-1)
+	// minutes, at most maxBackoff.
+	var want []int
+	for k := 1; k <= refusals; k++ {
+		want = append(want, int(min(time.Minute<<(k-1), maxBackoff)/time.Minute))
+	}
+	if !slices.Equal(gaps, want) {
+		t.Errorf("passes between asks %v, want %v", gaps, want)
+	}
+	if waiting == 0 {
+		t.Error("no pass reported a delivery waiting (backing off)")
+	}
+	// Accepted now: never asked again.
+	calls := gh.Calls().Count("POST /app/hook/deliveries/{delivery_id}/attempts")
+	for range 3 {
+		advance(maxBackoff)
+		if _, err := r.Pass(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := gh.Calls().Count("POST /app/hook/deliveries/{delivery_id}/attempts"); n != calls || calls != refusals+1 {
+		t.Errorf("%d redelivery requests, then %d; want %d, and none after the 202", calls, n, refusals+1)
+	}
+}
+
+// TestPassRefusedGivesUpAfterTheWindow: a delivery refused every time is
+// asked for until Window after its first ask (GitHub keeps deliveries
+// three days), then given up once, in the log and the result.
+func TestPassRefusedGivesUpAfterTheWindow(t *testing.T) {
+	gh, a, cc, advance, clock := clocked(t)
+	always := make([]int, 1000)
+	for i := range always {
+		always[i] = http.StatusServiceUnavailable
+	}
+	a.script["pull_request"] = always
+	d, _ := gh.Send(context.Background(), "pull_request", []byte(`{"action":"opened"}`))
+	logs := &strings.Builder{}
+	r := New(Options{Clients: cc, Interval: time.Minute, Now: clock, Logger: zerolog.New(logs)})
+	start := clock()
+	gaveUp := 0
+	var gaveUpAt time.Time
+	for clock().Sub(start) <= Window+2*maxBackoff {
+		res, err := r.Pass(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.GaveUp > 0 && gaveUp == 0 {
+			gaveUpAt = clock()
+		}
+		gaveUp += res.GaveUp
+		advance(maxBackoff) // every pass is past the longest wait
+	}
+	if gaveUp != 1 {
+		t.Fatalf("gave up %d times, want once", gaveUp)
+	}
+	if got := gaveUpAt.Sub(start); got < Window || got >= Window+maxBackoff {
+		t.Errorf("gave up %s after the first ask, want at the first pass from %s on", got, Window)
+	}
+	asks := gh.Calls().Count("POST /app/hook/deliveries/{delivery_id}/attempts")
+	if want := int(Window / maxBackoff); asks != want || a.count(d.GUID) != want+1 {
+		t.Errorf("%d asks, %d attempts; want an ask every pass before then (%d)", asks, a.count(d.GUID), want)
+	}
+	if n := strings.Count(logs.String(), "gave up asking GitHub to redeliver"); n != 1 {
+		t.Errorf("%d give-up log lines, want 1:\n%s", n, logs)
 	}
 }
 

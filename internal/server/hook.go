@@ -10,7 +10,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -123,7 +122,7 @@ func (s *Server) handleHook(w http.ResponseWriter, r *http.Request) {
 	ctxLog := s.logger.With().Str("action", action).Logger()
 	rctx := context.WithValue(ctxLog.WithContext(r.Context()), actionKey, action)
 	if p.Installation.ID != 0 {
-		rctx = context.WithValue(rctx, ownerKey, strconv.FormatInt(p.Installation.ID, 10))
+		rctx = context.WithValue(rctx, ownerKey, ownerOf(p.Installation.ID))
 	}
 	replay := r.Clone(rctx)
 	replay.Body = io.NopCloser(bytes.NewReader(body))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,6 +110,10 @@ const (
 	actionKey               // the payload's action, for the logs of another replica
 )
 
+// ownerOf names an installation in the queue's shares; the webhook route
+// and the redelivery room both go through it.
+func ownerOf(installation int64) string { return strconv.FormatInt(installation, 10) }
+
 // classOf ranks an event in the queue: checks of pull requests and pushes
 // first, then commands, then audits and everything else.
 func classOf(event string) coord.Class {
@@ -209,6 +214,25 @@ func (s *Scheduler) Free() int {
 		return 0
 	}
 	return max(s.o.QueueSize-n, 0)
+}
+
+// RoomFor is how many more deliveries of owner the queue admits now under
+// its share rule, the very one Push applies (coord.QueueOptions.OwnerLimit
+// less what owner holds); 0 once draining or when the queue cannot be
+// read. It reads the queue Schedule pushes to: in one replica that is the
+// scheduler's own, not the memory backend's unused one.
+func (s *Scheduler) RoomFor(owner string) int {
+	if !s.Running() {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	held, err := s.queue.Held(ctx, owner)
+	if err != nil {
+		return 0
+	}
+	limit := coord.QueueOptions{Capacity: s.o.QueueSize, Share: s.o.Share}.OwnerLimit()
+	return max(limit-held, 0)
 }
 
 // Running reports whether the workers are up and accepting work.

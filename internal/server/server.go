@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -158,19 +157,13 @@ func (s *Server) RedeliveryRoom() int {
 }
 
 // RedeliveryRoomFor is how many redeliveries of one installation the
-// server can take now: what its share of the queue has left.
+// server can take now: what its share of the queue has left, by the rule
+// the queue admits with.
 func (s *Server) RedeliveryRoomFor(installation int64) int {
 	if s.draining.Load() {
 		return 0
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	held, err := s.shared.Queue.Held(ctx, strconv.FormatInt(installation, 10))
-	if err != nil {
-		return 0
-	}
-	share := max(int(float64(s.cfg.QueueSize)*s.cfg.queueShare()), 1)
-	return max(share-held, 0)
+	return s.sched.RoomFor(ownerOf(installation))
 }
 
 // Scheduler is the queue the dispatcher feeds.

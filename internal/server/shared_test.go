@@ -169,3 +169,49 @@ func TestRedisDownRefusesDeliveries(t *testing.T) {
 		t.Errorf("%d deliveries handled without Redis", n)
 	}
 }
+
+// The reconciler's room for an installation's redeliveries is exactly what
+// the queue admits: while RedeliveryRoomFor says n, the next delivery of
+// that installation is accepted, and at 0 it is refused for its share.
+// In one replica the room was once read from a queue nothing pushed to,
+// so it always said there was room and the redeliveries it asked for were
+// refused again.
+func TestRedeliveryRoomIsTheQueuesAdmission(t *testing.T) {
+	eachShared(t, func(t *testing.T, shared func(*Config) *coord.Backend) {
+		h := &stubHandler{events: []string{"pull_request"}, block: make(chan struct{}), started: make(chan string, 10)}
+		hr := newSharedHarness(t, func(c *Config) { c.Workers, c.QueueSize = 1, 4 }, shared, h)
+		t.Cleanup(func() { close(h.block) }) // before the harness's shutdown
+		send := func(id string, inst int) int {
+			return hr.serve(delivery{event: "pull_request", id: id, body: body(inst)}).Code
+		}
+		if code := send("a0", 1); code != http.StatusAccepted {
+			t.Fatalf("a0: %d", code)
+		}
+		waitID(t, h.started, "a0") // the worker holds it; the queue is empty
+		var rooms []int
+		for i := 1; ; i++ {
+			room := hr.s.RedeliveryRoomFor(1)
+			rooms = append(rooms, room)
+			id := fmt.Sprintf("a%d", i)
+			code := send(id, 1)
+			if room > 0 && code != http.StatusAccepted {
+				t.Fatalf("%s: room said %d, the queue answered %d (rooms so far %v)", id, room, code, rooms)
+			}
+			if room == 0 {
+				if code != http.StatusServiceUnavailable {
+					t.Fatalf("%s: room said 0, the queue answered %d, want 503", id, code)
+				}
+				break
+			}
+			if i > 10 {
+				t.Fatalf("room never reached 0: %v", rooms)
+			}
+		}
+		if want := []int{2, 1, 0}; !slices.Equal(rooms, want) {
+			t.Errorf("installation 1's room as its share filled: %v, want %v (half of 4)", rooms, want)
+		}
+		if room := hr.s.RedeliveryRoomFor(2); room != 2 {
+			t.Errorf("installation 2's room: %d, want 2 (its share is untouched)", room)
+		}
+	})
+}

@@ -1,4 +1,4 @@
-package dirmap
+package manifest
 
 import (
 	"reflect"
@@ -8,8 +8,11 @@ import (
 // FuzzScanFacts holds the line scanner to the YAML decoder: whenever the
 // scanner answers and the decoder reads the document, both agree.
 func FuzzScanFacts(f *testing.F) {
-	for _, data := range gitopsFiles {
-		f.Add(data)
+	for _, tc := range targetCases {
+		f.Add(tc.data)
+	}
+	for _, tc := range namespaceCases {
+		f.Add(tc.data)
 	}
 	for _, s := range []string{
 		"apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n  namespace: a\n",
@@ -21,6 +24,8 @@ func FuzzScanFacts(f *testing.F) {
 		"data: |\n  namespace: x\nmetadata:\n  namespace: y\n",
 		"metadata: {namespace: a}\n",
 		"apiVersion: v1\nkind: Pod\nmetadata:\n   namespace: a\n  name: b\n",
+		"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: ${NAMESPACE}\n",
+		"apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  targetNamespace: payments\n",
 	} {
 		f.Add(s)
 	}
