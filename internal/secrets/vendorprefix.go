@@ -21,11 +21,12 @@ type vendorPrefix struct {
 	minLen int
 }
 
-// vendorPrefixes returns the literal prefixes that token-format rules
-// demand of their values (ghp_, xoxb-, sm_pat_…), by first byte. A value
-// that starts with one but is shorter than that vendor's shortest token is
-// a truncated or stand-in token (sm_pat_abc123): the generic assignment
-// rules leave it alone instead of reporting it as some other secret.
+// vendorPrefixes returns the literal prefixes that fixed- or bounded-length
+// token formats demand of their values (ghp_, sm_pat_…), by first byte. A
+// value that starts with one but is shorter than that vendor's shortest
+// token is a truncated or stand-in token (sm_pat_abc123): the generic
+// assignment rules leave it alone instead of reporting it as some other
+// secret.
 func vendorPrefixes(rules []*Rule) map[byte][]vendorPrefix {
 	set := map[string]int{}
 	for _, r := range rules {
@@ -42,6 +43,12 @@ func vendorPrefixes(rules []*Rule) map[byte][]vendorPrefix {
 			}
 			c := captureAt(t, g)
 			if c == nil {
+				continue
+			}
+			if maxLen(c) < 0 {
+				// No upper bound: the rule's shortest length is a floor it
+				// chose, not the vendor's documented length, so a shorter
+				// value is not shown to be truncated.
 				continue
 			}
 			ps, _ := literalPrefixes(c)
@@ -61,6 +68,42 @@ func vendorPrefixes(rules []*Rule) map[byte][]vendorPrefix {
 		sort.Slice(ps, func(i, j int) bool { return ps[i].prefix < ps[j].prefix })
 	}
 	return out
+}
+
+// maxLen is the length in bytes of the longest text t matches, -1 when
+// unbounded (runes counted as one byte, as in minLen).
+func maxLen(t *syntax.Regexp) int {
+	switch t.Op {
+	case syntax.OpLiteral:
+		return len(t.Rune)
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return 1
+	case syntax.OpCapture, syntax.OpQuest:
+		return maxLen(t.Sub[0])
+	case syntax.OpStar, syntax.OpPlus:
+		return -1
+	case syntax.OpRepeat:
+		n := maxLen(t.Sub[0])
+		if t.Max < 0 || n < 0 {
+			return -1
+		}
+		return t.Max * n
+	case syntax.OpConcat, syntax.OpAlternate:
+		n := 0
+		for _, s := range t.Sub {
+			m := maxLen(s)
+			switch {
+			case m < 0:
+				return -1
+			case t.Op == syntax.OpConcat:
+				n += m
+			default:
+				n = max(n, m)
+			}
+		}
+		return n
+	}
+	return 0
 }
 
 // minLen is the length in bytes of the shortest text t matches (runes

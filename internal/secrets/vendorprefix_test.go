@@ -13,7 +13,7 @@ func TestVendorPrefixes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"sm_pat_": 23, "ghp_": 40, "xoxb-": 0, "glpat-": 0}
+	want := map[string]int{"sm_pat_": 23, "ghp_": 40}
 	for p, n := range want {
 		var got *vendorPrefix
 		for i, vp := range rs.prefixes[p[0]] {
@@ -28,6 +28,13 @@ func TestVendorPrefixes(t *testing.T) {
 			t.Errorf("prefix %q: shortest token %d, want %d", p, got.minLen, n)
 		case got.minLen <= len(p):
 			t.Errorf("prefix %q: shortest token %d, not longer than the prefix", p, got.minLen)
+		}
+	}
+	// Formats without an upper bound set their own floor, not the
+	// vendor's length: a shorter value is not shown to be truncated.
+	for _, vp := range rs.prefixes['b'] {
+		if vp.prefix == "bedrock-api-key-" {
+			t.Errorf("unbounded format's prefix %q listed", vp.prefix)
 		}
 	}
 	for _, c := range []struct {
