@@ -442,13 +442,14 @@ func (fs *fileScan) evalAnchored(r *Rule, ks, end int) {
 		for j < we && identByte[data[j]] {
 			j++
 		}
-		if j < we && (data[j] == '"' || data[j] == '\'') {
+		quoted := j < we && (data[j] == '"' || data[j] == '\'')
+		if quoted {
 			j++
 		}
 		for j < we && (data[j] == ' ' || data[j] == '\t') {
 			j++
 		}
-		if j >= we || (data[j] != ':' && data[j] != '=') {
+		if j >= we || (data[j] != ':' && data[j] != '=' && (!quoted || data[j] != ',')) {
 			return
 		}
 		ie := end
@@ -458,8 +459,8 @@ func (fs *fileScan) evalAnchored(r *Rule, ks, end int) {
 		if r.afterKey != nil && !r.afterKey.Match(data[ie:we]) {
 			return // operator and value do not fit
 		}
-	} else if bytes.IndexAny(data[end:we], ":=") < 0 {
-		return // no operator after this keyword on its line
+	} else if bytes.IndexAny(data[end:we], ":=") < 0 && !quotedArg(data, end, we) {
+		return // no operator after this keyword on its line, nor an argument
 	}
 	as := is
 	if r.boundary && is > 0 {
@@ -471,6 +472,24 @@ func (fs *fileScan) evalAnchored(r *Rule, ks, end int) {
 	if m := r.anchored.FindSubmatchIndex(data[as:we]); m != nil {
 		fs.match(r, as, m)
 	}
+}
+
+// quotedArg reports whether the identifier running through data[end:] is
+// a quoted argument followed by another, setProperty("KEY", "value"): the
+// key-value form of calls, which has no assignment operator.
+func quotedArg(data []byte, end, we int) bool {
+	j := end
+	for j < we && identByte[data[j]] {
+		j++
+	}
+	if j >= we || (data[j] != '"' && data[j] != '\'') {
+		return false
+	}
+	j++
+	for j < we && (data[j] == ' ' || data[j] == '\t') {
+		j++
+	}
+	return j < we && data[j] == ','
 }
 
 // identByte: the bytes an assignment's key is made of ([a-z0-9_.-], any
@@ -524,6 +543,9 @@ func (fs *fileScan) consider(r *Rule, vs, ve int, key string) {
 	value := string(v)
 	if placeholderFor(r, value) {
 		return
+	}
+	if r.Specificity < genericSpecificity && fs.s.rules.truncatedToken(value) {
+		return // a vendor's prefix on a value too short to be its token
 	}
 	if fs.kept[r.index] >= MaxFindingsPerRule {
 		// Capped: the rest are only counted, without the costlier

@@ -187,6 +187,9 @@ type RuleSet struct {
 	byID    map[string]*Rule
 	pf      *prefilter
 	kwRules [][]int32 // keyword id → rule indexes
+	// prefixes are the token-format rules' literal value prefixes, by
+	// first byte (vendorprefix.go).
+	prefixes map[byte][]vendorPrefix
 }
 
 // Rules returns the rules in order.
@@ -253,6 +256,7 @@ func CompileRules(specs []RuleSpec) (*RuleSet, error) {
 		return nil, errors.Join(errs...)
 	}
 	rs.pf = newPrefilter(keywords)
+	rs.prefixes = vendorPrefixes(rs.rules)
 	return rs, nil
 }
 
