@@ -156,6 +156,7 @@ func NewRedis(o RedisOptions) (*Backend, error) {
 		Deliveries: &redisDeliveries{b: rb, window: o.DedupWindow},
 		Locks:      &redisLocks{b: rb, c: redislock.New(c)},
 		Limits:     &redisLimits{b: rb, l: redis_rate.NewLimiter(c)},
+		Budgets:    &redisBudgets{b: rb},
 		Slots:      &redisSlots{b: rb},
 		Deferred:   &redisDeferred{b: rb, key: rb.key("deferred")},
 		Audits:     &redisDeferred{b: rb, key: rb.key("audits")},
@@ -628,4 +629,40 @@ func (q *redisQueue) Depth(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	return max(n, 0), err
+}
+
+// delConsumerScript forgets a consumer only while it holds no entry, so
+// one that took an entry since it was listed keeps it.
+var delConsumerScript = redis.NewScript(`
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return -1 end
+return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+`)
+
+func (q *redisQueue) Prune(ctx context.Context, idle time.Duration) (int, error) {
+	gone := map[string]bool{}
+	for c := range classes {
+		s := q.stream(c)
+		cs, err := q.b.c.XInfoConsumers(ctx, s, q.group).Result()
+		if err != nil {
+			if strings.HasPrefix(err.Error(), "NOGROUP") || strings.HasPrefix(err.Error(), "ERR no such key") {
+				continue
+			}
+			return len(gone), err
+		}
+		for _, con := range cs {
+			if con.Pending > 0 || con.Idle < idle {
+				continue
+			}
+			// Each stream has its own consumers; a name counts once.
+			// -1: it took an entry since it was listed, and stays.
+			kept, err := delConsumerScript.Run(ctx, q.b.c, []string{s}, q.group, con.Name).Int()
+			if err != nil {
+				return len(gone), err
+			}
+			if kept >= 0 {
+				gone[con.Name] = true
+			}
+		}
+	}
+	return len(gone), nil
 }
