@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"sync"
@@ -167,4 +168,26 @@ func (r *Runner) reserveBudget(ctx context.Context, inst int64, client *github.C
 	zerolog.Ctx(ctx).Warn().Int("remaining", b.Remaining).Int("limit", b.Limit).Time("until", b.Reset).Str("work", work).
 		Msg("deferred: the rest of the hour's API budget is kept for pull requests")
 	return &budgetDeferral{until: b.Reset}
+}
+
+// reconcileCost is what a reconciler pass reserves of the App's own
+// budget: a few pages of deliveries and a few redelivery requests.
+const reconcileCost = 10
+
+// ReconcileBudget is the reconciler's Budget: a pass reserves its
+// requests of the App's own hourly budget (spent with the App's JWT, which
+// also mints every installation's token), or is put off until the reset
+// it returns while only the reserve is left.
+func (r *Runner) ReconcileBudget(ctx context.Context, client *github.Client) time.Time {
+	var bd *budgetDeferral
+	if errors.As(r.reserveBudget(ctx, 0, client, reconcileCost, "reconciler"), &bd) {
+		return bd.until
+	}
+	return time.Time{}
+}
+
+// RecordAppBudget is the reconciler's Record: the App budget an answer
+// reported.
+func (r *Runner) RecordAppBudget(ctx context.Context, rate github.Rate) {
+	r.RecordBudget(ctx, 0, coord.Budget{Limit: rate.Limit, Remaining: rate.Remaining, Reset: rate.Reset.Time})
 }
