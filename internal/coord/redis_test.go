@@ -67,7 +67,10 @@ func open(t *testing.T, url, prefix string, q coord.QueueOptions) *coord.Backend
 // An entry taken by a consumer that dies (never acknowledged, never
 // touched) goes to another after ReclaimIdle; one that is touched does not.
 func TestRedisQueueReclaimsDeadConsumersWork(t *testing.T) {
-	url := redistest.URL(t)
+	testReclaim(t, redistest.URL(t))
+}
+
+func testReclaim(t *testing.T, url string) {
 	ctx := ctxT(t)
 	q := coord.QueueOptions{Capacity: 10, ReclaimIdle: 400 * time.Millisecond}
 	prefix := "hk-reclaim-" + time.Now().Format("150405.000000") + ":"
@@ -206,7 +209,10 @@ func waitFor(t *testing.T, d time.Duration, ok func() bool) {
 // reclaimed; it keeps a consumer that still holds an entry and one that
 // is alive.
 func TestRedisQueuePrunesDeadConsumers(t *testing.T) {
-	url := redistest.URL(t)
+	testPrune(t, redistest.URL(t))
+}
+
+func testPrune(t *testing.T, url string) {
 	ctx := ctxT(t)
 	q := coord.QueueOptions{Capacity: 10, ReclaimIdle: 300 * time.Millisecond}
 	prefix := "hk-prune-" + time.Now().Format("150405.000000") + ":"
@@ -220,7 +226,9 @@ func TestRedisQueuePrunesDeadConsumers(t *testing.T) {
 	}
 	time.Sleep(400 * time.Millisecond)
 
-	c := redis.NewClient(&redis.Options{Addr: strings.TrimPrefix(url, "redis://")})
+	uo, err := coord.ParseRedisURL(url)
+	must(t, err)
+	c := redis.NewUniversalClient(uo)
 	defer c.Close()
 	consumers := func() []string {
 		cs, err := c.XInfoConsumers(ctx, prefix+"{queue}:stream:0", "workers").Result()
