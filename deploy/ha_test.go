@@ -84,6 +84,11 @@ func TestChartRefusesReplicasWithoutRedis(t *testing.T) {
 	if _, err := helmTemplate(t, "-f", filepath.Join(ciValuesDir, "default-values.yaml"), "--set", "redis.url=redis://:pw@redis:6379"); err == nil {
 		t.Error("a password in redis.url rendered; it belongs in redis.existingSecret")
 	}
+	// A Redis Cluster's seed nodes (docs/deploy.md, *Which Redis*).
+	if _, err := helmTemplate(t, "-f", filepath.Join(ciValuesDir, "default-values.yaml"), "--set", "replicaCount=3",
+		"--set", `redis.url=redis+cluster://redis-0:6379\,redis-1:6379\,redis-2:6379`); err != nil {
+		t.Errorf("a redis+cluster URL was refused: %v", err)
+	}
 }
 
 func hasRedisAlert(pr *prometheusRule) bool {

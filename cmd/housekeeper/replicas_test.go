@@ -408,3 +408,92 @@ func TestReplicas(t *testing.T) {
 	}
 	t.Logf("reconciler leadership gained %d times (failover after the leader's SIGKILL: %s); %d deliveries reclaimed from the killed replica", gains, failover, reclaimed)
 }
+
+// TestDeferredRunSurvivesReplicaDeath: a check that one replica could not
+// complete (the installation's hourly limit used up, resetting after the
+// App's longest wait) is deferred into Redis; that replica is SIGKILLed,
+// and another, started only afterwards, runs the check at the reset —
+// through the built binary, the real queue and the real deferral.
+func TestDeferredRunSurvivesReplicaDeath(t *testing.T) {
+	url := redistest.URL(t)
+	if testing.Short() {
+		t.Skip("builds the binary and runs two replicas")
+	}
+	bin := filepath.Join(t.TempDir(), "housekeeper")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	var mu sync.Mutex
+	var shift time.Duration
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(shift) }
+	gh := githubtest.New(t, githubtest.WithClock(clock))
+	f := reliability.NewFixture(gh, 1, 0)
+	pr := f.PRs[0]
+	// The installation's window opened almost an hour ago: used up,
+	// resetting in 12 s, well past the App's 1 s wait for a limit.
+	mu.Lock()
+	shift = -time.Hour + 12*time.Second
+	mu.Unlock()
+	gh.ExhaustRateLimit(f.Inst)
+	mu.Lock()
+	shift = 0
+	mu.Unlock()
+	env := reliability.Env(gh, gh.URL, map[string]string{
+		"HOUSEKEEPER_REDIS_URL":          url,
+		"HOUSEKEEPER_REDIS_PREFIX":       fmt.Sprintf("deferred-test-%d:", time.Now().UnixNano()),
+		"HOUSEKEEPER_API_MAX_WAIT":       "1s",
+		"HOUSEKEEPER_RECONCILE_INTERVAL": "0",
+		"HOUSEKEEPER_LOG_LEVEL":          "info",
+	})
+
+	a := startReplica(t, bin, "replica-a", env)
+	d, err := gh.Deliver(context.Background(), a.base+"/api/github/hook", "pull_request",
+		gh.PullRequestEvent("opened", f.Owner+"/"+f.Repo, pr.Number), gh.WebhookSecret())
+	if err != nil || d.StatusCode != http.StatusAccepted {
+		t.Fatalf("delivery: %v, status %d", err, d.StatusCode)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(a.stderr.String(), "running the check again later") || !strings.Contains(a.stderr.String(), "delivery handled") {
+		if time.Now().After(deadline) {
+			t.Fatalf("replica-a never deferred the check:\n%s", a.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	a.kill()
+	completed := func() map[string]string {
+		out := map[string]string{}
+		for _, r := range gh.CheckRuns(f.Owner, f.Repo, pr.HeadSHA) {
+			if r.Status == "completed" {
+				out[r.Name] = r.Conclusion
+			}
+		}
+		return out
+	}
+	if c := completed(); len(c) != 0 {
+		t.Fatalf("runs completed before the reset: %v", c)
+	}
+
+	b := startReplica(t, bin, "replica-b", env)
+	deadline = time.Now().Add(45 * time.Second)
+	for len(completed()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the deferred check never ran; runs %v\nreplica-b:\n%s", completed(), b.stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if c := completed(); c[reliability.NameDirs] != "success" || c[reliability.NameSecrets] != "success" {
+		t.Errorf("runs after the reset: %v, want both successes", c)
+	}
+	logs := b.stderr.String()
+	if !strings.Contains(logs, "running a deferred check again") {
+		t.Errorf("replica-b completed the runs, but not as the deferred check:\n%s", logs)
+	}
+	if strings.Contains(logs, "delivery taken over") {
+		t.Errorf("replica-b took the delivery over instead of running the deferred check:\n%s", logs)
+	}
+	for _, r := range gh.CheckRuns(f.Owner, f.Repo, pr.HeadSHA) {
+		if r.Status != "completed" {
+			t.Errorf("%s left %s", r.Name, r.Status)
+		}
+	}
+}

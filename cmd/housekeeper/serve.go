@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/housekeeper-app/housekeeper/internal/coord"
 	"github.com/housekeeper-app/housekeeper/internal/metrics"
 	"github.com/housekeeper-app/housekeeper/internal/reconcile"
+	"github.com/housekeeper-app/housekeeper/internal/runner"
 	"github.com/housekeeper-app/housekeeper/internal/server"
 )
 
@@ -113,7 +115,7 @@ func runServe(ctx context.Context, checkConfig bool, stdout, stderr io.Writer) e
 		if err := srv.Listen(); err != nil {
 			return &exitError{code: exitServeFailed, err: err}
 		}
-		stop := startReconciler(ctx, cfg, cc, srv, logger, shared, m)
+		stop := startReconciler(ctx, cfg, cc, srv, logger, shared, m, parts.Runner)
 		defer stop()
 	}
 	if parts.Runner != nil && parts.Auditor != nil && shared.Ping != nil {
@@ -131,8 +133,12 @@ func runServe(ctx context.Context, checkConfig bool, stdout, stderr io.Writer) e
 // startReconciler runs the reconciler (docs/reliability.md) until ctx ends;
 // stop waits for it. It stops asking for redeliveries as soon as shutdown
 // begins.
-func startReconciler(ctx context.Context, cfg *server.Config, cc githubapp.ClientCreator, srv *server.Server, logger zerolog.Logger, shared *coord.Backend, m *metrics.Metrics) (stop func()) {
-	rec := reconcile.New(reconcile.Options{
+//
+// With the App's runner (rn), passes keep to the App's own hourly budget:
+// while only its reserve is left, for minting installation tokens, they
+// are skipped until the reset.
+func startReconciler(ctx context.Context, cfg *server.Config, cc githubapp.ClientCreator, srv *server.Server, logger zerolog.Logger, shared *coord.Backend, m *metrics.Metrics, rn *runner.Runner) (stop func()) {
+	o := reconcile.Options{
 		Clients:  cc,
 		Interval: cfg.ReconcileInterval,
 		Handles:  srv.Handles,
@@ -140,9 +146,17 @@ func startReconciler(ctx context.Context, cfg *server.Config, cc githubapp.Clien
 		RoomFor:  srv.RedeliveryRoomFor,
 		Logger:   logger.With().Str("component", "reconciler").Logger(),
 		OnPass: func(res reconcile.Result, err error) {
+			var be *reconcile.BudgetError
+			if errors.As(err, &be) {
+				return // counted in housekeeper_api_budget_deferred_total
+			}
 			m.ReconcilerPass(err, res.Asked, res.AskErrors, res.Deferred, res.GaveUp)
 		},
-	})
+	}
+	if rn != nil {
+		o.Budget, o.Record = rn.ReconcileBudget, rn.RecordAppBudget
+	}
+	rec := reconcile.New(o)
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -174,7 +188,8 @@ func leader(shared *coord.Backend, m *metrics.Metrics, logger zerolog.Logger, ro
 }
 
 // startShared runs the loops of several replicas: deferred checks (every
-// replica) and the audit queue (the leader).
+// replica), and the audit queue and the queue's consumer names (the
+// leader).
 func startShared(ctx context.Context, a *app.App, shared *coord.Backend, m *metrics.Metrics, logger zerolog.Logger) (stop func()) {
 	sctx, cancel := context.WithCancel(logger.WithContext(ctx))
 	var wg sync.WaitGroup
@@ -186,10 +201,49 @@ func startShared(ctx context.Context, a *app.App, shared *coord.Backend, m *metr
 	go func() {
 		defer wg.Done()
 		alog := logger.With().Str("component", "auditor").Logger()
-		leader(shared, m, logger, "auditor").Run(alog.WithContext(sctx), a.Auditor.Run)
+		leader(shared, m, logger, "auditor").Run(alog.WithContext(sctx), func(ctx context.Context) {
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				pruneConsumers(ctx, shared.Queue, m)
+			}()
+			a.Auditor.Run(ctx)
+			<-done
+		})
 	}()
 	return func() {
 		cancel()
 		wg.Wait()
+	}
+}
+
+// consumerIdle: a consumer of the shared queue idle that long is a dead
+// pod's (a live one reads several times a second while it has a worker
+// free, and touches the entries it works on).
+const consumerIdle = 10 * time.Minute
+
+// pruneConsumers forgets, every minute until ctx ends, the queue's
+// consumers idle past consumerIdle that hold no entries: each restarted
+// pod is a new consumer, and the names would otherwise pile up.
+func pruneConsumers(ctx context.Context, q coord.Queue, m *metrics.Metrics) {
+	log := zerolog.Ctx(ctx)
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		n, err := q.Prune(cctx, consumerIdle)
+		cancel()
+		if n > 0 {
+			m.ConsumersPruned(n)
+			log.Info().Int("consumers", n).Msg("forgot the queue consumers of replicas gone for good")
+		}
+		if err != nil && ctx.Err() == nil {
+			log.Warn().Err(err).Msg("cannot prune the queue's consumers")
+		}
 	}
 }

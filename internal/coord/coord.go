@@ -1,6 +1,7 @@
 // Package coord holds the state the App's replicas share: which deliveries
 // were accepted, who checks which commit, how fast each installation may
-// write, which commands were spent, what is deferred, and the work queue.
+// write, how much of each installation's hourly API budget is left, which
+// commands were spent, what is deferred, and the work queue.
 // Each piece is a small interface with two implementations run through one
 // test suite: in memory (one replica, the default) and Redis (several).
 package coord
@@ -175,6 +176,12 @@ type Queue interface {
 	Depth(ctx context.Context) (int, error)
 	// Held is how many waiting entries count against owner's share.
 	Held(ctx context.Context, owner string) (int, error)
+	// Prune forgets consumers (pods) idle for longer than idle that hold
+	// no entries, so the names of dead pods do not pile up; it returns how
+	// many it forgot. Entries a dead consumer held are given to another
+	// first (Pop reclaims them), and a consumer still alive that was
+	// forgotten comes back with its next Pop.
+	Prune(ctx context.Context, idle time.Duration) (int, error)
 }
 
 // Backend is one deployment's shared state.
@@ -183,8 +190,10 @@ type Backend struct {
 	Deliveries Deliveries
 	Locks      Locks
 	Limits     Limits
-	Slots      Slots
-	Deferred   Deferred
+	// Budgets are GitHub's hourly API budgets per installation.
+	Budgets  Budgets
+	Slots    Slots
+	Deferred Deferred
 	// Audits is the audit queue: due at once, in the order queued.
 	Audits Deferred
 	Queue  Queue

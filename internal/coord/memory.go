@@ -33,6 +33,7 @@ func NewMemory(o MemoryOptions) *Backend {
 		Deliveries: newMemDeliveries(o.DedupWindow, o.DedupSize),
 		Locks:      &memLocks{held: map[string]*memLease{}},
 		Limits:     &memLimits{tat: map[string]time.Time{}},
+		Budgets:    newMemBudgets(),
 		Slots:      &memSlots{m: map[string]memSlot{}},
 		Deferred:   &memDeferred{},
 		Audits:     &memDeferred{},
@@ -396,6 +397,10 @@ func (q *memQueue) next() (Class, bool) {
 
 func (q *memQueue) Touch(context.Context, Entry) error { return nil }
 func (q *memQueue) Ack(context.Context, Entry) error   { return nil }
+
+// Prune has nothing to forget: in memory there is one consumer, this
+// process.
+func (q *memQueue) Prune(context.Context, time.Duration) (int, error) { return 0, nil }
 
 func (q *memQueue) Held(_ context.Context, owner string) (int, error) {
 	q.mu.Lock()

@@ -26,7 +26,8 @@ const DefaultPrefix = "housekeeper:"
 type RedisOptions struct {
 	// URL: redis://[user:password@]host:port[/db], rediss://… (TLS), or
 	// redis+sentinel://[user:password@]host:port[,host:port…]/master[/db]
-	// (rediss+sentinel:// for TLS). See ParseRedisURL.
+	// (rediss+sentinel:// for TLS), or redis+cluster://host:port[,…]
+	// (rediss+cluster://). See ParseRedisURL.
 	URL string
 	// Password, when set, replaces the URL's.
 	Password string
@@ -44,12 +45,14 @@ type RedisOptions struct {
 
 // ParseRedisURL turns a Redis URL into go-redis's universal options: one
 // address for a standalone server, or the Sentinels and the master's name
-// for redis+sentinel://. Cluster is not supported (see docs/deploy.md).
+// for redis+sentinel://, or the seed nodes of a Redis Cluster for
+// redis+cluster://host:port[,host:port…]. Keys that one command or script
+// touches together share a hash tag ({queue}), so they live on one node.
 func ParseRedisURL(raw string) (*redis.UniversalOptions, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		// url's error repeats the URL, password included.
-		return nil, errors.New("not a URL (redis://host:port, rediss://host:port or redis+sentinel://host:port/master)")
+		return nil, errors.New("not a URL (redis://host:port, rediss://host:port, redis+sentinel://host:port/master or redis+cluster://host:port,host:port)")
 	}
 	o := &redis.UniversalOptions{}
 	if u.User != nil {
@@ -102,8 +105,27 @@ func ParseRedisURL(raw string) (*redis.UniversalOptions, error) {
 			o.DB = n
 		}
 		o.SentinelPassword = u.Query().Get("sentinel_password")
+	case "redis+cluster", "rediss+cluster":
+		// Any of the nodes: the client learns the others from them.
+		tlsOn = u.Scheme == "rediss+cluster"
+		for _, h := range strings.Split(u.Host, ",") {
+			if h == "" {
+				continue
+			}
+			if _, _, err := net.SplitHostPort(h); err != nil {
+				h = net.JoinHostPort(h, "6379")
+			}
+			o.Addrs = append(o.Addrs, h)
+		}
+		if len(o.Addrs) == 0 {
+			return nil, errors.New("no cluster node address")
+		}
+		if p := strings.Trim(u.Path, "/"); p != "" {
+			return nil, fmt.Errorf("database %q: a Redis Cluster has database 0 only", p)
+		}
+		o.IsClusterMode = true
 	default:
-		return nil, fmt.Errorf("scheme %q: want redis, rediss, redis+sentinel or rediss+sentinel", u.Scheme)
+		return nil, fmt.Errorf("scheme %q: want redis, rediss, redis+sentinel, rediss+sentinel, redis+cluster or rediss+cluster", u.Scheme)
 	}
 	if tlsOn {
 		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -156,6 +178,7 @@ func NewRedis(o RedisOptions) (*Backend, error) {
 		Deliveries: &redisDeliveries{b: rb, window: o.DedupWindow},
 		Locks:      &redisLocks{b: rb, c: redislock.New(c)},
 		Limits:     &redisLimits{b: rb, l: redis_rate.NewLimiter(c)},
+		Budgets:    &redisBudgets{b: rb},
 		Slots:      &redisSlots{b: rb},
 		Deferred:   &redisDeferred{b: rb, key: rb.key("deferred")},
 		Audits:     &redisDeferred{b: rb, key: rb.key("audits")},
@@ -628,4 +651,40 @@ func (q *redisQueue) Depth(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	return max(n, 0), err
+}
+
+// delConsumerScript forgets a consumer only while it holds no entry, so
+// one that took an entry since it was listed keeps it.
+var delConsumerScript = redis.NewScript(`
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return -1 end
+return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+`)
+
+func (q *redisQueue) Prune(ctx context.Context, idle time.Duration) (int, error) {
+	gone := map[string]bool{}
+	for c := range classes {
+		s := q.stream(c)
+		cs, err := q.b.c.XInfoConsumers(ctx, s, q.group).Result()
+		if err != nil {
+			if strings.HasPrefix(err.Error(), "NOGROUP") || strings.HasPrefix(err.Error(), "ERR no such key") {
+				continue
+			}
+			return len(gone), err
+		}
+		for _, con := range cs {
+			if con.Pending > 0 || con.Idle < idle {
+				continue
+			}
+			// Each stream has its own consumers; a name counts once.
+			// -1: it took an entry since it was listed, and stays.
+			kept, err := delConsumerScript.Run(ctx, q.b.c, []string{s}, q.group, con.Name).Int()
+			if err != nil {
+				return len(gone), err
+			}
+			if kept >= 0 {
+				gone[con.Name] = true
+			}
+		}
+	}
+	return len(gone), nil
 }

@@ -2,10 +2,13 @@ package coord_test
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/housekeeper-app/housekeeper/internal/coord"
 	"github.com/housekeeper-app/housekeeper/internal/redistest"
@@ -64,7 +67,10 @@ func open(t *testing.T, url, prefix string, q coord.QueueOptions) *coord.Backend
 // An entry taken by a consumer that dies (never acknowledged, never
 // touched) goes to another after ReclaimIdle; one that is touched does not.
 func TestRedisQueueReclaimsDeadConsumersWork(t *testing.T) {
-	url := redistest.URL(t)
+	testReclaim(t, redistest.URL(t))
+}
+
+func testReclaim(t *testing.T, url string) {
 	ctx := ctxT(t)
 	q := coord.QueueOptions{Capacity: 10, ReclaimIdle: 400 * time.Millisecond}
 	prefix := "hk-reclaim-" + time.Now().Format("150405.000000") + ":"
@@ -195,5 +201,70 @@ func waitFor(t *testing.T, d time.Duration, ok func() bool) {
 			t.Fatalf("not done after %s", d)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Prune forgets consumers of dead pods once they hold nothing: one whose
+// entry was acknowledged at once, and one whose entry another consumer
+// reclaimed; it keeps a consumer that still holds an entry and one that
+// is alive.
+func TestRedisQueuePrunesDeadConsumers(t *testing.T) {
+	testPrune(t, redistest.URL(t))
+}
+
+func testPrune(t *testing.T, url string) {
+	ctx := ctxT(t)
+	q := coord.QueueOptions{Capacity: 10, ReclaimIdle: 300 * time.Millisecond}
+	prefix := "hk-prune-" + time.Now().Format("150405.000000") + ":"
+	b := open(t, url, prefix, q)
+	for _, d := range []string{"done", "orphan"} {
+		must(t, push(t, ctx, b.Queue, coord.ClassCheck, "i", d))
+	}
+	pop(t, ctx, b.Queue, "pod-finished") // and acknowledged
+	if e, err := b.Queue.Pop(ctx, "pod-killed"); err != nil || string(e.Data) != "orphan" {
+		t.Fatalf("popped %q: %v", e.Data, err)
+	}
+	time.Sleep(400 * time.Millisecond)
+
+	uo, err := coord.ParseRedisURL(url)
+	must(t, err)
+	c := redis.NewUniversalClient(uo)
+	defer c.Close()
+	consumers := func() []string {
+		cs, err := c.XInfoConsumers(ctx, prefix+"{queue}:stream:0", "workers").Result()
+		must(t, err)
+		var names []string
+		for _, x := range cs {
+			names = append(names, x.Name)
+		}
+		slices.Sort(names)
+		return names
+	}
+	n, err := b.Queue.Prune(ctx, 300*time.Millisecond)
+	must(t, err)
+	if got := consumers(); n != 1 || !slices.Equal(got, []string{"pod-killed"}) {
+		t.Fatalf("pruned %d; left %v, want only pod-killed, which holds an entry", n, got)
+	}
+	// A live pod takes the orphan over; the dead pod's name then goes,
+	// the live one's stays (it was not idle long).
+	if e := pop(t, ctx, b.Queue, "pod-alive"); string(e.Data) != "orphan" || !e.Reclaimed {
+		t.Fatalf("reclaimed %q (%v)", e.Data, e.Reclaimed)
+	}
+	n, err = b.Queue.Prune(ctx, 300*time.Millisecond)
+	must(t, err)
+	if got := consumers(); n != 1 || !slices.Equal(got, []string{"pod-alive"}) {
+		t.Fatalf("pruned %d; left %v, want only pod-alive", n, got)
+	}
+	// A pruned consumer that comes back is a consumer again.
+	time.Sleep(400 * time.Millisecond)
+	if n, _ := b.Queue.Prune(ctx, 300*time.Millisecond); n != 1 {
+		t.Fatalf("pruned %d idle consumers, want 1", n)
+	}
+	must(t, push(t, ctx, b.Queue, coord.ClassCheck, "i", "after"))
+	if e := pop(t, ctx, b.Queue, "pod-alive"); string(e.Data) != "after" {
+		t.Fatalf("after pruning popped %q", e.Data)
+	}
+	if got := consumers(); !slices.Equal(got, []string{"pod-alive"}) {
+		t.Fatalf("consumers %v, want pod-alive back", got)
 	}
 }

@@ -145,6 +145,21 @@ func (s *Server) ExhaustRateLimit(installationID int64) {
 	w.used = w.limit
 }
 
+// SetRateLimitRemaining leaves n requests of an installation's hourly
+// budget (0 for the App's JWT budget) until its reset, which it returns;
+// every response then reports the low budget in its X-RateLimit headers.
+func (s *Server) SetRateLimitRemaining(installationID int64, n int) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := "app"
+	if installationID != 0 {
+		key = "installation:" + strconv.FormatInt(installationID, 10)
+	}
+	w := s.rateWindowLocked(key)
+	w.used = min(max(w.limit-n, 0), w.limit)
+	return w.reset
+}
+
 func (s *Server) rateWindowLocked(key string) *rateWindow {
 	now := s.now()
 	w := s.rates[key]

@@ -72,6 +72,14 @@ func TestRateLimitsAndFaults(t *testing.T) {
 			t.Errorf("got %v", err)
 		}
 	})
+	t.Run("low budget", func(t *testing.T) {
+		reset := s.SetRateLimitRemaining(f.inst, 7)
+		_, resp, err := tokenClient(t, s, s.InstallationToken(f.inst)).Repositories.Get(ctx, "acme", "infra")
+		// The request itself takes one of the 7.
+		if err != nil || resp.Rate.Limit != 5000 || resp.Rate.Remaining != 6 || !resp.Rate.Reset.Time.Equal(reset) {
+			t.Errorf("rate %+v (reset %s), %v; want 6 of 5000 left until %s", resp.Rate, resp.Rate.Reset, err, reset)
+		}
+	})
 	t.Run("primary exhausted", func(t *testing.T) {
 		s.ExhaustRateLimit(f.inst)
 		var rle *github.RateLimitError

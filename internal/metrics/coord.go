@@ -31,6 +31,9 @@ type coordMetrics struct {
 	paceWait      *prometheus.HistogramVec
 	limited       *prometheus.CounterVec
 	redisUp       prometheus.Gauge
+	budgetLeft    prometheus.Histogram
+	budgetDefer   *prometheus.CounterVec
+	pruned        prometheus.Counter
 }
 
 var coordOnce sync.Map // *Metrics → *coordMetrics
@@ -73,11 +76,24 @@ func (m *Metrics) coord() *coordMetrics {
 			Name: "housekeeper_limited_total",
 			Help: "Requests refused by a limit (command limits per user and repository or per installation).",
 		}, []string{"limit"}),
+		budgetLeft: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "housekeeper_api_budget_left_ratio",
+			Help:    "Fraction of an installation's hourly GitHub API budget left, as reported by GitHub and recorded in the shared state (no installation label: the low buckets count how often any installation was near its reserve).",
+			Buckets: []float64{0.01, 0.05, 0.1, 0.2, 0.5, 0.8, 1},
+		}),
+		budgetDefer: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "housekeeper_api_budget_deferred_total",
+			Help: "Work deferred to the budget's reset because only the reserve kept for pull requests was left (audit: baseline audits; reconciler: passes, on the App's own budget).",
+		}, []string{"work"}),
+		pruned: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "housekeeper_queue_consumers_pruned_total",
+			Help: "Consumer names of dead replicas removed from the shared queue's consumer group by the leader.",
+		}),
 	}
 	if prev, loaded := coordOnce.LoadOrStore(m, c); loaded {
 		return prev.(*coordMetrics)
 	}
-	m.reg.MustRegister(c.redisOps, c.reclaimed, c.leaderChanges, c.leader, c.lockBusy, c.paceWait, c.limited, c.redisUp)
+	m.reg.MustRegister(c.redisOps, c.reclaimed, c.leaderChanges, c.leader, c.lockBusy, c.paceWait, c.limited, c.redisUp, c.budgetLeft, c.budgetDefer, c.pruned)
 	return c
 }
 
@@ -86,6 +102,7 @@ var (
 	roles        = set("reconciler", "auditor", "deferred")
 	locks        = set("commit", "leader")
 	limitNames   = set("content", "command_user", "command_installation")
+	budgetWork   = set("audit", "reconciler")
 )
 
 // RedisOp counts one Redis command; op is the command's name (a fixed
@@ -137,3 +154,17 @@ func (m *Metrics) LimitWait(limit string, seconds float64) {
 func (m *Metrics) Limited(limit string) {
 	m.coord().limited.WithLabelValues(oneOf(limit, limitNames)).Inc()
 }
+
+// BudgetSeen observes the fraction of an installation's hourly budget left
+// in a report recorded to the shared state.
+func (m *Metrics) BudgetSeen(fractionLeft float64) {
+	m.coord().budgetLeft.Observe(min(max(fractionLeft, 0), 1))
+}
+
+// BudgetDeferred counts work deferred to keep the budget's reserve.
+func (m *Metrics) BudgetDeferred(work string) {
+	m.coord().budgetDefer.WithLabelValues(oneOf(work, budgetWork)).Inc()
+}
+
+// ConsumersPruned counts consumer names of dead replicas removed.
+func (m *Metrics) ConsumersPruned(n int) { m.coord().pruned.Add(float64(n)) }

@@ -196,3 +196,44 @@ func TestHandlerExposesEverything(t *testing.T) {
 		}
 	}
 }
+
+// The shared state's metrics keep their labels to fixed vocabularies.
+func TestCoordMetricsBounded(t *testing.T) {
+	m := New("v1")
+	m.BudgetSeen(0.03)
+	m.BudgetSeen(1.7) // a report above its limit is counted as full
+	m.BudgetDeferred("audit")
+	m.BudgetDeferred("installation 12345")
+	m.ConsumersPruned(2)
+	m.Leading("auditor", true)
+	m.LimitWait("content", 0.2)
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`housekeeper_api_budget_left_ratio_bucket{le="0.05"} 1`,
+		`housekeeper_api_budget_left_ratio_bucket{le="0.8"} 1`,
+		`housekeeper_api_budget_left_ratio_bucket{le="1"} 2`,
+		`housekeeper_api_budget_deferred_total{work="audit"} 1`,
+		`housekeeper_api_budget_deferred_total{work="other"} 1`,
+		`housekeeper_queue_consumers_pruned_total 2`,
+		`housekeeper_leader{role="auditor"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics output lacks %s", want)
+		}
+	}
+	doc, err := os.ReadFile("../../docs/server.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	families, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if name := f.GetName(); strings.HasPrefix(name, "housekeeper_") && !strings.Contains(string(doc), "`"+name+"`") {
+			t.Errorf("docs/server.md does not document %s", name)
+		}
+	}
+}

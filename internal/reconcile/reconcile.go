@@ -59,6 +59,13 @@ type Options struct {
 	Logger  zerolog.Logger
 	// OnPass, when set, hears each pass's outcome (the server's metrics).
 	OnPass func(res Result, err error)
+	// Budget, when set, is asked before each pass whether the App's own
+	// hourly API budget (spent with its JWT, which also mints every
+	// installation's token) has room for a pass: the zero time, or the
+	// budget's reset, until which passes are skipped.
+	Budget func(ctx context.Context, client *github.Client) (until time.Time)
+	// Record, when set, hears the App budget each answer reports.
+	Record func(ctx context.Context, rate github.Rate)
 	// Now is the clock (tests).
 	Now func() time.Time
 }
@@ -140,7 +147,12 @@ func (r *Reconciler) Run(ctx context.Context) {
 		if r.o.Interval <= 0 {
 			return
 		}
-		t := time.NewTimer(r.o.Interval)
+		wait := r.o.Interval
+		var be *BudgetError
+		if errors.As(err, &be) {
+			wait = max(be.Until.Sub(r.o.Now()), wait)
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -148,6 +160,14 @@ func (r *Reconciler) Run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// BudgetError: the pass was skipped, since the App's hourly API budget is
+// at the reserve kept for minting installation tokens until Until.
+type BudgetError struct{ Until time.Time }
+
+func (e *BudgetError) Error() string {
+	return "reconcile: pass skipped: the App's hourly API budget is at its reserve until " + e.Until.UTC().Format(time.TimeOnly)
 }
 
 // Result counts one pass.
@@ -183,7 +203,12 @@ func (r *Reconciler) Pass(ctx context.Context) (Result, error) {
 		return res, fmt.Errorf("reconcile: App client: %w", err)
 	}
 	now := r.o.Now()
-	byGUID, listed, err := list(ctx, client, now.Add(-Window))
+	if r.o.Budget != nil {
+		if until := r.o.Budget(ctx, client); until.After(now) {
+			return res, &BudgetError{Until: until}
+		}
+	}
+	byGUID, listed, err := list(ctx, client, now.Add(-Window), r.o.Record)
 	res.Listed, res.GUIDs = listed, len(byGUID)
 	if err != nil {
 		return res, err
@@ -308,12 +333,15 @@ func failed(a *attempts) bool {
 }
 
 // list reads the deliveries since `since`, newest first, grouped by GUID.
-func list(ctx context.Context, client *github.Client, since time.Time) (map[string]*attempts, int, error) {
+func list(ctx context.Context, client *github.Client, since time.Time, record func(context.Context, github.Rate)) (map[string]*attempts, int, error) {
 	byGUID := map[string]*attempts{}
 	opts := &github.ListCursorOptions{PerPage: 100}
 	listed := 0
 	for {
 		page, resp, err := client.Apps.ListHookDeliveries(ctx, opts)
+		if record != nil && resp != nil && resp.Rate.Limit > 0 {
+			record(ctx, resp.Rate)
+		}
 		if err != nil {
 			return byGUID, listed, fmt.Errorf("reconcile: list deliveries: %w", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -57,13 +58,9 @@ type Auditor struct {
 	cond    *sync.Cond
 	queue   []auditTask
 	running map[int64]map[*auditTask]context.CancelFunc
-	// reserveMu guards audits and paused (see reserve).
-	reserveMu sync.Mutex
-	audits    map[int64]int       // per installation
-	paused    map[int64]time.Time // per installation: audits wait until then
-	closed    bool
-	wg        sync.WaitGroup
-	log       zerolog.Logger
+	closed  bool
+	wg      sync.WaitGroup
+	log     zerolog.Logger
 }
 
 type auditTask struct {
@@ -75,8 +72,6 @@ func (a *Auditor) init() {
 	a.once.Do(func() {
 		a.cond = sync.NewCond(&a.mu)
 		a.running = map[int64]map[*auditTask]context.CancelFunc{}
-		a.audits = map[int64]int{}
-		a.paused = map[int64]time.Time{}
 		n := a.Workers
 		if n <= 0 {
 			n = 2
@@ -344,8 +339,10 @@ func (a *Auditor) work() {
 	}
 }
 
-// audit checks a repository's default-branch head as a whole tree,
-// backing off when GitHub says the rate limit is spent.
+// audit checks a repository's default-branch head as a whole tree. When
+// the installation's hourly budget is at the reserve kept for pull
+// requests, or spent, the audit is deferred to the budget's reset (see
+// deferTask); it backs off briefly on a secondary limit.
 func (a *Auditor) audit(ctx context.Context, t auditTask) error {
 	maxWait := a.MaxWait
 	if maxWait == 0 {
@@ -354,6 +351,25 @@ func (a *Auditor) audit(ctx context.Context, t auditTask) error {
 	deadline := time.Now().Add(maxWait)
 	for {
 		err := a.once1(ctx, t)
+		var bd *budgetDeferral
+		var rl *github.RateLimitError
+		var until time.Time
+		switch {
+		case errors.As(err, &bd):
+			until = bd.until
+		case errors.As(err, &rl):
+			until = rl.Rate.Reset.Time
+		}
+		if !until.IsZero() && a.deferTask(ctx, t, until) {
+			return nil
+		}
+		if bd != nil {
+			// Nowhere to defer it to: wait for the reset here.
+			if err := sleep(ctx, max(time.Until(bd.until), time.Second)); err != nil {
+				return err
+			}
+			continue
+		}
 		wait, retry := backoff(err)
 		if !retry {
 			return err
@@ -375,7 +391,7 @@ func (a *Auditor) once1(ctx context.Context, t auditTask) error {
 	if err != nil {
 		return err
 	}
-	if err := a.reserve(ctx, t.inst, client); err != nil {
+	if err := a.Runner.reserveBudget(ctx, t.inst, client, auditCost, "audit"); err != nil {
 		return err
 	}
 	if !t.repo.Known {
@@ -394,45 +410,29 @@ func (a *Auditor) once1(ctx context.Context, t auditTask) error {
 	return a.baseline(ctx, t, client, counter, t.repo.DefaultBranch)
 }
 
-// Audits look at the installation's hourly budget every reserveEvery
-// audits (GET /rate_limit does not count against it) and pause while less
-// than a fifth is left, so a large baseline never spends what pull
-// requests need.
-const reserveEvery = 25
-
-func (a *Auditor) reserve(ctx context.Context, inst int64, client *github.Client) error {
-	// One audit at a time looks (a look is one quick request), so none
-	// slips past a pause being decided.
-	a.reserveMu.Lock()
-	wait := a.reserveLocked(ctx, inst, client)
-	a.reserveMu.Unlock()
-	if wait <= 0 {
-		return nil
+// deferTask puts an audit off until until (and a little, so audits
+// waiting for one reset spread out): into the shared queue of audits, due
+// then on whichever replica leads, or through the Runner's Later. It
+// reports false when neither is there; the caller then waits itself.
+func (a *Auditor) deferTask(ctx context.Context, t auditTask, until time.Time) bool {
+	d := max(time.Until(until), 0)
+	d += time.Duration(rand.Float64() * float64(min(d/10+time.Second, 30*time.Second)))
+	if a.Shared != nil {
+		data, err := json.Marshal(sharedTask{Inst: t.inst, Repo: t.repo})
+		if err != nil {
+			return false
+		}
+		cctx, cancel := coordContext(ctx)
+		defer cancel()
+		return a.Shared.Audits.Add(cctx, time.Now().Add(d), data) == nil
 	}
-	return sleep(ctx, wait)
-}
-
-func (a *Auditor) reserveLocked(ctx context.Context, inst int64, client *github.Client) time.Duration {
-	a.audits[inst]++
-	if wait := time.Until(a.paused[inst]); wait > 0 {
-		return wait
+	if a.Runner.Later == nil {
+		return false
 	}
-	if a.audits[inst]%reserveEvery != 1 {
-		return 0
-	}
-	rl, _, err := client.RateLimit.Get(ctx)
-	if err != nil {
-		return 0 // best effort: the audit's own requests back off on a limit
-	}
-	core := rl.GetCore()
-	if core == nil || core.Limit == 0 || core.Remaining >= core.Limit/5 {
-		return 0
-	}
-	a.paused[inst] = core.Reset.Time
-	wait := time.Until(core.Reset.Time)
-	zerolog.Ctx(ctx).Warn().Int64("installation", inst).Int("remaining", core.Remaining).Dur("pause_ms", wait).
-		Msg("baseline audits pause: the rest of the hour's API budget is kept for pull requests")
-	return wait
+	log := *zerolog.Ctx(ctx)
+	return a.Runner.Later(d, func(ctx context.Context) {
+		a.Enqueue(log.WithContext(ctx), t.inst, []RepoRef{t.repo})
+	})
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -129,6 +129,8 @@ type Runner struct {
 	sharedOnce sync.Once
 	orgCfg     orgCache
 	limits     limiter
+	// budgetWrites throttles RecordBudget.
+	budgetWrites budgetWrites
 }
 
 // LimitObserver hears the runner's limits; the server's metrics implement
@@ -672,7 +674,7 @@ func (r *Runner) client(installationID int64, c *callCounter) (*github.Client, e
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	hc.Transport = countingTransport{next: next, c: c}
+	hc.Transport = countingTransport{next: budgetTransport{next: next, r: r, inst: installationID}, c: c}
 	gc := github.NewClient(&hc)
 	gc.BaseURL, gc.UploadURL, gc.UserAgent = base.BaseURL, base.UploadURL, base.UserAgent
 	return gc, nil

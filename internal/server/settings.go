@@ -196,7 +196,7 @@ var settings = []setting{
 		func(c *Config) *int { return &c.DedupSize }),
 	{
 		key: "redis_url", env: "HOUSEKEEPER_REDIS_URL",
-		doc:   "Redis holding the state the replicas share: redis://[:password@]host:port[/db], rediss://… (TLS) or redis+sentinel://host:port[,host:port…]/master[/db]; unset = in memory, one replica",
+		doc:   "Redis holding the state the replicas share: redis://[:password@]host:port[/db], rediss://… (TLS), redis+sentinel://host:port[,host:port…]/master[/db] or redis+cluster://host:port[,host:port…]; unset = in memory, one replica",
 		parse: func(c *Config, v string) error { c.RedisURL = NewSecret([]byte(strings.TrimSpace(v))); return nil },
 		show:  func(c *Config) string { return showRedisURL(c.RedisURL) },
 		check: func(c *Config) string {
