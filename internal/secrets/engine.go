@@ -435,13 +435,14 @@ func (fs *fileScan) evalAnchored(r *Rule, ks, end int) {
 	} else if hi < len(data) {
 		we = min(len(data), end+longLineSlack)
 	}
+	ie := end
+	for ie < we && identByte[data[ie]] {
+		ie++
+	}
 	if r.opAfterKey {
 		// The key ends where its identifier does; an operator follows,
 		// after an optional quote and blanks.
-		j := end
-		for j < we && identByte[data[j]] {
-			j++
-		}
+		j := ie
 		if j < we && (data[j] == '"' || data[j] == '\'') {
 			j++
 		}
@@ -451,15 +452,11 @@ func (fs *fileScan) evalAnchored(r *Rule, ks, end int) {
 		if j >= we || (data[j] != ':' && data[j] != '=') {
 			return
 		}
-		ie := end
-		for ie < we && identByte[data[ie]] {
-			ie++
-		}
-		if r.afterKey != nil && !r.afterKey.Match(data[ie:we]) {
-			return // operator and value do not fit
-		}
-	} else if bytes.IndexAny(data[end:we], ":=") < 0 {
-		return // no operator after this keyword on its line
+	} else if bytes.IndexAny(data[end:we], ":=,") < 0 {
+		return // no operator (or the comma of a quoted key's call) after this keyword on its line
+	}
+	if r.afterKey != nil && !fs.tailFits(r, is, ie, we) {
+		return // operator and value do not fit
 	}
 	as := is
 	if r.boundary && is > 0 {
@@ -471,6 +468,23 @@ func (fs *fileScan) evalAnchored(r *Rule, ks, end int) {
 	if m := r.anchored.FindSubmatchIndex(data[as:we]); m != nil {
 		fs.match(r, as, m)
 	}
+}
+
+// tailFits reports whether the rule's regex after its key (afterKey)
+// matches where the key can end: at the end of its identifier
+// data[is:ie], or inside it before a byte the tail can start with. The
+// key is made of identifier bytes, so it ends at one of those places.
+func (fs *fileScan) tailFits(r *Rule, is, ie, we int) bool {
+	data := fs.data
+	if r.afterKey.Match(data[ie:we]) {
+		return true
+	}
+	for k := is; k < ie; k++ {
+		if r.tailStarts[data[k]] && r.afterKey.Match(data[k:we]) {
+			return true
+		}
+	}
+	return false
 }
 
 // identByte: the bytes an assignment's key is made of ([a-z0-9_.-], any
