@@ -406,6 +406,9 @@ func (fs *fileScan) evalRule(r *Rule, ws, we int) {
 	re := r.re
 	if r.lineStart != nil && !r.Multiline {
 		re = r.lineStart // a one-line window: ^ is its start
+		if r.lineDFA != nil && !r.lineDFA.Match(w) {
+			return
+		}
 	}
 	for _, m := range re.FindAllSubmatchIndex(w, -1) {
 		fs.match(r, ws, m)
@@ -476,11 +479,15 @@ func (fs *fileScan) evalAnchored(r *Rule, ks, end int) {
 // key is made of identifier bytes, so it ends at one of those places.
 func (fs *fileScan) tailFits(r *Rule, is, ie, we int) bool {
 	data := fs.data
-	if r.afterKey.Match(data[ie:we]) {
+	match := r.afterKey.Match
+	if r.afterDFA != nil {
+		match = r.afterDFA.Match
+	}
+	if match(data[ie:we]) {
 		return true
 	}
 	for k := is; k < ie; k++ {
-		if r.tailStarts[data[k]] && r.afterKey.Match(data[k:we]) {
+		if r.tailStarts[data[k]] && match(data[k:we]) {
 			return true
 		}
 	}

@@ -178,6 +178,9 @@ type Rule struct {
 	lazy   bool
 	once   sync.Once
 	broken error
+	// afterDFA and lineDFA filter afterKey's and lineStart's matches
+	// (nil: no DFA for that regex).
+	afterDFA, lineDFA *prefixDFA
 	// tailStarts: the identifier bytes afterKey can start with (the '.'
 	// of PHP's ".="), where the key may end inside an identifier.
 	tailStarts [256]bool
@@ -380,12 +383,14 @@ func (r *Rule) compileRegexes() []error {
 			}
 			if r.afterKey != nil {
 				r.tailStarts = identFirstBytes(r.afterKey.String())
+				r.afterDFA = newPrefixDFA(r.afterKey)
 			}
 		}
 	}
 	if strings.HasPrefix(spec.Regex, "(?m)^") {
 		if re, err := regexp.Compile(`^(?:` + spec.Regex + `)`); err == nil {
 			r.lineStart = re
+			r.lineDFA = newPrefixDFA(re)
 		}
 	}
 	if spec.Regex != "" && len(spec.Regex) <= 4096 {
