@@ -1,6 +1,6 @@
 package secrets
 
-import "sort"
+import "slices"
 
 // prefilter is a case-insensitive Aho–Corasick automaton compiled to a dense
 // DFA over byte classes. One pass over a file finds every keyword of every
@@ -42,69 +42,72 @@ func newPrefilter(keywords []string) *prefilter {
 	}
 	p.nclass = uint32(n)
 
-	// Trie.
-	type node struct {
-		next []int32
-		fail int32
-		out  []int32
-	}
-	newNode := func() node {
-		nx := make([]int32, n)
-		for i := range nx {
-			nx[i] = -1
+	// Trie, in flat tables (one allocation per table, not per node: this
+	// runs at every start).
+	nc := int(n)
+	next := make([]int32, 0, 64*nc)
+	var fail []int32
+	var outs [][]int32
+	newNode := func() int32 {
+		for range nc {
+			next = append(next, -1)
 		}
-		return node{next: nx}
+		fail = append(fail, 0)
+		outs = append(outs, nil)
+		return int32(len(fail) - 1)
 	}
-	nodes := []node{newNode()}
+	newNode()
 	for id, k := range keywords {
 		s := int32(0)
 		for i := 0; i < len(k); i++ {
-			c := p.class[k[i]]
-			if nodes[s].next[c] < 0 {
-				nodes = append(nodes, newNode())
-				nodes[s].next[c] = int32(len(nodes) - 1)
+			c := int(p.class[k[i]])
+			if next[int(s)*nc+c] < 0 {
+				t := newNode()
+				next[int(s)*nc+c] = t
 			}
-			s = nodes[s].next[c]
+			s = next[int(s)*nc+c]
 		}
-		nodes[s].out = append(nodes[s].out, int32(id))
+		outs[s] = append(outs[s], int32(id))
 	}
 	// BFS for failure links, completing the goto function into a DFA.
-	queue := make([]int32, 0, len(nodes))
-	for c := uint8(0); c < n; c++ {
-		if t := nodes[0].next[c]; t >= 0 {
-			nodes[t].fail = 0
+	queue := make([]int32, 0, len(fail))
+	for c := range nc {
+		if t := next[c]; t > 0 {
+			fail[t] = 0
 			queue = append(queue, t)
 		} else {
-			nodes[0].next[c] = 0
+			next[c] = 0
 		}
 	}
 	for len(queue) > 0 {
 		s := queue[0]
 		queue = queue[1:]
-		f := nodes[s].fail
-		nodes[s].out = append(nodes[s].out, nodes[f].out...)
-		for c := uint8(0); c < n; c++ {
-			if t := nodes[s].next[c]; t >= 0 {
-				nodes[t].fail = nodes[f].next[c]
+		f := fail[s]
+		if len(outs[f]) > 0 {
+			outs[s] = append(outs[s], outs[f]...)
+		}
+		for c := range nc {
+			if t := next[int(s)*nc+c]; t >= 0 {
+				fail[t] = next[int(f)*nc+c]
 				queue = append(queue, t)
 			} else {
-				nodes[s].next[c] = nodes[f].next[c]
+				next[int(s)*nc+c] = next[int(f)*nc+c]
 			}
 		}
 	}
-	p.trans = make([]uint32, len(nodes)*int(n))
-	p.outputs = make([][]int32, len(nodes))
-	for s := range nodes {
-		out := nodes[s].out
-		sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	p.trans = make([]uint32, len(fail)*nc)
+	p.outputs = make([][]int32, len(fail))
+	for s := range fail {
+		out := outs[s]
+		slices.Sort(out)
 		p.outputs[s] = out
-		for c := uint8(0); c < n; c++ {
-			t := nodes[s].next[c]
+		for c := range nc {
+			t := next[s*nc+c]
 			v := uint32(t) * p.nclass
-			if len(nodes[t].out) > 0 {
+			if len(outs[t]) > 0 {
 				v |= acceptBit
 			}
-			p.trans[uint32(s)*p.nclass+uint32(c)] = v
+			p.trans[s*nc+c] = v
 		}
 	}
 	return p

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"sync"
 
@@ -200,10 +201,18 @@ func (rs *RuleSet) Rules() []*Rule { return rs.rules }
 // Rule returns the rule with that id, or nil.
 func (rs *RuleSet) Rule(id string) *Rule { return rs.byID[id] }
 
-// DefaultRuleSpecs returns the embedded rule file's rules.
+// DefaultRuleSpecs returns the embedded rule file's rules. The file is
+// parsed once per process (a CLI run needs it twice: the config's checks
+// and the scanner); each call gets its own slice, sharing the specs'
+// inner slices, which callers must not modify.
 func DefaultRuleSpecs() ([]RuleSpec, error) {
-	return ParseRuleSpecs(embeddedRules)
+	specs, err := defaultRuleSpecs()
+	return slices.Clone(specs), err
 }
+
+var defaultRuleSpecs = sync.OnceValues(func() ([]RuleSpec, error) {
+	return ParseRuleSpecs(embeddedRules)
+})
 
 // ParseRuleSpecs strictly decodes a rule file: a YAML document with a
 // top-level "rules" list.
