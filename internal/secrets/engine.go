@@ -455,8 +455,11 @@ func (fs *fileScan) evalAnchored(r *Rule, ks, end int) {
 		if j >= we || (data[j] != ':' && data[j] != '=') {
 			return
 		}
-	} else if bytes.IndexAny(data[end:we], ":=,") < 0 {
-		return // no operator (or the comma of a quoted key's call) after this keyword on its line
+	} else if r.afterDFA == nil && bytes.IndexAny(data[end:we], ":=,") < 0 {
+		// No operator (or the comma of a quoted key's call) after this
+		// keyword on its line. (The DFA says so sooner: it stops within
+		// a few bytes, this reads to the line's end.)
+		return
 	}
 	if r.afterKey != nil && !fs.tailFits(r, is, ie, we) {
 		return // operator and value do not fit

@@ -42,41 +42,46 @@ func newPrefilter(keywords []string) *prefilter {
 	}
 	p.nclass = uint32(n)
 
-	// Trie, in flat tables (one allocation per table, not per node: this
-	// runs at every start).
-	nc := int(n)
-	next := make([]int32, 0, 64*nc)
-	var fail []int32
+	// Trie, in one flat table that becomes the DFA's (one allocation, not
+	// one per node, and no second table: this runs at every start).
+	nc := uint32(n)
+	const none = ^uint32(0)
+	size := 1
+	for _, k := range keywords {
+		size += len(k)
+	}
+	trans := make([]uint32, 0, size*int(nc)) // pages are touched as used
+	var fail []uint32
 	var outs [][]int32
-	newNode := func() int32 {
+	newNode := func() uint32 {
 		for range nc {
-			next = append(next, -1)
+			trans = append(trans, none)
 		}
 		fail = append(fail, 0)
 		outs = append(outs, nil)
-		return int32(len(fail) - 1)
+		return uint32(len(fail) - 1)
 	}
 	newNode()
 	for id, k := range keywords {
-		s := int32(0)
+		s := uint32(0)
 		for i := 0; i < len(k); i++ {
-			c := int(p.class[k[i]])
-			if next[int(s)*nc+c] < 0 {
+			c := uint32(p.class[k[i]])
+			if trans[s*nc+c] == none {
 				t := newNode()
-				next[int(s)*nc+c] = t
+				trans[s*nc+c] = t
 			}
-			s = next[int(s)*nc+c]
+			s = trans[s*nc+c]
 		}
 		outs[s] = append(outs[s], int32(id))
 	}
 	// BFS for failure links, completing the goto function into a DFA.
-	queue := make([]int32, 0, len(fail))
+	queue := make([]uint32, 0, len(fail))
 	for c := range nc {
-		if t := next[c]; t > 0 {
+		if t := trans[c]; t != none {
 			fail[t] = 0
 			queue = append(queue, t)
 		} else {
-			next[c] = 0
+			trans[c] = 0
 		}
 	}
 	for len(queue) > 0 {
@@ -87,29 +92,27 @@ func newPrefilter(keywords []string) *prefilter {
 			outs[s] = append(outs[s], outs[f]...)
 		}
 		for c := range nc {
-			if t := next[int(s)*nc+c]; t >= 0 {
-				fail[t] = next[int(f)*nc+c]
+			if t := trans[s*nc+c]; t != none {
+				fail[t] = trans[f*nc+c]
 				queue = append(queue, t)
 			} else {
-				next[int(s)*nc+c] = next[int(f)*nc+c]
+				trans[s*nc+c] = trans[f*nc+c]
 			}
 		}
 	}
-	p.trans = make([]uint32, len(fail)*nc)
-	p.outputs = make([][]int32, len(fail))
-	for s := range fail {
-		out := outs[s]
+	// States pre-multiplied by the class count, acceptBit where a keyword
+	// ends.
+	for i, t := range trans {
+		v := t * nc
+		if len(outs[t]) > 0 {
+			v |= acceptBit
+		}
+		trans[i] = v
+	}
+	for _, out := range outs {
 		slices.Sort(out)
-		p.outputs[s] = out
-		for c := range nc {
-			t := next[s*nc+c]
-			v := uint32(t) * p.nclass
-			if len(outs[t]) > 0 {
-				v |= acceptBit
-			}
-			p.trans[s*nc+c] = v
-		}
 	}
+	p.trans, p.outputs = trans, outs
 	return p
 }
 
