@@ -138,23 +138,34 @@ func newPrefixDFA(re *regexp.Regexp) *prefixDFA {
 			d.trans[s*d.nclass+c] = add(next)
 		}
 	}
+	// Accepting states as negative numbers, so that Match tests one
+	// value per byte for "match" and "dead".
+	for i, t := range d.trans {
+		if t > 0 && d.accept[t] {
+			d.trans[i] = -t
+		}
+	}
+	if d.accept[d.start] {
+		d.start = -d.start
+	}
 	return d
 }
 
-// Match reports whether the regex matches at the start of b.
+// Match reports whether the regex may match at the start of b (false:
+// it does not).
 func (d *prefixDFA) Match(b []byte) bool {
 	s := d.start
+	if s < 0 {
+		return true
+	}
 	for _, c := range b {
-		if d.accept[s] {
-			return true
-		}
-		if s == 0 {
-			return false
-		}
 		if c >= 0x80 {
 			return d.re.Match(b)
 		}
 		s = d.trans[int(s)*d.nclass+int(d.class[c])]
+		if s <= 0 {
+			return s < 0 // a match, or the dead state
+		}
 	}
-	return d.accept[s]
+	return false
 }

@@ -731,10 +731,10 @@ func inClass(ranges []rune, r rune) bool {
 
 // appliesTo reports whether the rule's path restrictions admit path.
 func (r *Rule) appliesTo(path, base string) bool {
-	if r.ready(); r.broken != nil {
-		return false
-	}
 	if len(r.Paths) > 0 && !matchAny(r.Paths, path, base) {
+		return false // before compiling: most rules never meet their files
+	}
+	if r.ready(); r.broken != nil {
 		return false
 	}
 	if r.pathRe != nil && !r.pathRe.MatchString(path) {
