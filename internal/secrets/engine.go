@@ -482,19 +482,24 @@ func (fs *fileScan) evalAnchored(r *Rule, ks, end int) {
 // key is made of identifier bytes, so it ends at one of those places.
 func (fs *fileScan) tailFits(r *Rule, is, ie, we int) bool {
 	data := fs.data
-	match := r.afterKey.Match
-	if r.afterDFA != nil {
-		match = r.afterDFA.Match
-	}
-	if match(data[ie:we]) {
+	if r.tailMatch(data[ie:we]) {
 		return true
 	}
 	for k := is; k < ie; k++ {
-		if r.tailStarts[data[k]] && match(data[k:we]) {
+		if r.tailStarts[data[k]] && r.tailMatch(data[k:we]) {
 			return true
 		}
 	}
 	return false
+}
+
+// tailMatch: afterKey may match at the start of b (its DFA when it has
+// one).
+func (r *Rule) tailMatch(b []byte) bool {
+	if r.afterDFA != nil {
+		return r.afterDFA.Match(b)
+	}
+	return r.afterKey.Match(b)
 }
 
 // identByte: the bytes an assignment's key is made of ([a-z0-9_.-], any
