@@ -594,6 +594,13 @@ func keyIdentOnly(re string) bool {
 	return true
 }
 
+// lazyRegexp compiles a package regex on first use: the larger ones
+// (bounded repetitions expand) serve analysers most runs never call, and
+// every CLI run would pay for them at start.
+func lazyRegexp(src string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(src) })
+}
+
 var leadingFlags = regexp.MustCompile(`^\(\?[imsU]+\)`)
 
 // closeParen returns the index of the parenthesis that closes the group
