@@ -220,7 +220,8 @@ func (fs *fileScan) segment(data []byte, origin, from, to int) error {
 	fs.data, fs.origin = data, origin
 	rules := fs.s.rules.rules
 	for _, r := range rules {
-		if r.Kind == KindFile && r.re != nil && !fs.fileDone[r.index] && fs.applies(r) {
+		// r.Regex, not r.re: the regex exists once applies compiled it.
+		if r.Kind == KindFile && r.Regex != "" && !fs.fileDone[r.index] && fs.applies(r) {
 			fs.fileRule(r, from, to)
 		}
 	}
