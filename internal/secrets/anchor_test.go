@@ -19,7 +19,7 @@ func TestAnchoredEvaluationMatchesLineWide(t *testing.T) {
 	g := corpus.NewRand(12)
 	keys := []string{"password", "db_password", "PASS", "my.pass", "x-pass-word", "api_key", "apiKey", "secret", "client_secret_v2",
 		"token", "TOKEN_1", "aws_secret_access_key", "hetzner_token", "linode-token", "twilio_sid", "passwd", "access-key", "auth_key.x", "token.XOR", "kube_token"}
-	ops := []string{" = ", ": ", "=", ":", " := ", " => ", "\t=\t", " == ", "(", " "}
+	ops := []string{" = ", ": ", "=", ":", " := ", " => ", "\t=\t", " == ", "(", " ", ".= ", " .= ", " ?= ", "', "}
 	vals := func() string {
 		switch g.Int(7) {
 		case 0:

@@ -1,9 +1,11 @@
 package secrets_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"testing"
 
@@ -82,6 +84,70 @@ func BenchmarkScanContent(b *testing.B) {
 	for b.Loop() {
 		for i, f := range files {
 			s.ScanContent(f.Path, contents[i])
+		}
+	}
+}
+
+// keywordDense is the keyword-dense input of scripts/bench-secrets.sh:
+// every line holds "token" three times and an assignment, none a secret.
+func keywordDense(size int) []byte {
+	var b bytes.Buffer
+	for i := 1; b.Len() < size; i++ {
+		fmt.Fprintf(&b, "token_value = os.getenv(\"TOKEN_%d\")  # the token for service %d\n", i, i)
+	}
+	return b.Bytes()
+}
+
+// findingsDense is the script's findings-dense input: generic passwords
+// with varied high-entropy values.
+func findingsDense(lines int) []byte {
+	g := corpus.NewRand(42)
+	var b bytes.Buffer
+	for range lines {
+		fmt.Fprintf(&b, "password: '%s'\n", g.String(corpus.Alnum, 20))
+	}
+	return b.Bytes()
+}
+
+func benchContent(b *testing.B, path string, content []byte) {
+	s := newScanner(b, secrets.Options{})
+	b.SetBytes(int64(len(content)))
+	b.ReportAllocs()
+	for b.Loop() {
+		s.ScanContent(path, content)
+	}
+}
+
+func BenchmarkKeywordDense(b *testing.B) {
+	benchContent(b, "settings.py", keywordDense(1<<20))
+}
+
+func BenchmarkFindingsDense(b *testing.B) {
+	benchContent(b, "users.yml", findingsDense(15000))
+}
+
+// BenchmarkNew is what every CLI run pays before its first byte: the rule
+// file parsed and every regex compiled.
+func BenchmarkNew(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := secrets.New(secrets.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseRuleFile: the rule file's parse, once per process.
+func BenchmarkParseRuleFile(b *testing.B) {
+	data, err := os.ReadFile("rules.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := secrets.ParseRuleSpecs(data); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -46,6 +46,19 @@ func TestCompileRulesErrors(t *testing.T) {
 	}
 }
 
+// The embedded rules' regexes are compiled on first use by a scan, where
+// an error could only disable the rule: here every one is compiled, so a
+// broken regex in the rule file fails the tests instead.
+func TestEmbeddedRulesCompile(t *testing.T) {
+	specs, err := secrets.DefaultRuleSpecs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := secrets.CompileRules(specs); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestOptionsRules(t *testing.T) {
 	if _, err := secrets.New(secrets.Options{Disable: []string{"no-such-rule"}}); err == nil || !strings.Contains(err.Error(), `"no-such-rule"`) {
 		t.Errorf("disabling an unknown rule: err = %v", err)

@@ -220,7 +220,8 @@ func (fs *fileScan) segment(data []byte, origin, from, to int) error {
 	fs.data, fs.origin = data, origin
 	rules := fs.s.rules.rules
 	for _, r := range rules {
-		if r.Kind == KindFile && r.re != nil && !fs.fileDone[r.index] && fs.applies(r) {
+		// r.Regex, not r.re: the regex exists once applies compiled it.
+		if r.Kind == KindFile && r.Regex != "" && !fs.fileDone[r.index] && fs.applies(r) {
 			fs.fileRule(r, from, to)
 		}
 	}
@@ -406,6 +407,9 @@ func (fs *fileScan) evalRule(r *Rule, ws, we int) {
 	re := r.re
 	if r.lineStart != nil && !r.Multiline {
 		re = r.lineStart // a one-line window: ^ is its start
+		if r.lineDFA != nil && !r.lineDFA.Match(w) {
+			return
+		}
 	}
 	for _, m := range re.FindAllSubmatchIndex(w, -1) {
 		fs.match(r, ws, m)
@@ -435,13 +439,16 @@ func (fs *fileScan) evalAnchored(r *Rule, ks, end int) {
 	} else if hi < len(data) {
 		we = min(len(data), end+longLineSlack)
 	}
+	ie := end
+	for ie < we && identByte[data[ie]] {
+		ie++
+	}
 	if r.opAfterKey {
 		// The key ends where its identifier does; an operator follows,
 		// after an optional quote and blanks.
-		j := end
-		for j < we && identByte[data[j]] {
-			j++
-		}
+		// A quoted key may also be a call's first argument, followed by
+		// a comma: setProperty("KEY", "value").
+		j := ie
 		quoted := j < we && (data[j] == '"' || data[j] == '\'')
 		if quoted {
 			j++
@@ -452,15 +459,14 @@ func (fs *fileScan) evalAnchored(r *Rule, ks, end int) {
 		if j >= we || (data[j] != ':' && data[j] != '=' && (!quoted || data[j] != ',')) {
 			return
 		}
-		ie := end
-		for ie < we && identByte[data[ie]] {
-			ie++
-		}
-		if r.afterKey != nil && !r.afterKey.Match(data[ie:we]) {
-			return // operator and value do not fit
-		}
-	} else if bytes.IndexAny(data[end:we], ":=") < 0 && !quotedArg(data, end, we) {
-		return // no operator after this keyword on its line, nor an argument
+	} else if r.afterDFA == nil && bytes.IndexAny(data[end:we], ":=,") < 0 {
+		// No operator (or the comma of a quoted key's call) after this
+		// keyword on its line. (The DFA says so sooner: it stops within
+		// a few bytes, this reads to the line's end.)
+		return
+	}
+	if r.afterKey != nil && !fs.tailFits(r, is, ie, we) {
+		return // operator and value do not fit
 	}
 	as := is
 	if r.boundary && is > 0 {
@@ -474,22 +480,30 @@ func (fs *fileScan) evalAnchored(r *Rule, ks, end int) {
 	}
 }
 
-// quotedArg reports whether the identifier running through data[end:] is
-// a quoted argument followed by another, setProperty("KEY", "value"): the
-// key-value form of calls, which has no assignment operator.
-func quotedArg(data []byte, end, we int) bool {
-	j := end
-	for j < we && identByte[data[j]] {
-		j++
+// tailFits reports whether the rule's regex after its key (afterKey)
+// matches where the key can end: at the end of its identifier
+// data[is:ie], or inside it before a byte the tail can start with. The
+// key is made of identifier bytes, so it ends at one of those places.
+func (fs *fileScan) tailFits(r *Rule, is, ie, we int) bool {
+	data := fs.data
+	if r.tailMatch(data[ie:we]) {
+		return true
 	}
-	if j >= we || (data[j] != '"' && data[j] != '\'') {
-		return false
+	for k := is; k < ie; k++ {
+		if r.tailStarts[data[k]] && r.tailMatch(data[k:we]) {
+			return true
+		}
 	}
-	j++
-	for j < we && (data[j] == ' ' || data[j] == '\t') {
-		j++
+	return false
+}
+
+// tailMatch: afterKey may match at the start of b (its DFA when it has
+// one).
+func (r *Rule) tailMatch(b []byte) bool {
+	if r.afterDFA != nil {
+		return r.afterDFA.Match(b)
 	}
-	return j < we && data[j] == ','
+	return r.afterKey.Match(b)
 }
 
 // identByte: the bytes an assignment's key is made of ([a-z0-9_.-], any

@@ -148,7 +148,7 @@ func ImportGitleaks(f GitleaksFile) (specs []RuleSpec, global GlobalAllow, notic
 			notices = append(notices, fmt.Sprintf("%s: rule %q: %s", where(i), r.ID, n))
 		}
 		if err == nil {
-			_, err = compileRule(spec)
+			_, err = compileRule(spec, false)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: rule %q: %w", where(i), r.ID, err))

@@ -17,7 +17,7 @@ import (
 
 var (
 	helmSecretKey    = regexp.MustCompile(`(?i)passw(?:or)?d|passphrase|token|secret|api[_-]?key|access[_-]?key|private[_-]?key|credentials?$`)
-	helmReferenceKey = regexp.MustCompile(`(?i)^existing|secret[_-]?name$|secret[_-]?names$|(?:name|ref|file|path|env|enabled|length|type|mount|dir|annotations?|labels?|policy|issuer|audience|header|endpoint|url|version|ttl)$|^(?:use|create|enable|generate)[A-Z_-]`)
+	helmReferenceKey = lazyRegexp(`(?i)^existing|secret[_-]?name$|secret[_-]?names$|(?:name|ref|file|path|env|enabled|length|type|mount|dir|annotations?|labels?|policy|issuer|audience|header|endpoint|url|version|ttl)$|^(?:use|create|enable|generate)[A-Z_-]`)
 	helmNameValue    = regexp.MustCompile(`^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$`)
 	// helmKeyName: values that name a key, an env var or a file rather
 	// than hold a secret (webhook-secret, GITHUB_APP_PRIVATE_KEY, key.pem).
@@ -102,7 +102,7 @@ func (fs *fileScan) helmNode(r *Rule, n *yaml.Node, keys []string, depth int) {
 }
 
 func helmSecretValue(key string, v *yaml.Node) bool {
-	if !helmSecretKey.MatchString(key) || helmReferenceKey.MatchString(key) {
+	if !helmSecretKey.MatchString(key) || helmReferenceKey().MatchString(key) {
 		return false
 	}
 	switch v.Tag {

@@ -1,6 +1,6 @@
 package secrets
 
-import "sort"
+import "slices"
 
 // prefilter is a case-insensitive Aho–Corasick automaton compiled to a dense
 // DFA over byte classes. One pass over a file finds every keyword of every
@@ -42,71 +42,77 @@ func newPrefilter(keywords []string) *prefilter {
 	}
 	p.nclass = uint32(n)
 
-	// Trie.
-	type node struct {
-		next []int32
-		fail int32
-		out  []int32
+	// Trie, in one flat table that becomes the DFA's (one allocation, not
+	// one per node, and no second table: this runs at every start).
+	nc := uint32(n)
+	const none = ^uint32(0)
+	size := 1
+	for _, k := range keywords {
+		size += len(k)
 	}
-	newNode := func() node {
-		nx := make([]int32, n)
-		for i := range nx {
-			nx[i] = -1
+	trans := make([]uint32, 0, size*int(nc)) // pages are touched as used
+	var fail []uint32
+	var outs [][]int32
+	newNode := func() uint32 {
+		for range nc {
+			trans = append(trans, none)
 		}
-		return node{next: nx}
+		fail = append(fail, 0)
+		outs = append(outs, nil)
+		return uint32(len(fail) - 1)
 	}
-	nodes := []node{newNode()}
+	newNode()
 	for id, k := range keywords {
-		s := int32(0)
+		s := uint32(0)
 		for i := 0; i < len(k); i++ {
-			c := p.class[k[i]]
-			if nodes[s].next[c] < 0 {
-				nodes = append(nodes, newNode())
-				nodes[s].next[c] = int32(len(nodes) - 1)
+			c := uint32(p.class[k[i]])
+			if trans[s*nc+c] == none {
+				t := newNode()
+				trans[s*nc+c] = t
 			}
-			s = nodes[s].next[c]
+			s = trans[s*nc+c]
 		}
-		nodes[s].out = append(nodes[s].out, int32(id))
+		outs[s] = append(outs[s], int32(id))
 	}
 	// BFS for failure links, completing the goto function into a DFA.
-	queue := make([]int32, 0, len(nodes))
-	for c := uint8(0); c < n; c++ {
-		if t := nodes[0].next[c]; t >= 0 {
-			nodes[t].fail = 0
+	queue := make([]uint32, 0, len(fail))
+	for c := range nc {
+		if t := trans[c]; t != none {
+			fail[t] = 0
 			queue = append(queue, t)
 		} else {
-			nodes[0].next[c] = 0
+			trans[c] = 0
 		}
 	}
 	for len(queue) > 0 {
 		s := queue[0]
 		queue = queue[1:]
-		f := nodes[s].fail
-		nodes[s].out = append(nodes[s].out, nodes[f].out...)
-		for c := uint8(0); c < n; c++ {
-			if t := nodes[s].next[c]; t >= 0 {
-				nodes[t].fail = nodes[f].next[c]
+		f := fail[s]
+		if len(outs[f]) > 0 {
+			outs[s] = append(outs[s], outs[f]...)
+		}
+		for c := range nc {
+			if t := trans[s*nc+c]; t != none {
+				fail[t] = trans[f*nc+c]
 				queue = append(queue, t)
 			} else {
-				nodes[s].next[c] = nodes[f].next[c]
+				trans[s*nc+c] = trans[f*nc+c]
 			}
 		}
 	}
-	p.trans = make([]uint32, len(nodes)*int(n))
-	p.outputs = make([][]int32, len(nodes))
-	for s := range nodes {
-		out := nodes[s].out
-		sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-		p.outputs[s] = out
-		for c := uint8(0); c < n; c++ {
-			t := nodes[s].next[c]
-			v := uint32(t) * p.nclass
-			if len(nodes[t].out) > 0 {
-				v |= acceptBit
-			}
-			p.trans[uint32(s)*p.nclass+uint32(c)] = v
+	// States pre-multiplied by the class count, acceptBit where a keyword
+	// ends.
+	for i, t := range trans {
+		v := t * nc
+		if len(outs[t]) > 0 {
+			v |= acceptBit
 		}
+		trans[i] = v
 	}
+	for _, out := range outs {
+		slices.Sort(out)
+	}
+	p.trans, p.outputs = trans, outs
 	return p
 }
 

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"gopkg.in/yaml.v3"
@@ -179,6 +181,17 @@ type Rule struct {
 	// end before the whole regex, it rejects most hits without the cost of
 	// matching the key's alternation.
 	afterKey *regexp.Regexp
+	// lazy: the regexes are compiled on first use (once), broken says
+	// why they did not compile.
+	lazy   bool
+	once   sync.Once
+	broken error
+	// afterDFA and lineDFA filter afterKey's and lineStart's matches
+	// (nil: no DFA for that regex).
+	afterDFA, lineDFA *prefixDFA
+	// tailStarts: the identifier bytes afterKey can start with (the '.'
+	// of PHP's ".="), where the key may end inside an identifier.
+	tailStarts [256]bool
 }
 
 // RuleSet is a compiled, ordered set of rules.
@@ -198,10 +211,18 @@ func (rs *RuleSet) Rules() []*Rule { return rs.rules }
 // Rule returns the rule with that id, or nil.
 func (rs *RuleSet) Rule(id string) *Rule { return rs.byID[id] }
 
-// DefaultRuleSpecs returns the embedded rule file's rules.
+// DefaultRuleSpecs returns the embedded rule file's rules. The file is
+// parsed once per process (a CLI run needs it twice: the config's checks
+// and the scanner); each call gets its own slice, sharing the specs'
+// inner slices, which callers must not modify.
 func DefaultRuleSpecs() ([]RuleSpec, error) {
-	return ParseRuleSpecs(embeddedRules)
+	specs, err := defaultRuleSpecs()
+	return slices.Clone(specs), err
 }
+
+var defaultRuleSpecs = sync.OnceValues(func() ([]RuleSpec, error) {
+	return ParseRuleSpecs(embeddedRules)
+})
 
 // ParseRuleSpecs strictly decodes a rule file: a YAML document with a
 // top-level "rules" list.
@@ -224,12 +245,19 @@ var ruleIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 // CompileRules validates and compiles rule specs. Errors name the rule's
 // index and id and the offending field; every problem is reported.
 func CompileRules(specs []RuleSpec) (*RuleSet, error) {
+	return compileRules(specs, 0)
+}
+
+// compileRules is CompileRules with the first lazy specs' regexes
+// compiled on first use: the embedded rules, already checked by the tests,
+// so that a run pays only for the rules its files' keywords reach.
+func compileRules(specs []RuleSpec, lazy int) (*RuleSet, error) {
 	rs := &RuleSet{byID: map[string]*Rule{}}
 	var errs []error
 	var keywords []string
 	kwIndex := map[string]int{}
 	for i, spec := range specs {
-		r, err := compileRule(spec)
+		r, err := compileRule(spec, i < lazy)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("rule %d (%q): %w", i, spec.ID, err))
 			continue
@@ -260,23 +288,10 @@ func CompileRules(specs []RuleSpec) (*RuleSet, error) {
 	return rs, nil
 }
 
-func compileRule(spec RuleSpec) (*Rule, error) {
-	r := &Rule{RuleSpec: spec, keyIdx: -1, assigns: assignmentRegex(spec.Regex)}
-	if r.assigns && spec.Kind == KindSecret && keyHoldsKeywords(spec) {
-		// The key starts where its identifier starts: after a boundary the
-		// regex demands, or because it absorbs any identifier prefix.
-		boundary := strings.HasPrefix(strings.TrimPrefix(spec.Regex, "(?i)"), "(?:^|[^a-z0-9_.-])")
-		if re, err := regexp.Compile(`^(?:` + spec.Regex + `)`); err == nil && (boundary || keyAbsorbsPrefix(spec.Regex)) {
-			r.anchored, r.boundary = re, boundary
-			r.opAfterKey = strings.Contains(spec.Regex, `)["']?[ \t]*(?:`)
-			r.afterKey = afterKeyRegex(spec.Regex)
-		}
-	}
-	if strings.HasPrefix(spec.Regex, "(?m)^") {
-		if re, err := regexp.Compile(`^(?:` + spec.Regex + `)`); err == nil {
-			r.lineStart = re
-		}
-	}
+// compileRule validates a rule spec; its regexes are compiled now, or,
+// when lazy, on the rule's first use (see ready).
+func compileRule(spec RuleSpec, lazy bool) (*Rule, error) {
+	r := &Rule{RuleSpec: spec, keyIdx: -1, assigns: assignmentRegex(spec.Regex), lazy: lazy}
 	var errs []error
 	fail := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
@@ -321,9 +336,84 @@ func compileRule(spec RuleSpec) (*Rule, error) {
 			fail(fmt.Sprintf("keywords[%d]", i), "longer than 64 bytes")
 		}
 	}
+	checkGlobs := func(field string, globs []string) {
+		for i, g := range globs {
+			if !doublestar.ValidatePattern(g) {
+				fail(fmt.Sprintf("%s[%d]", field, i), "invalid glob %q", g)
+			}
+		}
+	}
 	if len(spec.Regex) > 4096 {
 		fail("regex", "longer than 4096 bytes")
-	} else if spec.Regex != "" {
+	}
+	if e := spec.BootstrapIf; e != nil {
+		checkGlobs("bootstrap_if.paths", e.Paths)
+	}
+	if spec.Entropy < 0 || spec.Entropy > 8 {
+		fail("entropy", "must be between 0 and 8 bits per byte")
+	}
+	if spec.MinLength < 0 {
+		fail("min_length", "must not be negative")
+	}
+	if spec.ContextLines < 0 || spec.ContextLines > 200 {
+		fail("context_lines", "must be between 0 and 200")
+	}
+	checkGlobs("paths", spec.Paths)
+	checkGlobs("exclude_paths", spec.ExcludePaths)
+	if !lazy {
+		errs = append(errs, r.compileRegexes()...)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return r, nil
+}
+
+// ready compiles a lazy rule's regexes, once; a rule whose regexes do not
+// compile is broken and applies to nothing (the embedded rules are
+// compiled eagerly by the tests, so that cannot happen to them unseen).
+func (r *Rule) ready() {
+	if !r.lazy {
+		return
+	}
+	r.once.Do(func() {
+		if errs := r.compileRegexes(); len(errs) > 0 {
+			r.broken = errors.Join(errs...)
+		}
+	})
+}
+
+// compileRegexes compiles the rule's regexes and derives what the engine
+// needs from them; it returns every error, each naming its field.
+func (r *Rule) compileRegexes() []error {
+	spec := r.RuleSpec
+	var errs []error
+	fail := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if r.assigns && spec.Kind == KindSecret && keyHoldsKeywords(spec) {
+		// The key starts where its identifier starts: after a boundary the
+		// regex demands, or because it absorbs any identifier prefix.
+		boundary := strings.HasPrefix(strings.TrimPrefix(spec.Regex, "(?i)"), "(?:^|[^a-z0-9_.-])")
+		if re, err := regexp.Compile(`^(?:` + spec.Regex + `)`); err == nil && (boundary || keyAbsorbsPrefix(spec.Regex)) {
+			r.anchored, r.boundary = re, boundary
+			r.opAfterKey = strings.Contains(spec.Regex, `)["']?[ \t]*(?:`)
+			if keyIdentOnly(spec.Regex) {
+				r.afterKey = afterKeyRegex(spec.Regex)
+			}
+			if r.afterKey != nil {
+				r.tailStarts = identFirstBytes(r.afterKey.String())
+				r.afterDFA = newPrefixDFA(r.afterKey)
+			}
+		}
+	}
+	if strings.HasPrefix(spec.Regex, "(?m)^") {
+		if re, err := regexp.Compile(`^(?:` + spec.Regex + `)`); err == nil {
+			r.lineStart = re
+			r.lineDFA = newPrefixDFA(re)
+		}
+	}
+	if spec.Regex != "" && len(spec.Regex) <= 4096 {
 		re, err := regexp.Compile(spec.Regex)
 		if err != nil {
 			fail("regex", "%v", err)
@@ -350,15 +440,6 @@ func compileRule(spec RuleSpec) (*Rule, error) {
 				}
 			}
 		}
-	}
-	if spec.Entropy < 0 || spec.Entropy > 8 {
-		fail("entropy", "must be between 0 and 8 bits per byte")
-	}
-	if spec.MinLength < 0 {
-		fail("min_length", "must not be negative")
-	}
-	if spec.ContextLines < 0 || spec.ContextLines > 200 {
-		fail("context_lines", "must be between 0 and 200")
 	}
 	compileList := func(field string, src []string) []*regexp.Regexp {
 		var out []*regexp.Regexp
@@ -387,13 +468,6 @@ func compileRule(spec RuleSpec) (*Rule, error) {
 		}
 		r.context = re
 	}
-	checkGlobs := func(field string, globs []string) {
-		for i, g := range globs {
-			if !doublestar.ValidatePattern(g) {
-				fail(fmt.Sprintf("%s[%d]", field, i), "invalid glob %q", g)
-			}
-		}
-	}
 	if spec.PathRegex != "" {
 		re, err := regexp.Compile(spec.PathRegex)
 		if err != nil {
@@ -402,10 +476,7 @@ func compileRule(spec RuleSpec) (*Rule, error) {
 		r.pathRe = re
 	}
 	r.exclPathRe = compileList("exclude_path_regex", spec.ExcludePathRegex)
-	checkGlobs("paths", spec.Paths)
-	checkGlobs("exclude_paths", spec.ExcludePaths)
 	if e := spec.BootstrapIf; e != nil {
-		checkGlobs("bootstrap_if.paths", e.Paths)
 		if e.Key != "" {
 			re, err := regexp.Compile(e.Key)
 			if err != nil {
@@ -414,10 +485,7 @@ func compileRule(spec RuleSpec) (*Rule, error) {
 			r.escKey = re
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return r, nil
+	return errs
 }
 
 // assignmentRegex recognises the "key, operator, value" rules of the rule
@@ -463,6 +531,85 @@ func afterKeyRegex(re string) *regexp.Regexp {
 		return nil
 	}
 	return tail
+}
+
+// identFirstBytes returns the identifier bytes (identByte) a match of re
+// can start with; all of them when that cannot be told (re may match the
+// empty string, or does not parse).
+func identFirstBytes(re string) (first [256]bool) {
+	t, err := syntax.Parse(re, syntax.Perl)
+	if err != nil {
+		return identByte
+	}
+	prog, err := syntax.Compile(t.Simplify())
+	if err != nil {
+		return identByte
+	}
+	// Follow the instructions that consume nothing from the start; the
+	// rune instructions reached say what the first byte can be.
+	seen := make([]bool, len(prog.Inst))
+	stack := []uint32{uint32(prog.Start)}
+	for len(stack) > 0 {
+		pc := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[pc] {
+			continue
+		}
+		seen[pc] = true
+		in := &prog.Inst[pc]
+		switch in.Op {
+		case syntax.InstAlt, syntax.InstAltMatch:
+			stack = append(stack, in.Out, in.Arg)
+		case syntax.InstCapture, syntax.InstNop, syntax.InstEmptyWidth:
+			stack = append(stack, in.Out)
+		case syntax.InstMatch:
+			return identByte
+		case syntax.InstFail:
+		default: // the rune instructions
+			for b := range 256 {
+				if identByte[b] && in.MatchRune(rune(b)) {
+					first[b] = true
+				}
+			}
+		}
+	}
+	return first
+}
+
+// keyIdentOnly: the regex's key group matches no ASCII byte outside
+// identByte, so a key ends inside its identifier or at its end (where
+// afterKey is tried).
+func keyIdentOnly(re string) bool {
+	t, err := syntax.Parse(re, syntax.Perl)
+	if err != nil {
+		return false
+	}
+	key := findCapture(t, "key")
+	if key == nil {
+		return false
+	}
+	prog, err := syntax.Compile(key.Simplify())
+	if err != nil {
+		return false
+	}
+	for _, in := range prog.Inst {
+		switch in.Op {
+		case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+			for b := range 128 {
+				if !identByte[b] && in.MatchRune(rune(b)) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// lazyRegexp compiles a package regex on first use: the larger ones
+// (bounded repetitions expand) serve analysers most runs never call, and
+// every CLI run would pay for them at start.
+func lazyRegexp(src string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(src) })
 }
 
 var leadingFlags = regexp.MustCompile(`^\(\?[imsU]+\)`)
@@ -603,6 +750,9 @@ func inClass(ranges []rune, r rune) bool {
 // appliesTo reports whether the rule's path restrictions admit path.
 func (r *Rule) appliesTo(path, base string) bool {
 	if len(r.Paths) > 0 && !matchAny(r.Paths, path, base) {
+		return false // before compiling: most rules never meet their files
+	}
+	if r.ready(); r.broken != nil {
 		return false
 	}
 	if r.pathRe != nil && !r.pathRe.MatchString(path) {

@@ -12,10 +12,10 @@ import (
 // and its top-level default and sensitive attributes are read.
 
 var (
-	tfVariableHeader = regexp.MustCompile(`(?m)^[ \t]*variable[ \t]+"([^"\n]{1,128})"[ \t]*\{`)
+	tfVariableHeader = lazyRegexp(`(?m)^[ \t]*variable[ \t]+"([^"\n]{1,128})"[ \t]*\{`)
 	tfSecretName     = regexp.MustCompile(`(?i)passw(?:or)?d|passphrase|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|credential|auth`)
 	tfNotSecretName  = regexp.MustCompile(`(?i)(?:_|^)(?:name|names|id|ids|arn|path|file|length|ttl|type|enabled|version|rotation|count|url|uri|expiry|expiration)$|_key_(?:name|id|arn)$`)
-	tfDefaultString  = regexp.MustCompile(`(?m)(?:^|[\s{;])default[ \t]*=[ \t]*"((?:[^"\\\n]|\\.){1,512})"`)
+	tfDefaultString  = lazyRegexp(`(?m)(?:^|[\s{;])default[ \t]*=[ \t]*"((?:[^"\\\n]|\\.){1,512})"`)
 	tfSensitiveTrue  = regexp.MustCompile(`(?m)(?:^|[\s{;])sensitive[ \t]*=[ \t]*true\b`)
 )
 
@@ -23,7 +23,7 @@ const maxTFBlock = 16 << 10
 
 func analyseTerraformVariables(fs *fileScan, r *Rule) {
 	data := fs.data
-	for _, m := range tfVariableHeader.FindAllSubmatchIndex(data, 1000) {
+	for _, m := range tfVariableHeader().FindAllSubmatchIndex(data, 1000) {
 		name := string(data[m[2]:m[3]])
 		body := tfBlockBody(data, m[1])
 		if body < 0 {
@@ -34,7 +34,7 @@ func analyseTerraformVariables(fs *fileScan, r *Rule) {
 		if !sensitive && (!tfSecretName.MatchString(name) || tfNotSecretName.MatchString(name)) {
 			continue
 		}
-		d := tfDefaultString.FindSubmatchIndex(top)
+		d := tfDefaultString().FindSubmatchIndex(top)
 		if d == nil {
 			continue
 		}

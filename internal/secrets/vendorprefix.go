@@ -30,14 +30,16 @@ type vendorPrefix struct {
 func vendorPrefixes(rules []*Rule) map[byte][]vendorPrefix {
 	set := map[string]int{}
 	for _, r := range rules {
-		if r.Kind != KindSecret || r.Specificity < tokenFormatSpecificity || r.re == nil || r.Multiline {
+		if r.Kind != KindSecret || r.Specificity < tokenFormatSpecificity || r.Regex == "" || r.Multiline {
 			continue // a private-key block may also sit on one line, escaped
 		}
 		t, err := syntax.Parse(r.Regex, syntax.Perl)
 		if err != nil {
 			continue
 		}
-		for _, g := range r.secretIdx {
+		// From the parsed regex, not the compiled one: embedded rules are
+		// compiled on first use.
+		for _, g := range secretGroups(t, r.SecretGroup) {
 			if g == 0 {
 				continue // the whole match: boundaries and keys come first
 			}
@@ -134,6 +136,36 @@ func minLen(t *syntax.Regexp) int {
 		return max(n, 0)
 	}
 	return 0
+}
+
+// secretGroups returns the capture groups that may hold a rule's secret,
+// as compileRegexes chooses them: secret_group, else the groups named
+// "secret", else the first group, else the whole match.
+func secretGroups(t *syntax.Regexp, secretGroup int) []int {
+	if secretGroup > 0 {
+		return []int{secretGroup}
+	}
+	var named []int
+	first := 0
+	var walk func(*syntax.Regexp)
+	walk = func(t *syntax.Regexp) {
+		if t.Op == syntax.OpCapture {
+			if t.Name == "secret" {
+				named = append(named, t.Cap)
+			}
+			if first == 0 || t.Cap < first {
+				first = t.Cap
+			}
+		}
+		for _, s := range t.Sub {
+			walk(s)
+		}
+	}
+	walk(t)
+	if len(named) > 0 {
+		return named
+	}
+	return []int{first}
 }
 
 func captureAt(t *syntax.Regexp, index int) *syntax.Regexp {

@@ -11,13 +11,13 @@ import (
 // <apiToken>…</apiToken>, the value on the same line or the next.
 
 var (
-	xmlElement = regexp.MustCompile(`<([A-Za-z][\w.:-]{0,64})(\s[^<>]{0,200})?>\s*([^<>\s][^<>]{0,512}?)\s*</([A-Za-z][\w.:-]{0,64})>`)
+	xmlElement = lazyRegexp(`<([A-Za-z][\w.:-]{0,64})(\s[^<>]{0,200})?>\s*([^<>\s][^<>]{0,512}?)\s*</([A-Za-z][\w.:-]{0,64})>`)
 	xmlSecret  = regexp.MustCompile(`(?i)(?:pass|passwd|password|passphrase|token|secret|api[_-]?key)$`)
 )
 
 func analyseXMLElements(fs *fileScan, r *Rule) {
 	data := fs.data
-	for _, m := range xmlElement.FindAllSubmatchIndex(data, 1000) {
+	for _, m := range xmlElement().FindAllSubmatchIndex(data, 1000) {
 		tag := string(data[m[2]:m[3]])
 		if tag != string(data[m[8]:m[9]]) || !xmlSecret.MatchString(tag) {
 			continue
