@@ -123,6 +123,10 @@ func TestParseRefusesOversizedAndDeepMaps(t *testing.T) {
 			}
 		})
 	}
+	// A reader that streams a large map gives its start and its size.
+	if m := Parse([]byte(strings.Repeat("a\n", MaxMapSize/2+1)), ParseOptions{Size: 9 << 20}); !m.Unread || !strings.Contains(m.Problems[0].Message, "the map is 9.0 MiB, over the 4 MiB limit") {
+		t.Fatalf("streamed map: unread %v, %v", m.Unread, m.Problems)
+	}
 	// Nesting a real map uses is read.
 	ok := "- `a/` — x\n  - `b/` — y\n    - `c/` — z\n> quoted\n"
 	if m := Parse([]byte(ok), ParseOptions{}); m.Unread || len(m.Entries) != 3 {

@@ -63,6 +63,9 @@ type ParseOptions struct {
 	// RootNames are first tree lines that mark the repository root rather
 	// than an entry, besides "." and "./" (the repository's name).
 	RootNames []string
+	// Size is the map's whole size when src is only its start (see
+	// Side.MapSize); 0 means len(src).
+	Size int64
 }
 
 // Entry returns the entry for a normalised path, or nil.
@@ -115,10 +118,10 @@ func Parse(src []byte, opts ParseOptions) *Map {
 
 func parseWith(gp gparser.Parser, src []byte, opts ParseOptions) *Map {
 	m := &Map{byPath: map[string]*Entry{}}
-	if len(src) > MaxMapSize {
+	if size := max(int64(len(src)), opts.Size); size > MaxMapSize {
 		m.Unread = true
 		m.Problems = append(m.Problems, Problem{Line: 1, Message: fmt.Sprintf(
-			"the map is %s, over the %d MiB limit; it is not read (split it or trim it)", sizeText(len(src)), MaxMapSize>>20)})
+			"the map is %s, over the %d MiB limit; it is not read (split it or trim it)", sizeText(size), MaxMapSize>>20)})
 		return m
 	}
 	if n := bytes.Count(src, []byte("\n")) + 1; n > MaxMapLines {
@@ -312,7 +315,7 @@ func clipText(s string, n int) string {
 	return string([]rune(s)[:n]) + "…"
 }
 
-func sizeText(n int) string {
+func sizeText(n int64) string {
 	if n >= 1<<20 {
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 	}
