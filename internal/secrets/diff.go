@@ -502,6 +502,10 @@ func (s *Scanner) ScanChange(ctx context.Context, d FileDiff, content []byte) (o
 			if rc, err = d.Open(); err != nil {
 				fs.begin(ctx, p, false, false)
 				skip, err = SkipReadError, fmt.Errorf("open %s: %w", p, err)
+				if ctx.Err() != nil {
+					// Cut by the deadline before it could be read.
+					skip, err = SkipStopped, &StopError{Path: p, Line: 1, Err: ctx.Err()}
+				}
 			} else {
 				skip, err = s.scanStream(ctx, fs, p, rc, s.maxFileSize)
 				rc.Close()
