@@ -1,8 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -45,7 +45,7 @@ func checkSecrets(ctx context.Context, repo *checkout.Repo, ch *change, cfg *con
 		if err := addPatch(ctx, repo, scan, "", patch, "", true, listed); err != nil {
 			return nil, err
 		}
-		scan.Allow(opener(reader(ctx, repo, "HEAD", ch.baseExists)))
+		scan.Allow(opener(ctx, repo, "HEAD", ch.baseExists))
 	default:
 		commits, err := repo.Commits(ctx, ch.base, ch.head)
 		if err != nil {
@@ -74,43 +74,89 @@ func checkSecrets(ctx context.Context, repo *checkout.Repo, ch *change, cfg *con
 				}
 			}
 		}
-		scan.Locate(ctx, opener(reader(ctx, repo, ch.head, true)))
-		scan.Allow(opener(reader(ctx, repo, ch.base, true)))
+		scan.Locate(ctx, opener(ctx, repo, ch.head, true))
+		scan.Allow(opener(ctx, repo, ch.base, true))
 	}
 	c := checkrun.Secrets(checkrun.SecretsInput{Scan: scan, Config: cfg, ConfigSource: cfg.Source})
 	return &c, nil
 }
 
-// addPatch scans one diff; YAML files are read whole at rev, since
-// structural rules (Kubernetes Secrets, Helm values) need the document.
-// Binary files (a NUL byte in the first 8 KiB, as the App decides) are not
-// content-scanned: their names still count, and they are listed once as
-// not scanned.
+// addPatch scans one diff as git streams it, one file at a time: memory
+// holds a file's lines up to diffBudget, never the patch. A file whose
+// diff is larger is scanned whole from its new blob, every line counting
+// as added (as the App does when GitHub shows no patch). YAML files are
+// read whole at rev, up to structuralLimit, since structural rules
+// (Kubernetes Secrets, Helm values) need the document. Binary files (a NUL
+// byte in the first 8 KiB, as the App decides) are not content-scanned:
+// their names still count, and they are listed once as not scanned.
 func addPatch(ctx context.Context, repo *checkout.Repo, scan *checkrun.SecretsScan, sha string, patch *checkout.Patch, rev string, head bool, listed map[string]bool) error {
-	diffs, err := secrets.ParseDiff(patch.Text)
-	if err != nil {
-		return fmt.Errorf("read diff of %s: %w", orIndex(sha), err)
+	_ = scan.AddCommit(ctx, sha, nil, nil, head) // counts the commit; the files follow
+	rc := patch.Open(ctx)
+	defer rc.Close()
+	dr := secrets.NewDiffReader(rc, diffBudget)
+	for {
+		d, err := dr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("read diff of %s: %w", orIndex(sha), err)
+		}
+		var content []byte
+		switch {
+		case d.Truncated && d.NewPath != "":
+			if blob, ok := patch.NewBlob(d.NewPath); ok {
+				d.Open = func() (io.ReadCloser, error) { return repo.OpenBlob(ctx, blob), nil }
+			} else {
+				// Never scan part of a file silently.
+				d.Open = func() (io.ReadCloser, error) {
+					return nil, errors.New("its diff is too large and its content was not found")
+				}
+			}
+		case d.NewPath != "" && !d.Binary && wholeFileNeeded(d.NewPath):
+			content = readUpTo(ctx, repo, rev, d.NewPath, structuralLimit)
+		}
+		// A deadline (interrupt) is recorded in the scan, which then fails.
+		if err := scan.AddDiff(ctx, sha, d, content, head); err != nil {
+			return ctx.Err()
+		}
 	}
 	for _, b := range patch.Binary {
-		diffs = append(diffs, secrets.FileDiff{NewPath: b, Binary: true})
 		if !listed[b] && !scan.Scanner.Excluded(b) {
 			listed[b] = true
 			scan.AddSkipped(secrets.Skipped{Path: b, Reason: secrets.SkipBinary})
 		}
-	}
-	content := func(p string) []byte {
-		if !wholeFileNeeded(p) {
-			return nil
+		if err := scan.AddDiff(ctx, sha, secrets.FileDiff{NewPath: b, Binary: true}, nil, head); err != nil {
+			return ctx.Err()
 		}
-		data, ok, err := repo.ReadAt(ctx, rev, p)
-		if err != nil || !ok {
-			return nil
-		}
-		return data
 	}
-	// A deadline (interrupt) is recorded in the scan, which then fails.
-	_ = scan.AddCommit(ctx, sha, diffs, content, head)
 	return ctx.Err()
+}
+
+// diffBudget bounds the bytes of one file's diff held at a time: the
+// scanner's own window, within which a file is scanned whole.
+const diffBudget = 4 << 20
+
+// structuralLimit: the largest document structural rules read (as the
+// App's).
+const structuralLimit = 4 << 20
+
+// readUpTo reads a file at rev ("" for the index) if it is no larger than
+// limit; nil otherwise (its added lines are then scanned on their own).
+func readUpTo(ctx context.Context, repo *checkout.Repo, rev, p string, limit int) []byte {
+	rc, ok := repo.OpenAt(ctx, rev, p)
+	if !ok {
+		return nil
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, int64(limit)+1))
+	if err != nil || len(data) > limit {
+		return nil
+	}
+	return data
 }
 
 func orIndex(sha string) string {
@@ -130,24 +176,14 @@ func wholeFileNeeded(p string) bool {
 	return false
 }
 
-func reader(ctx context.Context, repo *checkout.Repo, rev string, exists bool) func(string) ([]byte, bool) {
-	return func(p string) ([]byte, bool) {
+// opener streams files at a revision ("" for the index); exists false
+// (no commit yet) finds none.
+func opener(ctx context.Context, repo *checkout.Repo, rev string, exists bool) func(string) (io.ReadCloser, bool) {
+	return func(p string) (io.ReadCloser, bool) {
 		if !exists {
 			return nil, false
 		}
-		data, ok, err := repo.ReadAt(ctx, rev, p)
-		return data, err == nil && ok
-	}
-}
-
-// opener adapts a reader of whole files to the streams the scan reads.
-func opener(read func(string) ([]byte, bool)) func(string) (io.ReadCloser, bool) {
-	return func(p string) (io.ReadCloser, bool) {
-		data, ok := read(p)
-		if !ok {
-			return nil, false
-		}
-		return io.NopCloser(bytes.NewReader(data)), true
+		return repo.OpenAt(ctx, rev, p)
 	}
 }
 

@@ -3,6 +3,8 @@ package checkout
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,6 +72,18 @@ func open(t *testing.T, dir string) *Repo {
 	return repo
 }
 
+// patchText reads a patch's stream whole (the tests' patches are small).
+func patchText(t *testing.T, p *Patch) string {
+	t.Helper()
+	rc := p.Open(context.Background())
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
 func TestPatchDecidesBinaryByContent(t *testing.T) {
 	r := newTestRepo(t)
 	base := r.commit(map[string]string{"keep.txt": "x\n", "gone.txt": "old line\n"})
@@ -90,7 +104,7 @@ func TestPatchDecidesBinaryByContent(t *testing.T) {
 	if !slices.Equal(p.Binary, []string{"data.bin"}) {
 		t.Errorf("binary %q, want data.bin only (a NUL past 8 KiB is text)", p.Binary)
 	}
-	text := string(p.Text)
+	text := patchText(t, p)
 	for _, want := range []string{"+password = hunter2", "+++ b/text.txt", "+++ b/late.txt", "+last line", "+* -diff"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("patch lacks %q:\n%s", want, text)
@@ -104,8 +118,8 @@ func TestPatchDecidesBinaryByContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(p.Text), "-old line") {
-		t.Errorf("range patch lacks the deleted line:\n%s", p.Text)
+	if !strings.Contains(patchText(t, p), "-old line") {
+		t.Errorf("range patch lacks the deleted line:\n%s", patchText(t, p))
 	}
 }
 
@@ -118,8 +132,8 @@ func TestStagedPatchBeforeTheFirstCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(p.Text), "+token") || !slices.Equal(p.Binary, []string{"b.raw"}) {
-		t.Errorf("text %q, binary %q", p.Text, p.Binary)
+	if !strings.Contains(patchText(t, p), "+token") || !slices.Equal(p.Binary, []string{"b.raw"}) {
+		t.Errorf("text %q, binary %q", patchText(t, p), p.Binary)
 	}
 }
 
@@ -137,11 +151,12 @@ func TestEnvironmentCannotInjectConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	text := patchText(t, p)
 	if _, err := os.Stat(marker); err == nil {
 		t.Error("the environment's external diff ran")
 	}
-	if !strings.Contains(string(p.Text), "+++ b/a.txt") || !strings.Contains(string(p.Text), "+two") {
-		t.Errorf("patch:\n%s", p.Text)
+	if !strings.Contains(text, "+++ b/a.txt") || !strings.Contains(text, "+two") {
+		t.Errorf("patch:\n%s", text)
 	}
 }
 
@@ -165,8 +180,8 @@ func TestIndexFileKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(p.Text), "+in the temporary index") {
-		t.Errorf("patch of the temporary index:\n%s", p.Text)
+	if !strings.Contains(patchText(t, p), "+in the temporary index") {
+		t.Errorf("patch of the temporary index:\n%s", patchText(t, p))
 	}
 }
 
@@ -329,11 +344,58 @@ func TestReplaceRefsAndGraftsIgnored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(p.Text), "+token = leaked") || strings.Contains(string(p.Text), "harmless") {
-		t.Errorf("the replacement was honoured:\n%s", p.Text)
+	if text := patchText(t, p); !strings.Contains(text, "+token = leaked") || strings.Contains(text, "harmless") {
+		t.Errorf("the replacement was honoured:\n%s", text)
 	}
 	commits, err := repo.Commits(context.Background(), base, leak)
 	if err != nil || len(commits) != 1 || !slices.Equal(commits[0].Parents, []string{base}) {
 		t.Errorf("commits %+v (%v): the graft was honoured", commits, err)
+	}
+}
+
+// A patch's text is streamed across its git commands (one per chunk of
+// paths), and a stream closed early stops its command.
+func TestPatchStreams(t *testing.T) {
+	r := newTestRepo(t)
+	base := r.commit(map[string]string{"keep.txt": "x\n"})
+	files := map[string]string{}
+	for i := range 1001 {
+		files[fmt.Sprintf("f%04d.txt", i)] = fmt.Sprintf("line %d\n", i)
+	}
+	head := r.commit(files)
+	repo := open(t, r.dir)
+	p, err := repo.RangePatch(context.Background(), base, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := patchText(t, p)
+	if n := strings.Count(text, "\n+++ b/f"); n != 1001 || !strings.Contains(text, "+line 1000\n") {
+		t.Errorf("%d files in the streamed patch, want 1001", n)
+	}
+	if sha, ok := p.NewBlob("f0007.txt"); !ok {
+		t.Error("no blob for f0007.txt")
+	} else if data, err := io.ReadAll(repo.OpenBlob(context.Background(), sha)); err != nil || string(data) != "line 7\n" {
+		t.Errorf("blob %q, %v", data, err)
+	}
+	rc := p.Open(context.Background())
+	if _, err := rc.Read(make([]byte, 10)); err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	if _, err := rc.Read(make([]byte, 10)); err == nil {
+		t.Error("read after close")
+	}
+	if rc, ok := repo.OpenAt(context.Background(), head, "f0001.txt"); !ok {
+		t.Error("f0001.txt not at head")
+	} else if data, _ := io.ReadAll(rc); string(data) != "line 1\n" {
+		t.Errorf("f0001.txt at head: %q", data)
+	}
+	if _, ok := repo.OpenAt(context.Background(), base, "f0001.txt"); ok {
+		t.Error("f0001.txt at base")
+	}
+	// A git failure is the stream's error.
+	bad := &Patch{repo: repo, diffs: [][]string{{"cat-file", "blob", strings.Repeat("0", 40)}}}
+	if _, err := io.ReadAll(bad.Open(context.Background())); err == nil || !strings.Contains(err.Error(), "git cat-file") {
+		t.Errorf("err = %v, want git's", err)
 	}
 }

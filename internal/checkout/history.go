@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os/exec"
 	"strconv"
 	"strings"
 )
@@ -136,13 +137,30 @@ func (r *Repo) Diff(ctx context.Context, base, head string) (*Change, error) {
 	return c, nil
 }
 
-// Patch is one change as the secrets scan reads it.
+// Patch is one change as the secrets scan reads it. Its text is streamed
+// from git (Open), never held: a change's size does not bound memory.
 type Patch struct {
-	// Text is the unified diff (no context) of the text files.
-	Text []byte
 	// Binary lists the added or modified files whose new content is
 	// binary; their content is not scanned.
 	Binary []string
+
+	repo  *Repo
+	diffs [][]string        // git diff command lines, one per chunk of paths
+	blobs map[string]string // text file → the blob the change leaves
+}
+
+// Open streams the unified diff (no context) of the text files. Read it to
+// the end or Close it; a git failure is the read's error.
+func (p *Patch) Open(ctx context.Context) io.ReadCloser {
+	return p.repo.stream(ctx, p.diffs...)
+}
+
+// NewBlob is the blob a text file has after the change (false for a file
+// the change deletes, or one not in it): for reading the file whole when
+// its diff is too large to hold.
+func (p *Patch) NewBlob(path string) (string, bool) {
+	sha, ok := p.blobs[path]
+	return sha, ok
 }
 
 // Patch returns what a commit introduces against its first parent (a root
@@ -205,7 +223,7 @@ func (r *Repo) patch(ctx context.Context, base, head string) (*Patch, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Patch{}
+	p := &Patch{repo: r, blobs: map[string]string{}}
 	var text []string
 	for _, e := range entries {
 		switch {
@@ -217,19 +235,103 @@ func (r *Repo) patch(ctx context.Context, base, head string) (*Patch, error) {
 			}
 		default:
 			text = append(text, e.path)
+			if e.status != 'D' {
+				p.blobs[e.path] = e.newSHA
+			}
 		}
 	}
 	for _, chunk := range chunks(text) {
 		args := append([]string{"diff", "--text", "-U0", "--inter-hunk-context=0", "--full-index"}, diffFlags...)
 		args = append(args, diffArgs(base, head)...)
-		args = append(append(args, "--"), chunk...)
-		out, err := r.git(ctx, args...)
-		if err != nil {
-			return nil, err
-		}
-		p.Text = append(p.Text, out...)
+		p.diffs = append(p.diffs, append(append(args, "--"), chunk...))
 	}
 	return p, nil
+}
+
+// OpenBlob streams a blob's content.
+func (r *Repo) OpenBlob(ctx context.Context, sha string) io.ReadCloser {
+	return r.stream(ctx, []string{"cat-file", "blob", sha})
+}
+
+// OpenAt streams a file as of a revision ("" for the index), as ReadAt
+// reads it whole. ok is false when the file does not exist there.
+func (r *Repo) OpenAt(ctx context.Context, rev, p string) (rc io.ReadCloser, ok bool) {
+	spec := rev + ":" + p
+	if rev == "" {
+		spec = ":" + p
+	}
+	if _, err := r.git(ctx, "cat-file", "-e", "--end-of-options", spec); err != nil {
+		return nil, false
+	}
+	return r.stream(ctx, []string{"cat-file", "--end-of-options", "blob", spec}), true
+}
+
+// stream runs git commands one after another and reads their standard
+// output as one stream, through a pipe: nothing is held beyond what the
+// reader asks for.
+func (r *Repo) stream(ctx context.Context, commands ...[]string) io.ReadCloser {
+	return &gitStream{ctx: ctx, g: r.g, commands: commands}
+}
+
+type gitStream struct {
+	ctx      context.Context
+	g        *runner
+	commands [][]string
+	cmd      *exec.Cmd
+	args     []string
+	out      io.ReadCloser
+	stderr   bytes.Buffer
+	err      error
+}
+
+func (s *gitStream) Read(b []byte) (int, error) {
+	for s.err == nil {
+		if s.out == nil {
+			if len(s.commands) == 0 {
+				s.err = io.EOF
+				break
+			}
+			s.args, s.commands = s.commands[0], s.commands[1:]
+			s.cmd = s.g.command(s.ctx, s.args...)
+			s.stderr.Reset()
+			s.cmd.Stderr = &s.stderr
+			out, err := s.cmd.StdoutPipe()
+			if err == nil {
+				err = s.cmd.Start()
+			}
+			if err != nil {
+				s.err = &gitError{args: s.args, msg: err.Error()}
+				break
+			}
+			s.out = out
+		}
+		n, err := s.out.Read(b)
+		if errors.Is(err, io.EOF) {
+			s.out = nil
+			if werr := s.cmd.Wait(); werr != nil {
+				s.err = &gitError{args: s.args, msg: firstLine(s.stderr.String(), werr)}
+			}
+			s.cmd = nil
+			err = nil
+		}
+		if n > 0 || err != nil {
+			return n, err
+		}
+	}
+	return 0, s.err
+}
+
+// Close stops the command being read, if any.
+func (s *gitStream) Close() error {
+	if s.cmd != nil {
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+		s.cmd, s.out = nil, nil
+	}
+	if s.err == nil {
+		s.err = errors.New("read after close")
+	}
+	return nil
 }
 
 // chunks splits paths into command lines of a safe length.

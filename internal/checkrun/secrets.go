@@ -78,7 +78,6 @@ func (s *SecretsScan) AddCommit(ctx context.Context, sha string, diffs []secrets
 	} else {
 		s.commits++
 	}
-	s.files += len(diffs)
 	for _, d := range diffs {
 		var c []byte
 		if content != nil && d.NewPath != "" && !d.Binary && d.Open == nil {
@@ -95,6 +94,7 @@ func (s *SecretsScan) AddCommit(ctx context.Context, sha string, diffs []secrets
 // as for AddCommit, or nil), for callers that produce diffs one at a time
 // (a tarball). It returns only a *secrets.StopError, as AddCommit.
 func (s *SecretsScan) AddDiff(ctx context.Context, sha string, d secrets.FileDiff, content []byte, head bool) error {
+	s.files++
 	fs, skip, err := s.Scanner.ScanChange(ctx, d, content)
 	for _, f := range fs {
 		text := addedText(d, f.Line)

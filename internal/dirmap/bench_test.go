@@ -111,3 +111,27 @@ func BenchmarkNamespaceDrift(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseNestedLists parses 1 MiB lists nested by indentation, the
+// costliest map shape for goldmark's block parser (it visits every open
+// block on every line): 32 levels are refused before goldmark runs, 16 are
+// read. Figures through the server: scripts/load.sh -phases hostile-map.
+func BenchmarkParseNestedLists(b *testing.B) {
+	pad := strings.Repeat("y", 40)
+	for _, depth := range []int{4, 16, 32} {
+		var m strings.Builder
+		for i := 0; m.Len() < 1<<20; i++ {
+			m.WriteString(strings.Repeat("  ", i%depth) + "- `x/` — " + pad + "\n")
+		}
+		src := []byte(m.String())
+		b.Run(fmt.Sprintf("depth=%d", depth), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(src)))
+			for i := 0; i < b.N; i++ {
+				if m := Parse(src, ParseOptions{}); m.Unread != (depth > maxNesting) {
+					b.Fatalf("unread %v: %v", m.Unread, m.Problems)
+				}
+			}
+		})
+	}
+}

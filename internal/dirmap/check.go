@@ -83,6 +83,10 @@ type Options struct {
 type Side struct {
 	HasMap bool
 	Map    []byte
+	// MapSize is the map's size when Map holds only its start: a reader
+	// that streams a map over MaxMapSize keeps no more than it takes to
+	// refuse it. 0 means len(Map).
+	MapSize int64
 	// Files are the repository-relative paths of every file on this side.
 	Files []string
 }
@@ -192,10 +196,11 @@ func (c *checker) prepare() {
 	if !c.in.Head.HasMap {
 		return
 	}
-	popts := ParseOptions{RootNames: c.opts.RootNames}
+	popts := ParseOptions{RootNames: c.opts.RootNames, Size: c.in.Head.MapSize}
 	c.headMap = Parse(c.in.Head.Map, popts)
 	c.res.Map = c.headMap
 	if c.in.Base != nil && c.in.Base.HasMap && c.ctx.Err() == nil {
+		popts.Size = c.in.Base.MapSize
 		c.baseMap = Parse(c.in.Base.Map, popts)
 	}
 	if c.headMap.Unread {

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	gast "github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/text"
 )
 
 // hostileMaps are maps of n bytes built to make a Markdown parser work
@@ -119,6 +122,10 @@ func TestParseRefusesOversizedAndDeepMaps(t *testing.T) {
 				t.Fatalf("findings %+v, want one failing malformed-map", res.Findings)
 			}
 		})
+	}
+	// A reader that streams a large map gives its start and its size.
+	if m := Parse([]byte(strings.Repeat("a\n", MaxMapSize/2+1)), ParseOptions{Size: 9 << 20}); !m.Unread || !strings.Contains(m.Problems[0].Message, "the map is 9.0 MiB, over the 4 MiB limit") {
+		t.Fatalf("streamed map: unread %v, %v", m.Unread, m.Problems)
 	}
 	// Nesting a real map uses is read.
 	ok := "- `a/` — x\n  - `b/` — y\n    - `c/` — z\n> quoted\n"
@@ -239,4 +246,91 @@ func TestUnwritableDirectoriesGetNoFix(t *testing.T) {
 	if seen != len(names) {
 		t.Fatalf("%d of %d unwritable names reported: %+v", seen, len(names), res.Findings)
 	}
+}
+
+// TestDepthCountsIndentation: list items nested by indentation count
+// towards the nesting limit, and lines that keep a deep item open (lazy
+// continuations, markers that cannot start an item there) do not reset the
+// count.
+func TestDepthCountsIndentation(t *testing.T) {
+	staircase := func(levels int, between string) string {
+		var b strings.Builder
+		for i := range levels {
+			b.WriteString(strings.Repeat("  ", i) + "- `d/`\n" + between)
+		}
+		return b.String()
+	}
+	refused := map[string]struct {
+		src  string
+		line int
+	}{
+		"17 levels by indentation": {staircase(17, ""), 17},
+		"lazy lines between":       {staircase(17, "lazy text\n"), 33},
+		"ordered 2. between":       {staircase(17, "2. lazy\n"), 33},
+		"empty items between":      {staircase(17, "-\n"), 33},
+		"quotes and indentation":   {"> - a\n" + strings.Repeat(">", 8) + " x\n>   - b\n>     - c\n" + strings.Repeat("  ", 3) + "\n", 0},
+		"quoted staircase":         {strings.ReplaceAll(staircase(16, ""), "- `d/`", "> - `d/`"), 16},
+	}
+	for name, tc := range refused {
+		t.Run(name, func(t *testing.T) {
+			line, why := tooDeep([]byte(tc.src))
+			if tc.line == 0 {
+				if line != 0 {
+					t.Fatalf("refused on line %d (%s)", line, why)
+				}
+				return
+			}
+			if line != tc.line || !strings.Contains(why, "more than 16 nested") {
+				t.Fatalf("line %d %q, want line %d", line, why, tc.line)
+			}
+		})
+	}
+	// Sixteen levels, and deep lists closed by a sibling or a blank line
+	// before the next one, are read.
+	ok := staircase(16, "") + staircase(16, "") + "\ntext\n" + staircase(16, "text\n\n")
+	if m := Parse([]byte(ok), ParseOptions{}); m.Unread {
+		t.Fatalf("16 levels refused: %v", m.Problems)
+	}
+}
+
+// FuzzDepthNeverUnderestimated: a map tooDeep accepts never nests deeper
+// than maxNesting block quotes and list items in goldmark's own tree, so
+// the limit bounds the parser's work whatever the input.
+func FuzzDepthNeverUnderestimated(f *testing.F) {
+	for _, s := range oracleSeeds() {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte("- a\n  - b\nlazy\n    - c\n2. x\n      - d\n"))
+	f.Add([]byte("> - a\n>   > - b\n> > >   - c\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if len(src) > 4096 {
+			return
+		}
+		if line, _ := tooDeep(src); line > 0 {
+			return
+		}
+		if d := goldmarkDepth(src); d > maxNesting {
+			t.Fatalf("accepted, but goldmark nests %d deep:\n%q", d, src)
+		}
+	})
+}
+
+// goldmarkDepth is the deepest nesting of block quotes and list items in
+// goldmark's block tree of src.
+func goldmarkDepth(src []byte) int {
+	doc := blockParser().Parse(text.NewReader(src))
+	deepest := 0
+	var walk func(n gast.Node, d int)
+	walk = func(n gast.Node, d int) {
+		switch n.(type) {
+		case *gast.Blockquote, *gast.ListItem:
+			d++
+		}
+		deepest = max(deepest, d)
+		for c := n.FirstChild(); c != nil; c = c.NextSibling() {
+			walk(c, d)
+		}
+	}
+	walk(doc, 0)
+	return deepest
 }

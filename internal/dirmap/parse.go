@@ -3,6 +3,7 @@ package dirmap
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -62,6 +63,9 @@ type ParseOptions struct {
 	// RootNames are first tree lines that mark the repository root rather
 	// than an entry, besides "." and "./" (the repository's name).
 	RootNames []string
+	// Size is the map's whole size when src is only its start (see
+	// Side.MapSize); 0 means len(src).
+	Size int64
 }
 
 // Entry returns the entry for a normalised path, or nil.
@@ -114,10 +118,10 @@ func Parse(src []byte, opts ParseOptions) *Map {
 
 func parseWith(gp gparser.Parser, src []byte, opts ParseOptions) *Map {
 	m := &Map{byPath: map[string]*Entry{}}
-	if len(src) > MaxMapSize {
+	if size := max(int64(len(src)), opts.Size); size > MaxMapSize {
 		m.Unread = true
 		m.Problems = append(m.Problems, Problem{Line: 1, Message: fmt.Sprintf(
-			"the map is %s, over the %d MiB limit; it is not read (split it or trim it)", sizeText(len(src)), MaxMapSize>>20)})
+			"the map is %s, over the %d MiB limit; it is not read (split it or trim it)", sizeText(size), MaxMapSize>>20)})
 		return m
 	}
 	if n := bytes.Count(src, []byte("\n")) + 1; n > MaxMapLines {
@@ -168,67 +172,139 @@ func parseWith(gp gparser.Parser, src []byte, opts ParseOptions) *Map {
 	return m
 }
 
-// tooDeep finds the first line that opens more than maxNesting block quotes
-// and list markers, or is indented more than maxIndent columns.
+// tooDeep finds the first line nested in more than maxNesting block quotes
+// and list items, or indented more than maxIndent columns. goldmark's block
+// parser visits every open block on every line (and keeps a record of each
+// visit until the top-level block ends), so the nesting depth, not only the
+// markers a line opens, is what a line costs: a list nested 32 deep by
+// indentation cost six times an ordinary one. Depth is over-estimated, never
+// under-estimated: list items are kept open by indentation as in CommonMark,
+// closed only by a line that certainly closes them, so lazy continuation
+// lines cannot hide nesting.
 func tooDeep(src []byte) (line int, why string) {
-	line = 1
-	for len(src) > 0 {
+	tooNested := fmt.Sprintf("the line is inside more than %d nested block quotes or list items", maxNesting)
+	var open []int // content columns of the list items that may still be open
+	prevBlank := false
+	for line = 1; len(src) > 0; line++ {
 		end := bytes.IndexByte(src, '\n')
 		l := src
 		if end >= 0 {
-			l = src[:end]
+			l, src = src[:end], src[end+1:]
+		} else {
+			src = nil
 		}
-		col, nest := 0, 0
-		for i := 0; i < len(l); i++ {
-			if nest > maxNesting {
-				return line, fmt.Sprintf("the line opens more than %d nested block quotes or list items", maxNesting)
-			}
-			if col > maxIndent {
-				return line, fmt.Sprintf("the line is indented more than %d columns", maxIndent)
-			}
-			c := l[i]
-			switch {
-			case c == ' ':
-				col++
-				continue
-			case c == '\t':
-				col += 4 - col%4
-				continue
-			case c == '>':
-				nest++
-				col++
-				continue
-			case (c == '-' || c == '*' || c == '+') && i+1 < len(l) && (l[i+1] == ' ' || l[i+1] == '\t'):
-				nest++
-				col++
-				continue
-			case c >= '0' && c <= '9':
-				j := i
-				for j < len(l) && j-i < 10 && l[j] >= '0' && l[j] <= '9' {
-					j++
-				}
-				if j+1 < len(l) && (l[j] == '.' || l[j] == ')') && (l[j+1] == ' ' || l[j+1] == '\t') {
-					nest++
-					col += j + 1 - i
-					i = j
-					continue
-				}
-			}
-			break
-		}
-		if nest > maxNesting {
-			return line, fmt.Sprintf("the line opens more than %d nested block quotes or list items", maxNesting)
-		}
-		if col > maxIndent {
+		s := scanPrefix(l)
+		switch {
+		case s.col > maxIndent:
 			return line, fmt.Sprintf("the line is indented more than %d columns", maxIndent)
+		case s.blank:
+			prevBlank = true
+			continue
 		}
-		if end < 0 {
-			break
+		// An item holds the lines indented at least to its content column.
+		// A line after a blank line, or one starting an item that can
+		// interrupt a paragraph, closes the items it is not indented into;
+		// other lines may be lazy continuations of a paragraph inside them.
+		kept := len(open)
+		for kept > 0 && open[kept-1] > s.lead {
+			kept--
 		}
-		src = src[end+1:]
-		line++
+		definite := s.closes || prevBlank
+		prevBlank = false
+		switch {
+		case definite:
+			open = append(open[:kept], s.items...)
+		case len(s.items) > 0:
+			// A marker that may be text (lazy) or a new item: keep the
+			// deeper of the two readings, column by column, so neither
+			// under-counts a later line and a long "2.", "3." list does not
+			// grow the count.
+			open = mergeDeeper(open, append(open[:kept:kept], s.items...))
+		}
+		if len(open)+s.quotes > maxNesting {
+			return line, tooNested
+		}
 	}
 	return 0, ""
+}
+
+// mergeDeeper returns, for two increasing lists of content columns, the
+// list that holds at least as many columns ≤ c as either, for every c: the
+// smaller column at each position, then the longer list's tail.
+func mergeDeeper(a, b []int) []int {
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	out := slices.Clone(a)
+	for i, c := range b {
+		out[i] = min(out[i], c)
+	}
+	return out
+}
+
+// linePrefix is what tooDeep reads at the start of a line.
+type linePrefix struct {
+	blank  bool
+	col    int   // columns of white space, block quote and list markers
+	lead   int   // column after the block quote markers: where list nesting is judged
+	quotes int   // block quote markers
+	items  []int // content columns of the list items the line opens (the least CommonMark allows)
+	closes bool  // the line starts a list item that can interrupt a paragraph
+}
+
+func scanPrefix(l []byte) linePrefix {
+	var s linePrefix
+	leadSet := false
+	i := 0
+	for ; i < len(l) && s.col <= maxIndent && s.quotes+len(s.items) <= maxNesting; i++ {
+		c := l[i]
+		switch {
+		case c == ' ' || c == '\r':
+			s.col++
+			continue
+		case c == '\t':
+			s.col += 4 - s.col%4
+			continue
+		case c == '>':
+			s.quotes++
+			s.col++
+			continue
+		}
+		if !leadSet {
+			s.lead, leadSet = s.col, true
+		}
+		w := 0 // the width of a list marker at i
+		switch {
+		case c == '-' || c == '*' || c == '+':
+			w = 1
+		case c >= '0' && c <= '9':
+			j := i
+			for j < len(l) && j-i < 10 && l[j] >= '0' && l[j] <= '9' {
+				j++
+			}
+			if j < len(l) && (l[j] == '.' || l[j] == ')') {
+				w = j + 1 - i
+			}
+		}
+		// A marker is followed by white space or ends the line (an empty item).
+		if c == '>' || w == 0 || (i+w < len(l) && l[i+w] != ' ' && l[i+w] != '\t' && l[i+w] != '\r') {
+			break
+		}
+		if len(s.items) == 0 {
+			// Only a bullet or a "1." item with text can interrupt a
+			// paragraph; any other marker line may be a lazy continuation.
+			rest := bytes.TrimLeft(l[i+w:], " \t\r")
+			s.closes = len(rest) > 0 && (w == 1 || (w == 2 && c == '1'))
+		}
+		s.col += w
+		s.items = append(s.items, s.col+1)
+		i += w - 1
+	}
+	s.blank = i == len(l) && len(s.items) == 0 && s.quotes == 0
+	if !leadSet {
+		s.lead = s.col
+	}
+	return s
 }
 
 // clipText shortens s to n runes for a message.
@@ -239,7 +315,7 @@ func clipText(s string, n int) string {
 	return string([]rune(s)[:n]) + "…"
 }
 
-func sizeText(n int) string {
+func sizeText(n int64) string {
 	if n >= 1<<20 {
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 	}

@@ -20,6 +20,10 @@ type Mem struct {
 // NewMem returns an empty tree.
 func NewMem() *Mem { return &Mem{data: map[string][]byte{}} }
 
+// MaxAddRead is the most Mem.Add reads of one file (a YAML file's limit):
+// a caller streaming a large file need only give it that much.
+const MaxAddRead = max(MaxFileRead, manifest.MaxSize)
+
 // Add records a file; r is read (bounded) only for regular files inference
 // may need. It returns how many bytes it kept.
 func (m *Mem) Add(f File, r io.Reader) (int64, error) {

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -49,6 +50,7 @@ type snapshot struct {
 	files     []string
 	hasMap    bool
 	mapData   []byte
+	mapSize   int64 // when mapData is only the start of a map over dirmap.MaxMapSize
 	tree      *mapgen.Mem
 	scan      *checkrun.SecretsScan
 	// yaml holds YAML files for the namespace check (bounded by
@@ -62,9 +64,28 @@ type snapshot struct {
 // maxManifestBytes bounds the YAML a baseline keeps for the namespace check.
 const maxManifestBytes = 64 << 20
 
+// holdWhole: tarball entries up to this size are read whole and scanned in
+// parallel; a larger one is streamed into the scanner while the tarball
+// waits (as a pull request's tarball is), so a baseline holds no file
+// whole whatever its size. The map is held up to what it takes to read or
+// refuse it, and the map generator gets the start of the files it reads.
+const holdWhole = 1 << 20
+
 type tarItem struct {
 	e    change.TarEntry
-	data []byte // regular files within the read limit
+	data []byte // a regular file's content; only its start when streamed
+	// done, for a streamed entry, is closed once the scanner is finished
+	// with e.Reader; the tarball waits for it before moving on.
+	done chan struct{}
+}
+
+func (it tarItem) streamed() bool { return it.done != nil }
+
+// release lets the tarball move past a streamed entry.
+func (it tarItem) release() {
+	if it.done != nil {
+		close(it.done)
+	}
 }
 
 // baseline audits one repository's default branch.
@@ -91,7 +112,7 @@ func (a *Auditor) baseline(ctx context.Context, t auditTask, client *github.Clie
 		return err
 	}
 	cfg := snap.cfg
-	in := dirmap.Input{Head: &dirmap.Side{HasMap: snap.hasMap, Map: snap.mapData, Files: snap.files}}
+	in := dirmap.Input{Head: &dirmap.Side{HasMap: snap.hasMap, Map: snap.mapData, MapSize: snap.mapSize, Files: snap.files}}
 	// The manifests come from the snapshot's one tarball; one it did not
 	// keep sends the baseline to the slower path that reads them itself.
 	in.ReadManifests = func(paths []string) ([]dirmap.Manifest, error) {
@@ -193,27 +214,56 @@ func pastConfig(p string) bool {
 
 // snapshot streams the tarball once: entries before the config is known
 // are held (bounded), then the scanner takes them and the rest as they
-// come.
+// come, large ones streamed.
 func (a *Auditor) snapshot(ctx context.Context, rd *change.Reader, t auditTask, branch string) (*snapshot, error) {
-	const readCeiling = 64 << 20 // no config allows more than this to be read
 	snap := &snapshot{tree: mapgen.NewMem(), yaml: map[string][]byte{}, yamlSize: map[string]int64{}}
-	// readLimit drops to what the config lets the scan read once it is
-	// known (the iterator runs only inside next(), so no lock is needed).
-	readLimit := int64(readCeiling)
+	// Until the config is known entries are held, up to maxPending in all;
+	// then mapPath is the map's path. (The iterator runs only inside
+	// next(), so no lock is needed.)
+	configKnown, mapPath := false, ""
+	var pendingHeld int64
 	var tarErr error
 	entries := func(yield func(tarItem, error) bool) {
 		stopped := errors.New("stopped")
 		sha, err := rd.Snapshot(ctx, t.repo.Owner, t.repo.Name, branch, func(e change.TarEntry) error {
 			it := tarItem{e: e}
-			if e.Regular && e.Size <= readLimit {
-				data, err := io.ReadAll(io.LimitReader(e.Reader, readLimit))
+			if e.Regular {
+				whole, start := int64(holdWhole), int64(0)
+				switch {
+				case !configKnown && !pastConfig(e.Path):
+					whole = max(maxPending-pendingHeld, 0)
+				case !configKnown:
+					// The last entry read before the config is known: it
+					// may be the map.
+					start = dirmap.MaxMapSize + 1
+				case e.Path == mapPath:
+					start = dirmap.MaxMapSize + 1
+				case mapgen.Wanted(e.Path):
+					start = mapgen.MaxAddRead
+				}
+				if e.Size > whole {
+					it.done = make(chan struct{})
+				} else {
+					start = whole
+				}
+				data, err := io.ReadAll(io.LimitReader(e.Reader, start))
 				if err != nil {
 					return fmt.Errorf("read %s from the tarball: %w", e.Path, err)
 				}
 				it.data = data
+				if !configKnown {
+					pendingHeld += int64(len(data))
+				}
 			}
 			if !yield(it, nil) {
 				return stopped
+			}
+			if it.streamed() {
+				select {
+				case <-it.done:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
 			}
 			return nil
 		})
@@ -227,7 +277,6 @@ func (a *Auditor) snapshot(ctx context.Context, rd *change.Reader, t auditTask, 
 	defer stop()
 
 	var pending []tarItem
-	var held int64
 	var configData []byte
 	haveConfig := false
 	for {
@@ -238,16 +287,16 @@ func (a *Auditor) snapshot(ctx context.Context, rd *change.Reader, t auditTask, 
 		if err != nil {
 			return nil, err
 		}
+		if it.streamed() && !pastConfig(it.e.Path) {
+			// Larger than what may be held before the config is known.
+			return nil, errFallback
+		}
 		if it.e.Path == config.Path && it.e.Regular {
 			configData, haveConfig = it.data, true
 		}
 		pending = append(pending, it)
-		held += int64(len(it.data))
 		if haveConfig || pastConfig(it.e.Path) {
 			break
-		}
-		if held > maxPending {
-			return nil, errFallback
 		}
 	}
 	if tarErr != nil {
@@ -263,21 +312,24 @@ func (a *Auditor) snapshot(ctx context.Context, rd *change.Reader, t auditTask, 
 		return nil, &configError{source: cfg.Source, err: err}
 	}
 	snap.scan = checkrun.NewSecretsScan(scanner, true)
-	limit := int64(cfg.Secrets.MaxFileSize)
-	readLimit = max(min(limit, readCeiling), dirmap.MaxManifestSize)
+	configKnown, mapPath = true, cfg.Dirs.Map
 	lateConfig := false
 	take := func(it tarItem) (secrets.File, bool) {
 		e := it.e
 		snap.files = append(snap.files, e.Path)
 		var r io.Reader
-		if it.data != nil {
-			r = strings.NewReader(string(it.data))
+		if e.Regular {
+			r = bytes.NewReader(it.data)
 		}
 		if _, err := snap.tree.Add(mapgen.File{Path: e.Path, Size: e.Size, Regular: e.Regular}, r); err != nil {
+			it.release()
 			return secrets.File{}, false
 		}
-		if e.Path == cfg.Dirs.Map && e.Regular && it.data != nil {
+		if e.Path == cfg.Dirs.Map && e.Regular {
 			snap.hasMap, snap.mapData = true, it.data
+			if it.streamed() {
+				snap.mapSize = e.Size
+			}
 		}
 		if e.Path == config.Path && !haveConfig {
 			lateConfig = true
@@ -286,7 +338,7 @@ func (a *Auditor) snapshot(ctx context.Context, rd *change.Reader, t auditTask, 
 			snap.yamlSize[e.Path] = e.Size
 			switch {
 			case e.Size > dirmap.MaxManifestSize:
-			case it.data != nil && snap.yamlTotal+e.Size <= maxManifestBytes:
+			case !it.streamed() && snap.yamlTotal+e.Size <= maxManifestBytes:
 				snap.yaml[e.Path] = it.data
 				snap.yamlTotal += e.Size
 			default:
@@ -296,11 +348,17 @@ func (a *Auditor) snapshot(ctx context.Context, rd *change.Reader, t auditTask, 
 		if !e.Regular {
 			return secrets.File{}, false
 		}
-		if e.Size > limit || it.data == nil {
-			snap.scan.AddSkipped(secrets.Skipped{Path: e.Path, Reason: secrets.SkipTooLarge})
-			return secrets.File{}, false
+		if !it.streamed() {
+			return secrets.ContentFile(e.Path, it.data), true
 		}
-		return secrets.ContentFile(e.Path, it.data), true
+		// The scanner reads the held start, then the rest from the
+		// tarball, or only looks at the size (over max_file_size: a
+		// not-scanned finding, as everywhere); either way it calls Done.
+		return secrets.File{Path: e.Path, Size: e.Size,
+			Open: func() (io.ReadCloser, error) {
+				return io.NopCloser(io.MultiReader(bytes.NewReader(it.data), e.Reader)), nil
+			},
+			Done: it.release}, true
 	}
 	files := func(yield func(secrets.File, error) bool) {
 		for _, it := range pending {

@@ -1,8 +1,10 @@
 package secrets
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -31,6 +33,10 @@ type FileDiff struct {
 	// added (a new file, or one whose patch is not available). The engine
 	// streams it, so its size does not bound memory; Added is then unused.
 	Open func() (io.ReadCloser, error)
+	// Truncated: a DiffReader kept the first lines only, the file's diff
+	// being over its budget; the caller scans the new file whole (Open),
+	// as when GitHub shows no patch.
+	Truncated bool
 }
 
 // Path is where the file lives after the change (its old path when it was
@@ -47,37 +53,86 @@ func (d FileDiff) Path() string {
 // file" and CRLF line endings. Commit headers between files are skipped.
 // Combined diffs of merge commits (@@@) are skipped, since merge commits
 // are not scanned. Lines are read in place: the diff's lines share one
-// copy of it.
+// copy of it. DiffReader reads the same from a stream.
 func ParseDiff(data []byte) ([]FileDiff, error) {
 	var out []FileDiff
-	var cur *FileDiff
-	lr := &lineReader{s: string(data)}
-	flush := func() {
-		if cur != nil {
-			out = append(out, *cur)
-			cur = nil
-		}
-	}
+	p := &diffParser{lr: &lineReader{s: string(data)}}
 	for {
-		l, ok := lr.next()
-		if !ok {
-			break
+		d, err := p.next()
+		if err != nil || d == nil {
+			return out, err
 		}
+		out = append(out, *d)
+	}
+}
+
+// DiffReader reads `git diff` output from a stream one file at a time, so
+// that memory holds one file's lines, up to a budget, never the patch.
+type DiffReader struct {
+	p diffParser
+}
+
+// NewDiffReader reads diffs from r keeping at most limit bytes (> 0) of
+// one file's lines (a line's text and its bookkeeping); a file whose lines
+// go over it comes back Truncated.
+func NewDiffReader(r io.Reader, limit int) *DiffReader {
+	limit = max(limit, 1)
+	// A line is held up to the budget (a longer added line truncates its
+	// file anyway), and a header line up to 64 KiB whatever the budget.
+	lr := &streamLines{br: bufio.NewReaderSize(r, 64<<10), max: max(limit, 64<<10)}
+	return &DiffReader{p: diffParser{lr: lr, limit: limit}}
+}
+
+// Next returns the next file's diff, or io.EOF after the last one; a read
+// error or a malformed hunk header ends the stream.
+func (r *DiffReader) Next() (FileDiff, error) {
+	d, err := r.p.next()
+	switch {
+	case err != nil:
+		return FileDiff{}, err
+	case d == nil:
+		if sl, ok := r.p.lr.(*streamLines); ok && sl.err != nil {
+			return FileDiff{}, sl.err
+		}
+		return FileDiff{}, io.EOF
+	}
+	return *d, nil
+}
+
+// diffLineCost is what one kept line costs besides its text: the DiffLine
+// and the string's own allocation, so that a budget holds for a diff of
+// empty lines too.
+const diffLineCost = 48
+
+// diffParser reads file diffs one after another from lr. limit, when set,
+// bounds the bytes kept of one file's lines.
+type diffParser struct {
+	lr    lineSource
+	limit int
+}
+
+// next reads one file's diff; nil at the end.
+func (p *diffParser) next() (*FileDiff, error) {
+	var cur *FileDiff
+	kept := 0
+	for {
+		l, ok := p.lr.peek()
+		if !ok {
+			return cur, nil
+		}
+		isFile := strings.HasPrefix(l, "diff --git ")
+		combined := strings.HasPrefix(l, "diff --cc ") || strings.HasPrefix(l, "diff --combined ")
+		if cur != nil && (isFile || combined) {
+			return cur, nil
+		}
+		p.lr.next()
 		switch {
-		case strings.HasPrefix(l, "diff --git "):
-			flush()
+		case isFile:
 			cur = &FileDiff{}
 			cur.OldPath, cur.NewPath = gitHeaderPaths(l[len("diff --git "):])
-		case strings.HasPrefix(l, "diff --cc ") || strings.HasPrefix(l, "diff --combined "):
-			flush()
+		case combined:
 			// Skip the combined diff up to the next file.
-			for {
-				n, ok := lr.peek()
-				if !ok || strings.HasPrefix(n, "diff ") {
-					break
-				}
-				lr.next()
-			}
+			p.skipFile()
 		case cur == nil:
 			// Commit headers, messages and anything before the first file.
 		case strings.HasPrefix(l, "--- "):
@@ -95,13 +150,36 @@ func ParseDiff(data []byte) ([]FileDiff, error) {
 		case strings.HasPrefix(l, "Binary files ") || l == "GIT binary patch":
 			cur.Binary = true
 		case strings.HasPrefix(l, "@@ "):
-			if err := parseHunk(l, lr, cur); err != nil {
-				return out, fmt.Errorf("parse diff of %s: %w", cur.Path(), err)
+			budget := -1
+			if p.limit > 0 {
+				budget = p.limit - kept
+			}
+			used, err := parseHunk(l, p.lr, cur, budget)
+			kept += used
+			if err != nil {
+				return cur, fmt.Errorf("parse diff of %s: %w", cur.Path(), err)
+			}
+			if cur.Truncated {
+				p.skipFile()
 			}
 		}
 	}
-	flush()
-	return out, nil
+}
+
+// skipFile passes the lines up to the next file's header. No line of a
+// hunk starts with "diff " (each starts with " ", "+", "-" or "\\").
+func (p *diffParser) skipFile() {
+	if sl, ok := p.lr.(*streamLines); ok {
+		sl.skipTo("diff ")
+		return
+	}
+	for {
+		n, ok := p.lr.peek()
+		if !ok || strings.HasPrefix(n, "diff ") {
+			return
+		}
+		p.lr.next()
+	}
 }
 
 // ParsePatch parses GitHub's per-file "patch" field: hunks only, no
@@ -115,7 +193,7 @@ func ParsePatch(path, patch string) (FileDiff, error) {
 			break
 		}
 		if strings.HasPrefix(l, "@@ ") {
-			if err := parseHunk(l, lr, &d); err != nil {
+			if _, err := parseHunk(l, lr, &d, -1); err != nil {
 				return d, fmt.Errorf("parse patch of %s: %w", path, err)
 			}
 		}
@@ -123,8 +201,13 @@ func ParsePatch(path, patch string) (FileDiff, error) {
 	return d, nil
 }
 
-// lineReader yields the lines of s (split on LF, a CR before it dropped)
-// without copying them.
+// lineSource yields a diff's lines (split on LF, a CR before it dropped).
+type lineSource interface {
+	peek() (string, bool)
+	next() (string, bool)
+}
+
+// lineReader yields the lines of s without copying them.
 type lineReader struct {
 	s   string
 	pos int
@@ -153,14 +236,104 @@ func (r *lineReader) next() (string, bool) {
 	return l, ok
 }
 
+// streamLines yields the lines of a stream. A line longer than max is cut
+// to max bytes (the rest is read past, never held) and flagged cut.
+type streamLines struct {
+	br   *bufio.Reader
+	max  int
+	buf  []byte
+	line string
+	cut  bool // the current line was longer than max
+	have bool // line is read and not yet taken
+	err  error
+}
+
+func (r *streamLines) peek() (string, bool) {
+	if !r.have && !r.read(true) {
+		return "", false
+	}
+	return r.line, true
+}
+
+func (r *streamLines) next() (string, bool) {
+	l, ok := r.peek()
+	r.have = false
+	return l, ok
+}
+
+// read reads the next line into line (keep) or past it (!keep); false at
+// the end or on an error (kept in err).
+func (r *streamLines) read(keep bool) bool {
+	if r.err != nil {
+		return false
+	}
+	r.buf, r.cut = r.buf[:0], false
+	started := false
+	for {
+		chunk, err := r.br.ReadSlice('\n')
+		started = started || len(chunk) > 0
+		if keep {
+			if room := r.max - len(r.buf); len(chunk) > room {
+				r.buf, r.cut = append(r.buf, chunk[:max(room, 0)]...), true
+			} else {
+				r.buf = append(r.buf, chunk...)
+			}
+		}
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF):
+			if !started {
+				return false
+			}
+		case err != nil:
+			r.err = err
+			return false
+		}
+		break
+	}
+	if keep {
+		r.line, r.have = string(bytes.TrimSuffix(bytes.TrimSuffix(r.buf, []byte("\n")), []byte("\r"))), true
+	}
+	if cap(r.buf) > 64<<10 {
+		r.buf = nil // a long line's buffer is not kept for the next ones
+	}
+	return true
+}
+
+// skipTo reads past lines up to one starting with prefix (kept for peek),
+// holding none of them.
+func (r *streamLines) skipTo(prefix string) {
+	for {
+		if r.have {
+			if strings.HasPrefix(r.line, prefix) {
+				return
+			}
+			r.have = false
+		}
+		b, err := r.br.Peek(len(prefix))
+		if err == nil && string(b) == prefix {
+			r.read(true)
+			return
+		}
+		if !r.read(false) {
+			return
+		}
+	}
+}
+
 // parseHunk parses one hunk whose header ("@@ -a,b +c,d @@") is head,
 // reading its lines from lr. Counts decide where the hunk ends, so a
 // deleted line that starts with "-- " is not mistaken for a header.
-func parseHunk(head string, lr *lineReader, d *FileDiff) error {
+// budget, unless negative, is how many bytes of lines may still be kept:
+// past it (or on a line cut short by a stream) d is Truncated and the
+// hunk's remaining lines are left to the caller. It returns the bytes kept.
+func parseHunk(head string, lr lineSource, d *FileDiff, budget int) (used int, err error) {
 	oldStart, oldCount, newStart, newCount, err := hunkHeader(head)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	sl, _ := lr.(*streamLines)
 	o, n := oldStart, newStart
 	for oldCount > 0 || newCount > 0 {
 		l, ok := lr.peek()
@@ -176,23 +349,30 @@ func parseHunk(head string, lr *lineReader, d *FileDiff) error {
 		switch l[0] {
 		case ' ':
 			o, n, oldCount, newCount = o+1, n+1, oldCount-1, newCount-1
-		case '+':
-			d.Added = append(d.Added, DiffLine{Line: n, Text: l[1:]})
-			n, newCount = n+1, newCount-1
-		case '-':
-			d.Deleted = append(d.Deleted, DiffLine{Line: o, Text: l[1:]})
-			o, oldCount = o+1, oldCount-1
+		case '+', '-':
+			if budget >= 0 && (used+len(l)+diffLineCost > budget || (sl != nil && sl.cut)) {
+				d.Truncated = true
+				return used, nil
+			}
+			used += len(l) + diffLineCost
+			if l[0] == '+' {
+				d.Added = append(d.Added, DiffLine{Line: n, Text: l[1:]})
+				n, newCount = n+1, newCount-1
+			} else {
+				d.Deleted = append(d.Deleted, DiffLine{Line: o, Text: l[1:]})
+				o, oldCount = o+1, oldCount-1
+			}
 		case '\\':
 			// "\ No newline at end of file"
 		default:
-			return nil // truncated hunk: stop here, keep what we have
+			return used, nil // truncated hunk: stop here, keep what we have
 		}
 		lr.next()
 	}
 	for {
 		l, ok := lr.peek()
 		if !ok || !strings.HasPrefix(l, `\`) {
-			return nil
+			return used, nil
 		}
 		lr.next()
 	}
@@ -322,6 +502,10 @@ func (s *Scanner) ScanChange(ctx context.Context, d FileDiff, content []byte) (o
 			if rc, err = d.Open(); err != nil {
 				fs.begin(ctx, p, false, false)
 				skip, err = SkipReadError, fmt.Errorf("open %s: %w", p, err)
+				if ctx.Err() != nil {
+					// Cut by the deadline before it could be read.
+					skip, err = SkipStopped, &StopError{Path: p, Line: 1, Err: ctx.Err()}
+				}
 			} else {
 				skip, err = s.scanStream(ctx, fs, p, rc, s.maxFileSize)
 				rc.Close()

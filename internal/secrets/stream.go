@@ -33,6 +33,10 @@ func (s *Scanner) scanStream(ctx context.Context, fs *fileScan, p string, r io.R
 	n, eof, err := fill(r, buf, 0)
 	if err != nil {
 		fs.begin(ctx, p, false, false)
+		if ctx.Err() != nil {
+			// The deadline ended the read (a download, say): say where.
+			return SkipStopped, &StopError{Path: p, Line: 1, Err: ctx.Err()}
+		}
 		return SkipReadError, err
 	}
 	if isBinary(buf[:n]) {
@@ -70,6 +74,9 @@ func (s *Scanner) scanStream(ctx context.Context, fs *fileScan, p string, r io.R
 		n -= drop
 		from = to - drop
 		if n, eof, err = fill(r, buf, n); err != nil {
+			if ctx.Err() != nil {
+				return SkipStopped, fs.stopped(from, ctx.Err())
+			}
 			return SkipReadError, fmt.Errorf("read %s after byte %d: %w", p, fs.origin+n, err)
 		}
 	}

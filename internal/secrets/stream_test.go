@@ -230,14 +230,37 @@ func TestScansStopAtTheDeadline(t *testing.T) {
 	}
 }
 
+// A read the deadline breaks (a download cut short) says where the scan
+// stopped, as a stop, not as a file that could not be read.
+func TestReadCutByTheDeadlineIsAStop(t *testing.T) {
+	s := newScanner(t, secrets.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	unit := []byte("an ordinary line of a dump\n")
+	r := &cancelAfter{r: &genReader{unit: unit, n: 64 << 20}, after: 10 << 20, cancel: cancel, fail: ctx.Err}
+	_, skip, err := s.ScanReader(ctx, "db/dump.sql", r)
+	var stop *secrets.StopError
+	if !errors.As(err, &stop) || skip != secrets.SkipStopped || stop.Path != "db/dump.sql" || stop.Line < (4<<20)/len(unit) || stop.Line > (10<<20)/len(unit) {
+		t.Fatalf("err %v, skip %q", err, skip)
+	}
+	d := secrets.FileDiff{NewPath: "db/later.sql", Open: func() (io.ReadCloser, error) { return nil, ctx.Err() }}
+	if _, skip, err := s.ScanChange(ctx, d, nil); !errors.As(err, &stop) || stop.Path != "db/later.sql" || stop.Line != 1 || skip != secrets.SkipStopped {
+		t.Errorf("open after the deadline: skip %q, err %v", skip, err)
+	}
+}
+
 type cancelAfter struct {
 	r      io.Reader
 	n      int
 	after  int
 	cancel func()
+	fail   func() error // set: once cancelled, reads fail with it (as a download's body)
 }
 
 func (c *cancelAfter) Read(p []byte) (int, error) {
+	if c.fail != nil && c.n >= c.after {
+		return 0, c.fail()
+	}
 	n, err := c.r.Read(p)
 	if c.n += n; c.n >= c.after {
 		c.cancel()
