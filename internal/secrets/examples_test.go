@@ -3,6 +3,7 @@ package secrets_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -112,5 +113,27 @@ func TestVendorExampleSubstring(t *testing.T) {
 				t.Errorf("reported = %v (%v), want %v", got, ruleIDs(fs), tc.found)
 			}
 		})
+	}
+}
+
+// TestDocsListVendorExamples: docs/secrets.md lists each vendor example
+// by its first four characters and its vendor, and prints none in full.
+func TestDocsListVendorExamples(t *testing.T) {
+	data, err := os.ReadFile("../../docs/secrets.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(data), "### Vendors' published example values")
+	if !ok {
+		t.Fatal("docs/secrets.md has no section on vendors' published example values")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	for _, e := range secrets.VendorExamples() {
+		if !strings.Contains(section, "| `"+e.Value[:4]+"…`") || !strings.Contains(section, "| "+e.Vendor+" |") {
+			t.Errorf("%.4s… (%s) is not listed", e.Value, e.Vendor)
+		}
+		if strings.Contains(string(data), e.Value) {
+			t.Errorf("%.4s… is printed in full", e.Value)
+		}
 	}
 }
