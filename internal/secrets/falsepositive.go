@@ -53,10 +53,14 @@ var tokenPlaceholders = []string{
 }
 
 // placeholderFor applies the false-positive filters that fit the rule:
+// a vendor's published example value for every rule (examples.go), then
 // all of them for assignments and context rules, only the unmistakable
 // stand-ins for token formats, only the value's shape for generated
 // formats (RuleSpec.Generated).
 func placeholderFor(r *Rule, v string) bool {
+	if vendorExample(v) {
+		return true
+	}
 	if r.Generated {
 		return len(v) == 0 || repeated(v) || repeatedTail(v) || sequential(v)
 	}
@@ -133,7 +137,7 @@ func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
 
 // isPlaceholder applies the global false-positive filters to a value.
 func isPlaceholder(v string) bool {
-	if len(v) == 0 {
+	if len(v) == 0 || vendorExample(v) {
 		return true
 	}
 	l := strings.ToLower(v)

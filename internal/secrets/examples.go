@@ -1,0 +1,49 @@
+package secrets
+
+// VendorExample is a credential-shaped value that a vendor publishes
+// itself, in its SDKs' tests and samples or its documentation, as
+// AWS publishes AKIAIOSFODNN7EXAMPLE. Whoever vendors that SDK or copies
+// that page carries the value; it is public by the vendor's own hand and
+// is not a leak.
+type VendorExample struct {
+	Value  string
+	Vendor string
+	Source string // where the vendor publishes it
+}
+
+// vendorExamples lists each value checked, one by one, to appear in the
+// vendor's own public material (not merely in another scanner's allow
+// list). Only a finding whose whole value is one of them is dropped; a
+// value that merely contains one is still reported.
+var vendorExamples = []VendorExample{
+	{"AIzaSyA4UrcGxgwQFTfaI3no3t7Lt1sjmdnP5sQ", "Google (Firebase)", "Firebase JS SDK installations precondition-checks tests; Firebase Android SDK installations tests (testApiKeyCheck)"},
+	{"AIzaSyA5_iVawFQ8ABuTZNUdcwERLJv_a_p4wtM", "Google (Firebase)", "Firebase JS SDK installations precondition-checks tests; Firebase Android SDK installations tests (testApiKeyCheck)"},
+	{"AIzaSyANUvH9H9BsUccjsu2pCmEkOPjjaXeDQgY", "Google (Firebase)", "Firebase JS SDK installations precondition-checks tests; Firebase Android SDK installations tests (testApiKeyCheck)"},
+	{"AIzaSyASWm6HmTMdYWpgMnjRBjxcQ9CKctWmLd4", "Google (Firebase)", "Firebase JS SDK installations precondition-checks tests; Firebase Android SDK installations tests (testApiKeyCheck)"},
+	{"AIzaSyAdOS2zB6NCsk1pCdZ4-P6GBdi_UUPwX7c", "Google (Firebase)", "Firebase JS SDK installations precondition-checks tests; Firebase Android SDK installations tests (testApiKeyCheck)"},
+	{"AIzaSyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIs", "Google (Firebase)", "Firebase JS SDK installations precondition-checks tests; Firebase Android SDK installations tests (testApiKeyCheck)"},
+	{"AIzaSyCkEhVjf3pduRDt6d1yKOMitrUEke8agEM", "Google (Firebase)", "Firebase Android SDK storage tests (TestUtil)"},
+	{"AIzaSyDMAScliyLx7F0NPDEJi1QmyCgHIAODrlU", "Google (Firebase)", "Firebase Android SDK storage instrumented tests (StorageRegistrarTest)"},
+	{"AIzaSyD3asb-2pEZVqMkmL6M9N6nHZRR_znhrh0", "Google (Firebase)", "Firebase Android SDK common tests (FirebaseOptionsTest)"},
+	{"AIzaSyDSb51JiIcB6OJpwwMicseKRhhrOq1cS7g", "Google (Firebase)", "Firebase Android SDK messaging test helper (MessagingTestHelper)"},
+	{"AIzaSyBF2RrAIm4a0mO64EShQfqfd2AFnzAvvuU", "Google (Firebase)", "Firebase Android SDK messaging test helper (FirebaseIidRoboTestHelper)"},
+	{"AIzaSyBcE-OOIbhjyR83gm4r2MFCu4MJmprNXsw", "Google (Firebase)", "Firebase Android SDK performance tests (FirebasePerformanceTest)"},
+	{"33f!!lloppa", "Microsoft (NuGet)", `NuGet docs, "nuget.config reference", packageSourceCredentials example with unencrypted passwords`},
+	{"hal+9ooo_da!sY", "Microsoft (NuGet)", `NuGet docs, "nuget.config reference", packageSourceCredentials example with unencrypted passwords`},
+	{"6fe4476ee5a1832882e326b506d14126", "Yarn", "Yarn CLI source (yarnpkg/berry plugin-interactive-tools, algolia.ts): the public search-only key of the npm-search index"},
+}
+
+var vendorExampleSet = func() map[string]bool {
+	m := make(map[string]bool, len(vendorExamples))
+	for _, e := range vendorExamples {
+		m[e.Value] = true
+	}
+	return m
+}()
+
+// vendorExample reports whether v is exactly a vendor's published example.
+func vendorExample(v string) bool { return vendorExampleSet[v] }
+
+// VendorExamples returns the vendors' published example values that are
+// never reported (a copy).
+func VendorExamples() []VendorExample { return append([]VendorExample(nil), vendorExamples...) }
