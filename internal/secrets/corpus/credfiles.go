@@ -157,4 +157,8 @@ func (g *Rand) appAndToolCredentials(c *Corpus) {
 		l("#!/bin/sh", "set -eu").
 		p("shell-default-secret", run, "export QUEUE_API_TOKEN=${QUEUE_API_TOKEN:-%s}", g.String(Alnum, 28)).
 		l("exec worker --queue default").done()
+	c.file("services/legacy/Dockerfile").
+		l("FROM python:3.12-slim", "ENV PYTHONUNBUFFERED 1").
+		p("dockerfile-env-secret", run, "ENV PAYMENTS_API_KEY %s", g.String(Alnum, 32)).
+		l(`CMD ["gunicorn", "app:app"]`).done()
 }
