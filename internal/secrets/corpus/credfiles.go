@@ -161,4 +161,8 @@ func (g *Rand) appAndToolCredentials(c *Corpus) {
 		l("FROM python:3.12-slim", "ENV PYTHONUNBUFFERED 1").
 		p("dockerfile-env-secret", run, "ENV PAYMENTS_API_KEY %s", g.String(Alnum, 32)).
 		l(`CMD ["gunicorn", "app:app"]`).done()
+	c.file("libs/client/build.gradle").
+		l("publishing {", "    repositories {", "        maven {", `            url "https://nexus.acme.io/repository/releases/"`, "            credentials {", `                username "publisher"`).
+		p("gradle-repository-password", boot, `                password "%s"`, g.String(Alnum, 20)).
+		l("            }", "        }", "    }", "}").done()
 }
