@@ -187,13 +187,29 @@ func templateReference(v string) bool {
 	default:
 		return false
 	}
+	if inner == "" {
+		return true
+	}
+	if isDigit(inner[0]) {
+		return false
+	}
+	// A name is one case (NPM_TOKEN, api_token) or has no digits (apiKey);
+	// mixed case with digits ({Xk9mQ2vL}) reads as a value in braces.
+	upper, lower, digit := true, true, false
 	for i := 0; i < len(inner); i++ {
 		c := inner[i]
-		if !(c == '_' || isDigit(c) || isLower(c) || isUpper(c)) {
+		switch {
+		case isUpper(c):
+			lower = false
+		case isLower(c):
+			upper = false
+		case isDigit(c):
+			digit = true
+		case c != '_':
 			return false
 		}
 	}
-	return true
+	return upper || lower || !digit
 }
 
 // repeated reports a value made of one character, or of a short unit
