@@ -38,3 +38,6 @@ func DFAChecks(r *Rule) []func(b []byte) (dfa, re bool) {
 	}
 	return out
 }
+
+// IsPlaceholder is the global stand-in filter of assignment rules.
+func IsPlaceholder(v string) bool { return isPlaceholder(v) }

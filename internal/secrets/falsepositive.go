@@ -159,12 +159,61 @@ func isPlaceholder(v string) bool {
 			return true
 		}
 	}
+	if templateReference(v) {
+		return true
+	}
 	for _, w := range placeholderWords {
 		if strings.Contains(l, w) {
 			return true
 		}
 	}
 	return repeated(v) || repeatedTail(v) || sequential(v)
+}
+
+// templateReference: a whole value that names a variable for a template or
+// the shell to fill in rather than holding one: {NAME} (Python format,
+// .npmrc and CI templates), %NAME% (Windows cmd), %env(NAME)% (Symfony),
+// and an empty {}.
+func templateReference(v string) bool {
+	n := len(v)
+	if n < 2 {
+		return false
+	}
+	var inner string
+	switch {
+	case v[0] == '{' && v[n-1] == '}':
+		inner = v[1 : n-1]
+	case n > 2 && v[0] == '%' && v[n-1] == '%':
+		inner = v[1 : n-1]
+		if strings.HasPrefix(inner, "env(") && strings.HasSuffix(inner, ")") {
+			inner = inner[4 : len(inner)-1]
+		}
+	default:
+		return false
+	}
+	if inner == "" {
+		return true
+	}
+	if isDigit(inner[0]) {
+		return false
+	}
+	// A name is one case (NPM_TOKEN, api_token) or has no digits (apiKey);
+	// mixed case with digits ({Xk9mQ2vL}) reads as a value in braces.
+	upper, lower, digit := true, true, false
+	for i := 0; i < len(inner); i++ {
+		c := inner[i]
+		switch {
+		case isUpper(c):
+			lower = false
+		case isLower(c):
+			upper = false
+		case isDigit(c):
+			digit = true
+		case c != '_':
+			return false
+		}
+	}
+	return upper || lower || !digit
 }
 
 // repeated reports a value made of one character, or of a short unit

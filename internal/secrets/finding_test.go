@@ -158,6 +158,7 @@ func TestRuleTiers(t *testing.T) {
 		"kubeadm-bootstrap-token": secrets.Bootstrap, "kubeadm-certificate-key": secrets.Bootstrap, "doppler-service-token": secrets.Bootstrap, "jfrog-reference-token-b64": secrets.Bootstrap, "scaleway-access-key-id": secrets.Bootstrap, "scaleway-secret-key-config": secrets.Bootstrap, "backblaze-b2-key-context": secrets.Bootstrap, "backblaze-b2-key-id": secrets.Bootstrap, "nginx-credential-header": secrets.Runtime, "heroku-named-api-key": secrets.Bootstrap,
 		"wordpress-salt": secrets.Runtime, "django-secret-key": secrets.Runtime, "laravel-app-key": secrets.Runtime, "editor-deployment-password": secrets.Bootstrap, "jetbrains-deployment-password": secrets.Bootstrap, "hub-config-token": secrets.Bootstrap, "tugboat-config-token": secrets.Bootstrap, "robo3t-password": secrets.Runtime, "mysql-native-password-hash": secrets.Runtime, "circleci-docker-auth-password": secrets.Bootstrap,
 		"phoenix-secret-key-base": secrets.Runtime, "jwt-signing-key-named": secrets.Runtime, "algolia-admin-key": secrets.Runtime, "mysql-cli-password": secrets.Runtime,
+		"curl-tls-password": secrets.Runtime, "url-query-password": secrets.Runtime, "shell-default-secret": secrets.Runtime, "dockerfile-env-secret": secrets.Runtime, "gradle-repository-password": secrets.Bootstrap,
 	}
 	s := newScanner(t, secrets.Options{})
 	seen := map[string]bool{}

@@ -146,4 +146,23 @@ func (g *Rand) appAndToolCredentials(c *Corpus) {
 		l(`{`, `  "name": "shop",`).
 		p("heroku-named-api-key", boot, `  "HEROKU_API_KEY": "%s"`, g.String(Hex, 32)).
 		l(`}`).done()
+	c.file("scripts/fetch-reports.sh").
+		l("#!/bin/sh", "curl -sS --fail \\").
+		p("curl-tls-password", run, "    --tlsuser reports --tlspassword %s \\", g.String(Alnum, 18)).
+		l("    https://reports.internal/daily.csv").done()
+	c.file("apps/erp/src/main/resources/datasource.yml").
+		l("datasource:").
+		p("url-query-password", run, `  url: "jdbc:mysql://db.internal:3306/erp?user=erp&password=%s&useSSL=true"`, g.String(Alnum, 16)).done()
+	c.file("deploy/compose/worker.sh").
+		l("#!/bin/sh", "set -eu").
+		p("shell-default-secret", run, "export QUEUE_API_TOKEN=${QUEUE_API_TOKEN:-%s}", g.String(Alnum, 28)).
+		l("exec worker --queue default").done()
+	c.file("services/legacy/Dockerfile").
+		l("FROM python:3.12-slim", "ENV PYTHONUNBUFFERED 1").
+		p("dockerfile-env-secret", run, "ENV PAYMENTS_API_KEY %s", g.String(Alnum, 32)).
+		l(`CMD ["gunicorn", "app:app"]`).done()
+	c.file("libs/client/build.gradle").
+		l("publishing {", "    repositories {", "        maven {", `            url "https://nexus.acme.io/repository/releases/"`, "            credentials {", `                username "publisher"`).
+		p("gradle-repository-password", boot, `                password "%s"`, g.String(Alnum, 20)).
+		l("            }", "        }", "    }", "}").done()
 }
