@@ -201,9 +201,10 @@ type RuleSet struct {
 	byID    map[string]*Rule
 	pf      *prefilter
 	kwRules [][]int32 // keyword id → rule indexes
-	// prefixes are the token-format rules' literal value prefixes, by
-	// first byte (vendorprefix.go).
-	prefixes map[byte][]vendorPrefix
+	// prefixes returns the token-format rules' literal value prefixes, by
+	// first byte (vendorprefix.go), read from the regexes on first use:
+	// most runs never ask.
+	prefixes func() map[byte][]vendorPrefix
 }
 
 // Rules returns the rules in order.
@@ -280,7 +281,7 @@ func compileRules(specs []RuleSpec, lazy int) (*RuleSet, error) {
 		return nil, errors.Join(errs...)
 	}
 	rs.pf = newPrefilter(keywords)
-	rs.prefixes = vendorPrefixes(rs.rules)
+	rs.prefixes = sync.OnceValue(func() map[byte][]vendorPrefix { return vendorPrefixes(rs.rules) })
 	return rs, nil
 }
 
