@@ -237,7 +237,20 @@ func ParseRuleSpecs(data []byte) ([]RuleSpec, error) {
 	return doc.Rules, nil
 }
 
-var ruleIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
+// validRuleID reports whether id matches ^[a-z0-9][a-z0-9-]{0,63}$,
+// checked by hand: the regex's bounded repetition compiles to a large
+// program, and every process paid for it at start.
+func validRuleID(id string) bool {
+	if len(id) == 0 || len(id) > 64 || id[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
 // CompileRules validates and compiles rule specs. Errors name the rule's
 // index and id and the offending field; every problem is reported.
@@ -293,7 +306,7 @@ func compileRule(spec RuleSpec, lazy bool) (*Rule, error) {
 	fail := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
 	}
-	if !ruleIDRe.MatchString(spec.ID) {
+	if !validRuleID(spec.ID) {
 		fail("id", "must be 1-64 lower-case letters, digits or '-', starting with a letter or digit")
 	}
 	if spec.Tier != Bootstrap && spec.Tier != Runtime {
@@ -520,7 +533,7 @@ func afterKeyRegex(re string) *regexp.Regexp {
 		return nil
 	}
 	flags := ""
-	if m := leadingFlags.FindString(re); m != "" {
+	if m := leadingFlags().FindString(re); m != "" {
 		flags = m
 	}
 	tail, err := regexp.Compile(`^(?:` + flags + re[j+1:] + `)`)
@@ -609,7 +622,7 @@ func lazyRegexp(src string) func() *regexp.Regexp {
 	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(src) })
 }
 
-var leadingFlags = regexp.MustCompile(`^\(\?[imsU]+\)`)
+var leadingFlags = lazyRegexp(`^\(\?[imsU]+\)`)
 
 // closeParen returns the index of the parenthesis that closes the group
 // opening at re[i], skipping escapes and character classes; -1 if none.
