@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/housekeeper-app/housekeeper/internal/checkrun"
 	"github.com/housekeeper-app/housekeeper/internal/config"
 	"github.com/housekeeper-app/housekeeper/internal/dirmap"
+	"github.com/housekeeper-app/housekeeper/internal/secrets"
 )
 
 type checkOpts struct {
@@ -175,6 +177,9 @@ func buildReport(ctx context.Context, o checkOpts, path string, stderr io.Writer
 		return report, nil, &exitError{code: exitUsage, err: err}
 	}
 	report.MaxAnnotations = cfg.Secrets.MaxAnnotations
+	// The secrets check and the rule descriptions share one compiled
+	// scanner: compiling the rules is most of a small run's start-up.
+	newScanner := sync.OnceValues(func() (*secrets.Scanner, error) { return checkrun.NewScanner(cfg) })
 	if o.only == "" || o.only == "dirs" {
 		c, err := checkDirs(ctx, repo, ch, cfg)
 		if err != nil {
@@ -183,7 +188,7 @@ func buildReport(ctx context.Context, o checkOpts, path string, stderr io.Writer
 		report.Checks = append(report.Checks, c)
 	}
 	if o.only == "" || o.only == "secrets" {
-		c, err := checkSecrets(ctx, repo, ch, cfg, o, stderr)
+		c, err := checkSecrets(ctx, repo, ch, cfg, newScanner, o, stderr)
 		if err != nil {
 			return report, nil, &exitError{code: exitUsage, err: err}
 		}
@@ -191,7 +196,7 @@ func buildReport(ctx context.Context, o checkOpts, path string, stderr io.Writer
 			report.Checks = append(report.Checks, *c)
 		}
 	}
-	scanner, err := checkrun.NewScanner(cfg)
+	scanner, err := newScanner()
 	if err != nil {
 		return report, nil, &exitError{code: exitUsage, err: err}
 	}

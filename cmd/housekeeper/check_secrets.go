@@ -20,8 +20,8 @@ import (
 // checkSecrets runs housekeeper/secrets: the whole tree in an audit, every
 // commit's added lines with --base (as for a pull request), the staged
 // change with --staged.
-func checkSecrets(ctx context.Context, repo *checkout.Repo, ch *change, cfg *config.Config, o checkOpts, stderr io.Writer) (*checkrun.Check, error) {
-	scanner, err := checkrun.NewScanner(cfg)
+func checkSecrets(ctx context.Context, repo *checkout.Repo, ch *change, cfg *config.Config, newScanner func() (*secrets.Scanner, error), o checkOpts, stderr io.Writer) (*checkrun.Check, error) {
+	scanner, err := newScanner()
 	if err != nil {
 		return nil, fmt.Errorf("secrets rules: %w", err)
 	}

@@ -399,3 +399,68 @@ func TestPatchStreams(t *testing.T) {
 		t.Errorf("err = %v, want git's", err)
 	}
 }
+
+// TestGitSkippedOnlyWhereGitFindsNoRepository: Open does not ask git about
+// a directory without .git or HEAD in it or any parent; wherever git would
+// find a repository (a subdirectory, a link into a checkout, a bare
+// repository, the inside of a git directory) it still asks.
+func TestGitSkippedOnlyWhereGitFindsNoRepository(t *testing.T) {
+	r := newTestRepo(t)
+	r.commit(map[string]string{"a/b/c.txt": "x\n"})
+	tmp := t.TempDir()
+	plain := filepath.Join(tmp, "plain")
+	link := filepath.Join(tmp, "link")
+	bare := filepath.Join(tmp, "bare.git")
+	gitfile := filepath.Join(tmp, "gitfile")
+	if err := os.MkdirAll(filepath.Join(plain, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(r.dir, "a"), link); err != nil {
+		t.Fatal(err)
+	}
+	r.git("clone", "-q", "--bare", r.dir, bare)
+	if err := os.MkdirAll(filepath.Join(gitfile, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(gitfile, ".git"), []byte("gitdir: "+filepath.Join(r.dir, ".git")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		dir      string
+		mayBeGit bool
+	}{
+		{plain, false},
+		{filepath.Join(plain, "sub"), false},
+		{filepath.Join(r.dir, "a", "b"), true},
+		{link, true},
+		{bare, true},
+		{filepath.Join(r.dir, ".git", "objects"), true},
+		{filepath.Join(gitfile, "sub"), true},
+	} {
+		cmd := exec.Command("git", "-C", c.dir, "rev-parse", "--git-dir")
+		cmd.Env = gitEnv(os.Environ())
+		out, err := cmd.CombinedOutput()
+		gitSaysPlain := err != nil && strings.Contains(string(out), "not a git repository")
+		got := mayBeInRepository(c.dir)
+		if !got && !gitSaysPlain {
+			t.Errorf("%s: git would be skipped, but git says %q (%v)", c.dir, out, err)
+		}
+		if gitSaysPlain && got != c.mayBeGit {
+			t.Errorf("%s: mayBeInRepository = %v, want %v", c.dir, got, c.mayBeGit)
+		}
+	}
+	// Through the link, the whole checkout is checked, as git sees it.
+	repo := open(t, link)
+	if !repo.Git || repo.Sub != "a" || !sameDir(repo.Dir, r.dir) {
+		t.Errorf("link into a checkout: %+v", repo)
+	}
+	// A plain directory opened without git still answers git questions
+	// as before: git itself says it is no repository.
+	repo = open(t, plain)
+	if repo.Git {
+		t.Errorf("plain directory: %+v", repo)
+	}
+	if _, err := repo.FilesAt(context.Background(), ""); err == nil || !strings.Contains(err.Error(), "not a git repository") {
+		t.Errorf("FilesAt in a plain directory: %v", err)
+	}
+}

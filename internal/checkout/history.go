@@ -407,7 +407,11 @@ func (r *Repo) binaryBlobs(ctx context.Context, shas []string) (map[string]bool,
 	if in.Len() == 0 {
 		return binary, nil
 	}
-	cmd := r.g.command(ctx, "cat-file", "--batch")
+	g, err := r.runner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cmd := g.command(ctx, "cat-file", "--batch")
 	cmd.Stdin = &in
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

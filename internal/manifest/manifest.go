@@ -15,7 +15,6 @@ package manifest
 import (
 	"errors"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 )
@@ -47,9 +46,22 @@ type Namespace struct {
 // ErrTooLarge is returned for files over MaxSize (nothing is read).
 var ErrTooLarge = errors.New("manifest: file too large")
 
-// dns1123 is the form of a Kubernetes namespace name; anything else (a
-// Helm template, an injected string) is not a namespace.
-var dns1123 = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+// isDNS1123Label reports whether s has the form of a Kubernetes namespace
+// name, ^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$; anything else (a Helm
+// template, an injected string) is not a namespace. Checked by hand: the
+// regex's bounded repetition compiles to a large program, and every
+// process paid for it at start.
+func isDNS1123Label(s string) bool {
+	if len(s) == 0 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
 // IsYAML reports whether a path names a YAML file.
 func IsYAML(p string) bool {
@@ -103,7 +115,7 @@ func Inspect(name string, data []byte) (Info, error) {
 			return false // the rest of the stream cannot be trusted to resync
 		}
 		add := func(fc *fact, src Source) {
-			if fc != nil && dns1123.MatchString(fc.value) {
+			if fc != nil && isDNS1123Label(fc.value) {
 				out = append(out, Namespace{Name: fc.value, Source: src, Line: doc.line + fc.line - 1})
 			}
 		}

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -79,5 +80,29 @@ func TestInspectKubernetes(t *testing.T) {
 				t.Errorf("Kubernetes = %v (%v), want %v", info.Kubernetes, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestDNS1123LabelMatchesTheRegex: the hand-written check accepts exactly
+// what ^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$ accepts.
+func TestDNS1123LabelMatchesTheRegex(t *testing.T) {
+	re := regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	cases := []string{"", "a", "-", "a-", "-a", "a-b", "a--b", "0", "A", "aB", "a.b", "a_b", "ä", "a\n", "{{ .Release.Namespace }}",
+		strings.Repeat("a", 63), strings.Repeat("a", 64), "a" + strings.Repeat("-", 61) + "b", "a" + strings.Repeat("-", 62) + "b"}
+	// Every string of up to three bytes over an alphabet with each class.
+	alpha := "a9-.A\x00"
+	for _, a := range alpha {
+		cases = append(cases, string(a))
+		for _, b := range alpha {
+			cases = append(cases, string(a)+string(b))
+			for _, c := range alpha {
+				cases = append(cases, string(a)+string(b)+string(c))
+			}
+		}
+	}
+	for _, s := range cases {
+		if got, want := isDNS1123Label(s), re.MatchString(s); got != want {
+			t.Errorf("isDNS1123Label(%q) = %v, want %v", s, got, want)
+		}
 	}
 }

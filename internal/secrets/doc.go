@@ -4,7 +4,8 @@
 //
 // # Rules
 //
-// Rules are data: rules.yaml is embedded and documented in docs/secrets.md.
+// Rules are data: rules.yaml, documented in docs/secrets.md, is built in
+// as rules_gen.go (go generate; a test fails while it is stale).
 // Each RuleSpec has an id, a tier (bootstrap or runtime), a kind (secret,
 // file or structural), lower-case keywords, a regex with a secret group, an
 // optional entropy floor, allow patterns, path globs and a specificity. The

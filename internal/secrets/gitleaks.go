@@ -75,7 +75,7 @@ type GlobalAllow struct {
 // importedSpecificity ranks a team's own rules with the token formats.
 const importedSpecificity = 290
 
-var rulesHeader = regexp.MustCompile(`(?m)^[ \t]*\[\[[ \t]*rules[ \t]*\]\]`)
+var rulesHeader = lazyRegexp(`(?m)^[ \t]*\[\[[ \t]*rules[ \t]*\]\]`)
 
 // ImportGitleaks translates a gitleaks TOML file. Errors name the file,
 // the line and the rule; notices say what was read differently or not at
@@ -166,7 +166,7 @@ func ImportGitleaks(f GitleaksFile) (specs []RuleSpec, global GlobalAllow, notic
 func headerLines(data []byte) []int {
 	var out []int
 	line, last := 1, 0
-	for _, m := range rulesHeader.FindAllIndex(data, -1) {
+	for _, m := range rulesHeader().FindAllIndex(data, -1) {
 		line += strings.Count(string(data[last:m[0]]), "\n")
 		last = m[0]
 		out = append(out, line)

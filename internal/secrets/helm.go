@@ -2,7 +2,6 @@ package secrets
 
 import (
 	"path"
-	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -16,14 +15,14 @@ import (
 // naming a key) are not values.
 
 var (
-	helmSecretKey    = regexp.MustCompile(`(?i)passw(?:or)?d|passphrase|token|secret|api[_-]?key|access[_-]?key|private[_-]?key|credentials?$`)
+	helmSecretKey    = lazyRegexp(`(?i)passw(?:or)?d|passphrase|token|secret|api[_-]?key|access[_-]?key|private[_-]?key|credentials?$`)
 	helmReferenceKey = lazyRegexp(`(?i)^existing|secret[_-]?name$|secret[_-]?names$|(?:name|ref|file|path|env|enabled|length|type|mount|dir|annotations?|labels?|policy|issuer|audience|header|endpoint|url|version|ttl)$|^(?:use|create|enable|generate)[A-Z_-]`)
-	helmNameValue    = regexp.MustCompile(`^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$`)
+	helmNameValue    = lazyRegexp(`^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$`)
 	// helmKeyName: values that name a key, an env var or a file rather
 	// than hold a secret (webhook-secret, GITHUB_APP_PRIVATE_KEY, key.pem).
-	helmKeyName      = regexp.MustCompile(`^[a-z]+(?:[._-][a-z]+)+$|^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|\.(?:pem|key|crt|json|ya?ml|txt|p12|pfx|jks)$`)
-	helmKeysGroup    = regexp.MustCompile(`(?i)(?:^|[_-])keys$|^secretkeys$|^existingsecret`)
-	helmBootstrapKey = regexp.MustCompile(`(?i)aws|gcp|google|azure|cloudflare|hcloud|hetzner|digitalocean|github|gitlab|bitbucket|terraform|atlantis|vault|kube|ssh|registry|docker|deploy|infisical|s3|backup`)
+	helmKeyName      = lazyRegexp(`^[a-z]+(?:[._-][a-z]+)+$|^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|\.(?:pem|key|crt|json|ya?ml|txt|p12|pfx|jks)$`)
+	helmKeysGroup    = lazyRegexp(`(?i)(?:^|[_-])keys$|^secretkeys$|^existingsecret`)
+	helmBootstrapKey = lazyRegexp(`(?i)aws|gcp|google|azure|cloudflare|hcloud|hetzner|digitalocean|github|gitlab|bitbucket|terraform|atlantis|vault|kube|ssh|registry|docker|deploy|infisical|s3|backup`)
 )
 
 // isHelmValuesPath: values*.yaml anywhere, or YAML in a chart's directory
@@ -83,7 +82,7 @@ func (fs *fileScan) helmNode(r *Rule, n *yaml.Node, keys []string, depth int) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			path := append(keys[:len(keys):len(keys)], k.Value)
-			if helmKeysGroup.MatchString(k.Value) {
+			if helmKeysGroup().MatchString(k.Value) {
 				continue // a map of key names in a Secret (keys:, secretKeys:)
 			}
 			if v.Kind != yaml.ScalarNode {
@@ -92,7 +91,7 @@ func (fs *fileScan) helmNode(r *Rule, n *yaml.Node, keys []string, depth int) {
 			}
 			if helmSecretValue(k.Value, v) {
 				tier := r.Tier
-				if helmBootstrapKey.MatchString(strings.Join(path, ".")) {
+				if helmBootstrapKey().MatchString(strings.Join(path, ".")) {
 					tier = Bootstrap
 				}
 				fs.emit(r, tier, k.Line, v)
@@ -102,7 +101,7 @@ func (fs *fileScan) helmNode(r *Rule, n *yaml.Node, keys []string, depth int) {
 }
 
 func helmSecretValue(key string, v *yaml.Node) bool {
-	if !helmSecretKey.MatchString(key) || helmReferenceKey().MatchString(key) {
+	if !helmSecretKey().MatchString(key) || helmReferenceKey().MatchString(key) {
 		return false
 	}
 	switch v.Tag {
@@ -111,12 +110,12 @@ func helmSecretValue(key string, v *yaml.Node) bool {
 		return false // null, booleans, floats, binary
 	}
 	val := v.Value
-	if len(val) < 6 || len(val) > 4096 || isPlaceholder(val) || templated(val) || helmKeyName.MatchString(val) {
+	if len(val) < 6 || len(val) > 4096 || isPlaceholder(val) || templated(val) || helmKeyName().MatchString(val) {
 		return false
 	}
 	// A key ending in Key (passwordKey, tokenKey) whose value is a plain
 	// name names a key of a Secret.
-	if strings.HasSuffix(strings.ToLower(key), "key") && helmNameValue.MatchString(val) {
+	if strings.HasSuffix(strings.ToLower(key), "key") && helmNameValue().MatchString(val) {
 		return false
 	}
 	return true

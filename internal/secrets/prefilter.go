@@ -50,12 +50,16 @@ func newPrefilter(keywords []string) *prefilter {
 	for _, k := range keywords {
 		size += len(k)
 	}
+	// size bounds the node count: the slices never grow (growing outs, a
+	// slice of pointers, cost more than the automaton at every start).
 	trans := make([]uint32, 0, size*int(nc)) // pages are touched as used
-	var fail []uint32
-	var outs [][]int32
+	fail := make([]uint32, 0, size)
+	outs := make([][]int32, 0, size)
 	newNode := func() uint32 {
-		for range nc {
-			trans = append(trans, none)
+		n := len(trans)
+		trans = trans[:n+int(nc)]
+		for i := n; i < len(trans); i++ {
+			trans[i] = none
 		}
 		fail = append(fail, 0)
 		outs = append(outs, nil)

@@ -2,7 +2,6 @@ package secrets
 
 import (
 	"bytes"
-	_ "embed"
 	"errors"
 	"fmt"
 	"regexp"
@@ -42,8 +41,10 @@ const (
 	KindCapped Kind = "capped"
 )
 
-//go:embed rules.yaml
-var embeddedRules []byte
+// rules.yaml is the rule file people edit; rules_gen.go holds its rules
+// as a Go literal, so that a process starts without parsing YAML (about
+// 20 ms). TestGeneratedRulesMatchRuleFile fails while it is stale.
+//go:generate go run ./internal/genrules rules.yaml rules_gen.go
 
 // RuleSpec is one rule as written in rules.yaml and in the repository
 // config's secrets.rules.add. Decoders should be strict (unknown keys are
@@ -200,9 +201,10 @@ type RuleSet struct {
 	byID    map[string]*Rule
 	pf      *prefilter
 	kwRules [][]int32 // keyword id → rule indexes
-	// prefixes are the token-format rules' literal value prefixes, by
-	// first byte (vendorprefix.go).
-	prefixes map[byte][]vendorPrefix
+	// prefixes returns the token-format rules' literal value prefixes, by
+	// first byte (vendorprefix.go), read from the regexes on first use:
+	// most runs never ask.
+	prefixes func() map[byte][]vendorPrefix
 }
 
 // Rules returns the rules in order.
@@ -211,18 +213,13 @@ func (rs *RuleSet) Rules() []*Rule { return rs.rules }
 // Rule returns the rule with that id, or nil.
 func (rs *RuleSet) Rule(id string) *Rule { return rs.byID[id] }
 
-// DefaultRuleSpecs returns the embedded rule file's rules. The file is
-// parsed once per process (a CLI run needs it twice: the config's checks
-// and the scanner); each call gets its own slice, sharing the specs'
-// inner slices, which callers must not modify.
+// DefaultRuleSpecs returns the embedded rule file's rules, decoded at
+// build time (rules_gen.go). Each call gets its own slice, sharing the
+// specs' inner slices, which callers must not modify. The error is always
+// nil; it stays for callers written when the file was parsed at run time.
 func DefaultRuleSpecs() ([]RuleSpec, error) {
-	specs, err := defaultRuleSpecs()
-	return slices.Clone(specs), err
+	return slices.Clone(generatedRuleSpecs), nil
 }
-
-var defaultRuleSpecs = sync.OnceValues(func() ([]RuleSpec, error) {
-	return ParseRuleSpecs(embeddedRules)
-})
 
 // ParseRuleSpecs strictly decodes a rule file: a YAML document with a
 // top-level "rules" list.
@@ -240,7 +237,20 @@ func ParseRuleSpecs(data []byte) ([]RuleSpec, error) {
 	return doc.Rules, nil
 }
 
-var ruleIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
+// validRuleID reports whether id matches ^[a-z0-9][a-z0-9-]{0,63}$,
+// checked by hand: the regex's bounded repetition compiles to a large
+// program, and every process paid for it at start.
+func validRuleID(id string) bool {
+	if len(id) == 0 || len(id) > 64 || id[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
 // CompileRules validates and compiles rule specs. Errors name the rule's
 // index and id and the offending field; every problem is reported.
@@ -284,7 +294,7 @@ func compileRules(specs []RuleSpec, lazy int) (*RuleSet, error) {
 		return nil, errors.Join(errs...)
 	}
 	rs.pf = newPrefilter(keywords)
-	rs.prefixes = vendorPrefixes(rs.rules)
+	rs.prefixes = sync.OnceValue(func() map[byte][]vendorPrefix { return vendorPrefixes(rs.rules) })
 	return rs, nil
 }
 
@@ -296,7 +306,7 @@ func compileRule(spec RuleSpec, lazy bool) (*Rule, error) {
 	fail := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
 	}
-	if !ruleIDRe.MatchString(spec.ID) {
+	if !validRuleID(spec.ID) {
 		fail("id", "must be 1-64 lower-case letters, digits or '-', starting with a letter or digit")
 	}
 	if spec.Tier != Bootstrap && spec.Tier != Runtime {
@@ -523,7 +533,7 @@ func afterKeyRegex(re string) *regexp.Regexp {
 		return nil
 	}
 	flags := ""
-	if m := leadingFlags.FindString(re); m != "" {
+	if m := leadingFlags().FindString(re); m != "" {
 		flags = m
 	}
 	tail, err := regexp.Compile(`^(?:` + flags + re[j+1:] + `)`)
@@ -612,7 +622,7 @@ func lazyRegexp(src string) func() *regexp.Regexp {
 	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(src) })
 }
 
-var leadingFlags = regexp.MustCompile(`^\(\?[imsU]+\)`)
+var leadingFlags = lazyRegexp(`^\(\?[imsU]+\)`)
 
 // closeParen returns the index of the parenthesis that closes the group
 // opening at re[i], skipping escapes and character classes; -1 if none.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -236,8 +235,8 @@ func hasAnyKey(m *yaml.Node, keys []string) bool {
 }
 
 var (
-	atlantisEnvName = regexp.MustCompile(`^ATLANTIS_GH_(?:TOKEN|WEBHOOK_SECRET)$`)
-	atlantisEnvLine = regexp.MustCompile(`(?m)^[ \t]*(?:export[ \t]+|ENV[ \t]+|-[ \t]+)?["']?(ATLANTIS_GH_(?:TOKEN|WEBHOOK_SECRET))[ \t]*(?:=|:[ \t]|[ \t])[ \t]*["']?([^"'\s#]*)`)
+	atlantisEnvName = lazyRegexp(`^ATLANTIS_GH_(?:TOKEN|WEBHOOK_SECRET)$`)
+	atlantisEnvLine = lazyRegexp(`(?m)^[ \t]*(?:export[ \t]+|ENV[ \t]+|-[ \t]+)?["']?(ATLANTIS_GH_(?:TOKEN|WEBHOOK_SECRET))[ \t]*(?:=|:[ \t]|[ \t])[ \t]*["']?([^"'\s#]*)`)
 )
 
 // analyseAtlantisEnv finds literal ATLANTIS_GH_TOKEN /
@@ -253,7 +252,7 @@ func analyseAtlantisEnv(fs *fileScan, r *Rule) {
 			return
 		}
 	}
-	for _, m := range atlantisEnvLine.FindAllSubmatchIndex(fs.data, 100) {
+	for _, m := range atlantisEnvLine().FindAllSubmatchIndex(fs.data, 100) {
 		vs, ve := m[4], m[5]
 		v := string(fs.data[vs:ve])
 		if isPlaceholder(v) || templated(v) {
@@ -282,14 +281,14 @@ func (fs *fileScan) atlantisEnvNode(r *Rule, n *yaml.Node, depth int) {
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
-		if atlantisEnvName.MatchString(scalar(second(mapGet(n, "name")))) {
+		if atlantisEnvName().MatchString(scalar(second(mapGet(n, "name")))) {
 			if k, v := mapGet(n, "value"); literal(v) {
 				fs.emit(r, r.Tier, k.Line, v)
 			}
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			if atlantisEnvName.MatchString(k.Value) && literal(v) {
+			if atlantisEnvName().MatchString(k.Value) && literal(v) {
 				fs.emit(r, r.Tier, k.Line, v)
 				continue
 			}
@@ -299,7 +298,7 @@ func (fs *fileScan) atlantisEnvNode(r *Rule, n *yaml.Node, depth int) {
 		for _, it := range n.Content {
 			if it.Kind == yaml.ScalarNode {
 				name, val, ok := strings.Cut(it.Value, "=")
-				if ok && atlantisEnvName.MatchString(name) && val != "" && !isPlaceholder(val) && !templated(val) {
+				if ok && atlantisEnvName().MatchString(name) && val != "" && !isPlaceholder(val) && !templated(val) {
 					v := *it
 					v.Value = val
 					v.Column = it.Column + len(name) + 1

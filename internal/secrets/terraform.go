@@ -2,7 +2,6 @@ package secrets
 
 import (
 	"bytes"
-	"regexp"
 )
 
 // Terraform variable defaults: `variable "db_password" { sensitive = true
@@ -13,10 +12,10 @@ import (
 
 var (
 	tfVariableHeader = lazyRegexp(`(?m)^[ \t]*variable[ \t]+"([^"\n]{1,128})"[ \t]*\{`)
-	tfSecretName     = regexp.MustCompile(`(?i)passw(?:or)?d|passphrase|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|credential|auth`)
-	tfNotSecretName  = regexp.MustCompile(`(?i)(?:_|^)(?:name|names|id|ids|arn|path|file|length|ttl|type|enabled|version|rotation|count|url|uri|expiry|expiration)$|_key_(?:name|id|arn)$`)
+	tfSecretName     = lazyRegexp(`(?i)passw(?:or)?d|passphrase|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|credential|auth`)
+	tfNotSecretName  = lazyRegexp(`(?i)(?:_|^)(?:name|names|id|ids|arn|path|file|length|ttl|type|enabled|version|rotation|count|url|uri|expiry|expiration)$|_key_(?:name|id|arn)$`)
 	tfDefaultString  = lazyRegexp(`(?m)(?:^|[\s{;])default[ \t]*=[ \t]*"((?:[^"\\\n]|\\.){1,512})"`)
-	tfSensitiveTrue  = regexp.MustCompile(`(?m)(?:^|[\s{;])sensitive[ \t]*=[ \t]*true\b`)
+	tfSensitiveTrue  = lazyRegexp(`(?m)(?:^|[\s{;])sensitive[ \t]*=[ \t]*true\b`)
 )
 
 const maxTFBlock = 16 << 10
@@ -30,8 +29,8 @@ func analyseTerraformVariables(fs *fileScan, r *Rule) {
 			continue
 		}
 		top := topLevel(data[m[1]:body])
-		sensitive := tfSensitiveTrue.Match(top)
-		if !sensitive && (!tfSecretName.MatchString(name) || tfNotSecretName.MatchString(name)) {
+		sensitive := tfSensitiveTrue().Match(top)
+		if !sensitive && (!tfSecretName().MatchString(name) || tfNotSecretName().MatchString(name)) {
 			continue
 		}
 		d := tfDefaultString().FindSubmatchIndex(top)

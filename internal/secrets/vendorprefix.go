@@ -256,7 +256,7 @@ func (rs *RuleSet) truncatedToken(v string) bool {
 	if v == "" {
 		return false
 	}
-	for _, p := range rs.prefixes[v[0]] {
+	for _, p := range rs.prefixes()[v[0]] {
 		if len(v) < p.minLen && strings.HasPrefix(v, p.prefix) {
 			return true
 		}

@@ -16,9 +16,9 @@ func TestVendorPrefixes(t *testing.T) {
 	want := map[string]int{"sm_pat_": 23, "ghp_": 40}
 	for p, n := range want {
 		var got *vendorPrefix
-		for i, vp := range rs.prefixes[p[0]] {
+		for i, vp := range rs.prefixes()[p[0]] {
 			if vp.prefix == p {
-				got = &rs.prefixes[p[0]][i]
+				got = &rs.prefixes()[p[0]][i]
 			}
 		}
 		switch {
@@ -32,7 +32,7 @@ func TestVendorPrefixes(t *testing.T) {
 	}
 	// Formats without an upper bound set their own floor, not the
 	// vendor's length: a shorter value is not shown to be truncated.
-	for _, vp := range rs.prefixes['b'] {
+	for _, vp := range rs.prefixes()['b'] {
 		if vp.prefix == "bedrock-api-key-" {
 			t.Errorf("unbounded format's prefix %q listed", vp.prefix)
 		}

@@ -2,7 +2,6 @@ package secrets
 
 import (
 	"bytes"
-	"regexp"
 	"strings"
 )
 
@@ -12,14 +11,14 @@ import (
 
 var (
 	xmlElement = lazyRegexp(`<([A-Za-z][\w.:-]{0,64})(\s[^<>]{0,200})?>\s*([^<>\s][^<>]{0,512}?)\s*</([A-Za-z][\w.:-]{0,64})>`)
-	xmlSecret  = regexp.MustCompile(`(?i)(?:pass|passwd|password|passphrase|token|secret|api[_-]?key)$`)
+	xmlSecret  = lazyRegexp(`(?i)(?:pass|passwd|password|passphrase|token|secret|api[_-]?key)$`)
 )
 
 func analyseXMLElements(fs *fileScan, r *Rule) {
 	data := fs.data
 	for _, m := range xmlElement().FindAllSubmatchIndex(data, 1000) {
 		tag := string(data[m[2]:m[3]])
-		if tag != string(data[m[8]:m[9]]) || !xmlSecret.MatchString(tag) {
+		if tag != string(data[m[8]:m[9]]) || !xmlSecret().MatchString(tag) {
 			continue
 		}
 		vs, ve := m[6], m[7]

@@ -96,7 +96,11 @@ type Flow struct {
 	failed error // credentials could not be written after the App was created
 }
 
-var orgLogin = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`)
+// orgLogin is compiled on first use: its bounded repetition makes a large
+// program, and every CLI run would pay for it at start.
+var orgLogin = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`)
+})
 
 // NewFlow prepares a registration whose pages are served at base (the
 // local server's URL, e.g. http://127.0.0.1:3000). It checks the output
@@ -105,7 +109,7 @@ func NewFlow(o Options, base string) (*Flow, error) {
 	if o.Manifest == nil {
 		return nil, errors.New("no App manifest")
 	}
-	if o.Org != "" && !orgLogin.MatchString(o.Org) {
+	if o.Org != "" && !orgLogin().MatchString(o.Org) {
 		return nil, fmt.Errorf("organisation %q is not a GitHub login", o.Org)
 	}
 	if o.WebURL == "" {
