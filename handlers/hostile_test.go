@@ -151,7 +151,7 @@ func TestHostileMapIsReadOrRefused(t *testing.T) {
 		"block quotes":   {mapMD + strings.Repeat(">", 1<<20), "nested block quotes or list items"},
 		"over 1 MB":      {mapMD + strings.Repeat("| `apps/web/` | Web "+strings.Repeat("x", 80)+" | L99 | web |\n", 10_000), "unregistered"},
 		"too many lines": {mapMD + strings.Repeat("| `apps/web/` | Web | L99 | web |\n", 20_000), "over the 20000-line limit"},
-		"over 4 MiB":     {mapMD + strings.Repeat("x", 4<<20), "over the 4 MiB limit"},
+		"over 4 MiB":     {mapMD + strings.Repeat("x", 6<<20), "the map is 6.0 MiB, over the 4 MiB limit"},
 		"typo in table":  {strings.Replace(mapMD, "|---|---|---|---|", "|---|---|---|", 1), "delimiter row below it has 3"},
 	} {
 		t.Run(name, func(t *testing.T) {

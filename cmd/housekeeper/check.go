@@ -330,10 +330,10 @@ func checkDirs(ctx context.Context, repo *checkout.Repo, ch *change, cfg *config
 		for _, f := range ch.files {
 			in.Head.Files = append(in.Head.Files, f.Path)
 		}
-		data, err := repo.ReadWorking(mp)
+		data, size, err := repo.ReadWorkingAtMost(mp, dirmap.MaxMapSize+1)
 		switch {
 		case err == nil:
-			in.Head.HasMap, in.Head.Map = true, data
+			in.Head.HasMap, in.Head.Map, in.Head.MapSize = true, data, size
 		case !errors.Is(err, fs.ErrNotExist):
 			return checkrun.Check{}, fmt.Errorf("read map: %w", err)
 		}
@@ -370,7 +370,7 @@ func checkDirs(ctx context.Context, repo *checkout.Repo, ch *change, cfg *config
 // just over the engine's limit from the working tree.
 func readManifest(ctx context.Context, repo *checkout.Repo, ch *change, p string) (dirmap.Manifest, error) {
 	if !ch.audit {
-		data, _, err := repo.ReadAt(ctx, ch.head, p)
+		data, _, _, err := repo.ReadAtMost(ctx, ch.head, p, dirmap.MaxManifestSize+1)
 		return dirmap.Manifest{Path: p, Data: data}, err
 	}
 	f, err := repo.OpenWorking(p)
@@ -397,9 +397,11 @@ func side(ctx context.Context, repo *checkout.Repo, rev, mapPath string) (*dirma
 	if err != nil {
 		return nil, err
 	}
-	data, ok, err := repo.ReadAt(ctx, rev, mapPath)
+	// The map comes from the change: no more of it is kept than the engine
+	// reads (a larger one is refused, saying its size).
+	data, size, ok, err := repo.ReadAtMost(ctx, rev, mapPath, dirmap.MaxMapSize+1)
 	if err != nil {
 		return nil, err
 	}
-	return &dirmap.Side{Files: files, HasMap: ok, Map: data}, nil
+	return &dirmap.Side{Files: files, HasMap: ok, Map: data, MapSize: size}, nil
 }

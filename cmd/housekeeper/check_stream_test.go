@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -75,6 +76,47 @@ func TestCheckStreamsLargeDiffs(t *testing.T) {
 		t.Logf("%s: %d MiB of diff allocated %.1f MiB, %d MiB %.1f MiB", mode, sizes[0]>>20, float64(a[0])/(1<<20), sizes[1]>>20, float64(a[1])/(1<<20))
 		if grew > 8<<20 {
 			t.Errorf("%s: %d MiB more of diff allocated %.1f MiB more", mode, (sizes[1]-sizes[0])>>20, float64(grew)/(1<<20))
+		}
+	}
+}
+
+// TestCheckRefusesALargeMapSayingItsSize: a map over the engine's limit
+// is one malformed-map finding that gives its whole size, in each mode,
+// and no more of it than the limit is kept: a map 31 MiB larger costs no
+// more than a few MiB more.
+func TestCheckRefusesALargeMapSayingItsSize(t *testing.T) {
+	alloc := map[string][]uint64{}
+	sizes := []int{9, 40}
+	if raceEnabled {
+		sizes = sizes[:1] // no allocation bound under the race detector
+	}
+	for _, mib := range sizes {
+		r := newRepo(t)
+		r.commit("base", map[string]string{"docs/dir.md": baseMap, "apps/web/main.go": "package main\n"})
+		r.git("checkout", "-q", "-b", "change")
+		r.write(map[string]string{"docs/dir.md": baseMap + strings.Repeat("x", mib<<20) + "\n"})
+		r.git("add", "-A")
+		want := fmt.Sprintf("the map is %d.0 MiB, over the 4 MiB limit", mib)
+		check := func(mode string, args ...string) {
+			t.Helper()
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			out, errOut, code := runCLI(t, append([]string{"check", "--only", "dirs", "--format", "text"}, append(args, r.dir)...)...)
+			runtime.ReadMemStats(&after)
+			alloc[mode] = append(alloc[mode], after.TotalAlloc-before.TotalAlloc)
+			if code != 1 || !strings.Contains(out, want) {
+				t.Errorf("%d MiB, %s: exit %d\n%s\n%s", mib, mode, code, out, errOut)
+			}
+		}
+		check("staged", "--staged")
+		check("audit")
+		r.git("commit", "-q", "-m", "big map")
+		check("base", "--base", "main")
+	}
+	for mode, a := range alloc {
+		if len(a) == 2 && a[1] > a[0]+8<<20 {
+			t.Errorf("%s: a 9 MiB map allocated %d MiB, a 40 MiB one %d MiB", mode, a[0]>>20, a[1]>>20)
 		}
 	}
 }

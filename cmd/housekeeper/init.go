@@ -101,7 +101,7 @@ func runInit(ctx context.Context, o initOpts, dir string, formatSet bool, stdout
 		RequiredAnnotations: cfg.Dirs.RequiredAnnotations, RootNames: repo.Names(ctx),
 		Layer: cfg.Dirs.LayerOf,
 	}
-	data, err := repo.ReadWorking(cfg.Dirs.Map)
+	data, _, err := repo.ReadWorkingAtMost(cfg.Dirs.Map, dirmap.MaxMapSize+1)
 	switch {
 	case err == nil:
 		opts.Existing, opts.HasExisting = data, true

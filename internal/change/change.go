@@ -16,6 +16,8 @@ import (
 	"sync"
 
 	"github.com/google/go-github/v66/github"
+
+	"github.com/housekeeper-app/housekeeper/internal/dirmap"
 )
 
 // GitHub's own limits on what one answer lists.
@@ -74,10 +76,14 @@ type Change struct {
 	NetDiffOnly bool
 	HeadFiles   []TreeFile
 	BaseFiles   []string
+	// HeadMap and BaseMap hold no more than dirmap.MaxMapSize+1 bytes of
+	// the map; HeadMapSize and BaseMapSize are its whole size.
 	HeadMap     []byte
 	HasHeadMap  bool
+	HeadMapSize int64
 	BaseMap     []byte
 	HasBaseMap  bool
+	BaseMapSize int64
 	// Truncated is set when the head tree was too large for one answer and
 	// was listed from the tarball instead.
 	Truncated bool
@@ -313,7 +319,7 @@ func treeDiff(base, head []TreeFile) []File {
 func (r *Reader) maps(ctx context.Context, c *Change) error {
 	req := c.Req
 	var err error
-	c.HeadMap, c.HasHeadMap, err = r.Contents(ctx, req.Owner, req.Repo, req.MapPath, req.HeadSHA)
+	c.HeadMap, c.HeadMapSize, c.HasHeadMap, err = r.Map(ctx, req.Owner, req.Repo, req.MapPath, req.HeadSHA)
 	if err != nil {
 		return err
 	}
@@ -327,11 +333,27 @@ func (r *Reader) maps(ctx context.Context, c *Change) error {
 		}
 	}
 	if !touched {
-		c.BaseMap, c.HasBaseMap = c.HeadMap, c.HasHeadMap
+		c.BaseMap, c.HasBaseMap, c.BaseMapSize = c.HeadMap, c.HasHeadMap, c.HeadMapSize
 		return nil
 	}
-	c.BaseMap, c.HasBaseMap, err = r.Contents(ctx, req.Owner, req.Repo, req.MapPath, c.MergeBase)
+	c.BaseMap, c.BaseMapSize, c.HasBaseMap, err = r.Map(ctx, req.Owner, req.Repo, req.MapPath, c.MergeBase)
 	return err
+}
+
+// Map reads the directory map at a ref, streaming it and keeping no more
+// than dirmap.MaxMapSize+1 bytes: a pull request may make it as large as
+// GitHub allows a file (100 MiB), and the engine refuses anything over
+// the limit, saying its size, without reading it.
+func (r *Reader) Map(ctx context.Context, owner, repo, path, ref string) (data []byte, size int64, ok bool, err error) {
+	rc, size, ok, err := r.OpenFile(ctx, owner, repo, path, ref)
+	if err != nil || !ok {
+		return nil, 0, ok, err
+	}
+	defer rc.Close()
+	if data, err = io.ReadAll(io.LimitReader(rc, dirmap.MaxMapSize+1)); err != nil {
+		return nil, 0, false, fmt.Errorf("read %s at %s: %w", path, short(ref), err)
+	}
+	return data, max(size, int64(len(data))), true, nil
 }
 
 // Contents reads a file at a ref; ok is false when it does not exist.

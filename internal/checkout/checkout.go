@@ -383,6 +383,22 @@ func (r *Repo) ReadWorking(p string) ([]byte, error) {
 	return io.ReadAll(f)
 }
 
+// ReadWorkingAtMost reads a working-tree file keeping at most limit bytes,
+// and returns its whole size (see ReadAtMost).
+func (r *Repo) ReadWorkingAtMost(p string, limit int64) (data []byte, size int64, err error) {
+	f, err := r.OpenWorking(p)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	data, size, _, err = readAtMost(f, limit, st.Size())
+	return data, size, err
+}
+
 // OpenWorking opens a working-tree file for reading. Symbolic links are
 // never followed, in any part of the path, and nothing outside the
 // directory is opened.

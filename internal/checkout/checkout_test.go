@@ -464,3 +464,28 @@ func TestGitSkippedOnlyWhereGitFindsNoRepository(t *testing.T) {
 		t.Errorf("FilesAt in a plain directory: %v", err)
 	}
 }
+
+// TestReadAtMost: a file a change supplies is kept only up to the limit,
+// with its whole size, at a revision, in the index and in the work tree.
+func TestReadAtMost(t *testing.T) {
+	r := newTestRepo(t)
+	big := strings.Repeat("0123456789", 300)
+	head := r.commit(map[string]string{"docs/dir.md": big, "small.md": "hi\n"})
+	repo := open(t, r.dir)
+	for _, rev := range []string{head, ""} {
+		data, size, ok, err := repo.ReadAtMost(context.Background(), rev, "docs/dir.md", 1001)
+		if err != nil || !ok || len(data) != 1001 || size != 3000 || string(data) != big[:1001] {
+			t.Errorf("at %q: %d bytes kept, size %d, ok %v, %v", rev, len(data), size, ok, err)
+		}
+		if data, size, ok, err := repo.ReadAtMost(context.Background(), rev, "small.md", 1001); err != nil || !ok || string(data) != "hi\n" || size != 3 {
+			t.Errorf("small at %q: %q, size %d, ok %v, %v", rev, data, size, ok, err)
+		}
+		if _, _, ok, err := repo.ReadAtMost(context.Background(), rev, "missing.md", 1001); ok || err != nil {
+			t.Errorf("missing at %q: ok %v, %v", rev, ok, err)
+		}
+	}
+	data, size, err := repo.ReadWorkingAtMost("docs/dir.md", 1001)
+	if err != nil || len(data) != 1001 || size != 3000 {
+		t.Errorf("work tree: %d bytes kept, size %d, %v", len(data), size, err)
+	}
+}

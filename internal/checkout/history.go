@@ -77,6 +77,36 @@ func (r *Repo) ReadAt(ctx context.Context, rev, p string) (data []byte, ok bool,
 	return out, true, nil
 }
 
+// ReadAtMost reads p at rev (the index when rev is "") keeping at most
+// limit bytes, and returns the file's whole size: a file a change supplies
+// (a map, a manifest) is read only as far as the engine will look at it.
+// ok is false when the file does not exist there.
+func (r *Repo) ReadAtMost(ctx context.Context, rev, p string, limit int64) (data []byte, size int64, ok bool, err error) {
+	rc, ok := r.OpenAt(ctx, rev, p)
+	if !ok {
+		return nil, 0, false, nil
+	}
+	defer rc.Close()
+	return readAtMost(rc, limit, -1)
+}
+
+// readAtMost keeps at most limit bytes of rc; size is known (>= 0) or
+// counted by reading the rest without keeping it.
+func readAtMost(rc io.Reader, limit, size int64) ([]byte, int64, bool, error) {
+	data, err := io.ReadAll(io.LimitReader(rc, limit))
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if size < 0 {
+		rest, err := io.Copy(io.Discard, rc)
+		if err != nil {
+			return nil, 0, false, err
+		}
+		size = int64(len(data)) + rest
+	}
+	return data, size, true, nil
+}
+
 // Commit is one commit of a range.
 type Commit struct {
 	SHA     string

@@ -178,12 +178,12 @@ func (st *state) dirs(ctx context.Context, ch *change.Change) (result, error) {
 const ActionAddStubs = "add-stub-entries"
 
 func (st *state) dirsInput(ch *change.Change) dirmap.Input {
-	in := dirmap.Input{Head: &dirmap.Side{HasMap: ch.HasHeadMap, Map: ch.HeadMap}}
+	in := dirmap.Input{Head: &dirmap.Side{HasMap: ch.HasHeadMap, Map: ch.HeadMap, MapSize: ch.HeadMapSize}}
 	for _, f := range ch.HeadFiles {
 		in.Head.Files = append(in.Head.Files, f.Path)
 	}
 	if !ch.Audit {
-		in.Base = &dirmap.Side{HasMap: ch.HasBaseMap, Map: ch.BaseMap, Files: ch.BaseFiles}
+		in.Base = &dirmap.Side{HasMap: ch.HasBaseMap, Map: ch.BaseMap, MapSize: ch.BaseMapSize, Files: ch.BaseFiles}
 		for _, f := range ch.Files {
 			switch f.Status {
 			case "added", "renamed", "copied":
