@@ -72,6 +72,7 @@ func TestChartAlertsAndDashboard(t *testing.T) {
 		"HousekeeperWebhookFailures":    "> 0.05",
 		"HousekeeperRunsFailingClosed":  "> 0",
 		"HousekeeperRateLimitExhausted": "< 100",
+		"HousekeeperDeliveriesGivenUp":  `outcome="gave_up"`,
 	} {
 		if !strings.Contains(alerts[name], threshold) {
 			t.Errorf("alert %s missing or without its default threshold %q: %q", name, threshold, alerts[name])
