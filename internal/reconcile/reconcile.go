@@ -230,10 +230,12 @@ func (r *Reconciler) Pass(ctx context.Context) (Result, error) {
 			// Asked already. Ask again when that request may not have
 			// reached GitHub (no clear answer, and no newer attempt since,
 			// an interval later; up to maxAsks times), or when the
-			// redelivery it made was refused with a 503 (later: backing
-			// off, until Window after the first ask).
+			// redelivery it made failed too: refused with a 503, a 5xx,
+			// or no answer at all (a pod killed while handling it). Later,
+			// backing off, until Window after the first ask: a lost
+			// delivery is a commit without runs.
 			lost := prev.uncertain && a.latest.GetID() == prev.attempt && now.Sub(prev.at) >= r.o.Interval
-			refused := a.latest.GetID() != prev.attempt && a.latest.GetStatusCode() == http.StatusServiceUnavailable
+			refused := a.latest.GetID() != prev.attempt // and failed, as every a here
 			switch {
 			case prev.gaveUp:
 				continue

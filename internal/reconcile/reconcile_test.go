@@ -432,3 +432,35 @@ func TestPassRoomPerInstallation(t *testing.T) {
 		t.Errorf("installation 1: %d redeliveries asked, want 1 (its room)", asked)
 	}
 }
+
+// TestPassRedeliveryFailingAgainIsAskedAgain: a redelivery that fails
+// again with an error of the App's (a 5xx other than 503, as a pod that
+// dies mid-delivery leaves behind a proxy) is asked for again, backing
+// off, until one is handled: a delivery lost is a commit without runs.
+func TestPassRedeliveryFailingAgainIsAskedAgain(t *testing.T) {
+	gh, a, cc, advance, clock := clocked(t)
+	a.script["pull_request"] = []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusInternalServerError, http.StatusGatewayTimeout}
+	d, _ := gh.Send(context.Background(), "pull_request", []byte(`{"action":"opened","installation":{"id":7}}`))
+	r := New(Options{Clients: cc, Interval: time.Minute, Now: clock, Logger: zerolog.New(zerolog.NewTestWriter(t))})
+	for pass := 0; pass < 60 && a.count(d.GUID) < 5; pass++ {
+		res, err := r.Pass(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.GaveUp != 0 {
+			t.Fatalf("gave up: %+v", res)
+		}
+		advance(time.Minute)
+	}
+	if n := a.count(d.GUID); n != 5 {
+		t.Fatalf("the App saw %d attempts, want 5: the delivery, three failed redeliveries, the handled one", n)
+	}
+	calls := gh.Calls().Count("POST /app/hook/deliveries/{delivery_id}/attempts")
+	advance(maxBackoff)
+	if _, err := r.Pass(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := gh.Calls().Count("POST /app/hook/deliveries/{delivery_id}/attempts"); n != calls || calls != 4 {
+		t.Errorf("%d redelivery requests, then %d; want 4, and none after the 202", calls, n)
+	}
+}
