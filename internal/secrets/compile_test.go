@@ -30,6 +30,7 @@ func TestCompileRulesErrors(t *testing.T) {
 		"unknown analyser":  {with(func(r *secrets.RuleSpec) { r.Kind = secrets.KindStructural; r.Structural = "nope" }), `structural: unknown analyser "nope"`},
 		"bad entropy":       {with(func(r *secrets.RuleSpec) { r.Entropy = 9 }), `entropy: must be between 0 and 8`},
 		"bad bootstrap key": {with(func(r *secrets.RuleSpec) { r.BootstrapIf = &secrets.TierEscalation{Key: "("} }), `bootstrap_if.key:`},
+		"bad unless key":    {with(func(r *secrets.RuleSpec) { r.BootstrapIf = &secrets.TierEscalation{Key: "a", UnlessKey: "["} }), `bootstrap_if.unless_key:`},
 		"duplicate id":      {[]secrets.RuleSpec{ok, ok}, `rule 1 ("my-rule"): id: duplicate rule id`},
 		"index of second":   {[]secrets.RuleSpec{ok, {ID: "x2", Tier: "bootstrap", Kind: "file"}}, `rule 1 ("x2"): paths: a file rule needs at least one path glob`},
 	}

@@ -580,7 +580,8 @@ func (fs *fileScan) consider(r *Rule, vs, ve int, key string) {
 	if memo.key != key || !memo.valid {
 		*memo = keyMemo{key: key, valid: true}
 		memo.allowed = r.allowKeyAny != nil && r.allowKeyAny.MatchString(key)
-		memo.escalates = r.escKey != nil && key != "" && r.escKey.MatchString(key)
+		memo.escalates = r.escKey != nil && key != "" && r.escKey.MatchString(key) &&
+			(r.escUnless == nil || !r.escUnless.MatchString(key))
 	}
 	if memo.allowed {
 		return
@@ -609,7 +610,7 @@ func (fs *fileScan) consider(r *Rule, vs, ve int, key string) {
 			if memo.escalates {
 				tier = Bootstrap
 			}
-		case r.escKey != nil && r.escKey.Match(line):
+		case r.escKey != nil && r.escKey.Match(line) && (r.escUnless == nil || !r.escUnless.Match(line)):
 			tier = Bootstrap
 		}
 	}

@@ -134,6 +134,10 @@ type TierEscalation struct {
 	// Key is a regex matched against the assignment's key (the regex
 	// group named "key"), or the line when there is none.
 	Key string `yaml:"key"`
+	// UnlessKey is a regex on the same text that keeps the rule's tier
+	// although Key matches: an OAuth login's client secret under a key
+	// naming GitHub is the application's, not GitHub access.
+	UnlessKey string `yaml:"unless_key"`
 }
 
 // RuleTests are samples checked by the rule tests.
@@ -155,7 +159,7 @@ type Rule struct {
 	// allowStart and allowElse split allowAny into its patterns anchored
 	// at the value's start (one attempt) and the others.
 	allowStart, allowElse *regexp.Regexp
-	escKey                *regexp.Regexp
+	escKey, escUnless     *regexp.Regexp
 	secretIdx             []int // candidate groups, first participating wins
 	keyIdx                int
 	analyser              structuralAnalyser
@@ -493,6 +497,13 @@ func (r *Rule) compileRegexes() []error {
 				fail("bootstrap_if.key", "%v", err)
 			}
 			r.escKey = re
+		}
+		if e.UnlessKey != "" {
+			re, err := regexp.Compile(e.UnlessKey)
+			if err != nil {
+				fail("bootstrap_if.unless_key", "%v", err)
+			}
+			r.escUnless = re
 		}
 	}
 	return errs

@@ -161,6 +161,16 @@ func (fs *fileScan) k8sSecret(r *Rule, doc *yaml.Node, depth int) {
 	if _, sops := mapGet(doc, "sops"); sops != nil {
 		return
 	}
+	// A Secret named, or in a namespace named, for infrastructure (the
+	// Infisical operator's own credentials, a registry's, Vault's) holds
+	// what must exist before any secret store can deliver: bootstrap.
+	tier := r.Tier
+	if _, meta := mapGet(doc, "metadata"); meta != nil && meta.Kind == yaml.MappingNode {
+		where := scalar(second(mapGet(meta, "name"))) + " " + scalar(second(mapGet(meta, "namespace")))
+		if helmBootstrapKey().MatchString(where) {
+			tier = Bootstrap
+		}
+	}
 	for _, field := range []string{"data", "stringData"} {
 		_, m := mapGet(doc, field)
 		if m == nil || m.Kind != yaml.MappingNode {
@@ -171,7 +181,7 @@ func (fs *fileScan) k8sSecret(r *Rule, doc *yaml.Node, depth int) {
 			if v.Kind != yaml.ScalarNode || v.Value == "" || v.Tag == "!!null" || templated(v.Value) {
 				continue
 			}
-			fs.emit(r, r.Tier, k.Line, v)
+			fs.emit(r, tier, k.Line, v)
 		}
 	}
 }

@@ -135,6 +135,10 @@ func (g *Rand) appAndToolCredentials(c *Corpus) {
 		l(`{`, `  "Jwt": {`).
 		p("jwt-signing-key-named", run, `    "SigningKey": "%s",`, g.String(B64, 44)).
 		l(`    "Issuer": "billing"`, `  }`, `}`).done()
+	c.file("apps/portal/appsettings.json").
+		l(`{`, `  "AzureAd": {`, `    "Instance": "https://login.microsoftonline.com/",`, `    "ClientId": "portal",`).
+		p("azure-ad-app-client-secret", run, `    "ClientSecret": "%s8Q~%s"`, g.String(Alnum, 3), g.String(Alnum, 34)).
+		l(`  }`, `}`).done()
 	c.file("apps/ios/Secrets.swift").
 		l("enum Secrets {").
 		p("algolia-admin-key", run, `    static let algoliaAdminKey = "%s"`, g.String(Hex, 32)).

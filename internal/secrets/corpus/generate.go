@@ -224,6 +224,16 @@ func (g *Rand) helmAndK8s(c *Corpus) {
 			`  authentication:`, `    universalAuth:`, `      credentialsRef:`, `        secretName: universal-auth-credentials`,
 			`        secretNamespace: infisical`, `  managedSecretReference:`, `    secretName: api`).done()
 
+	// The operator's own credentials cannot come from Infisical: bootstrap.
+	c.file("k8s/infisical/universal-auth.yaml").
+		l(`apiVersion: v1`, `kind: Secret`, `metadata:`, `  name: universal-auth-credentials`, `  namespace: infisical`, `stringData:`).
+		p("k8s-secret-literal", boot, `  clientSecret: %s`, g.String(Hex, 64)).done()
+
+	// A certificate's key the ingress serves: runtime.
+	c.file("k8s/apps/api/tls.yaml").
+		l(`apiVersion: v1`, `kind: Secret`, `metadata:`, `  name: api-tls`, `type: kubernetes.io/tls`, `data:`).
+		p("tls-private-key-base64", run, `  tls.key: LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0t%s`, g.String(B64, 400)).done()
+
 	c.file("k8s/apps/api/configmap.yaml").
 		l(`apiVersion: v1`, `kind: ConfigMap`, `metadata:`, `  name: api`, `data:`, `  token_ttl: "3600"`,
 			`  session_secret_name: api-session`, `  oauth_client_id: 6f1c2b9e-1d2a-4c3b-9e8f-7a6b5c4d3e2f`,

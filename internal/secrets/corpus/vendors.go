@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/housekeeper-app/housekeeper/internal/secrets"
@@ -46,7 +47,14 @@ func (g *Rand) vendors(c *Corpus) {
 			if strings.Contains(m, "\n") {
 				continue
 			}
-			b.p(s.ID, string(s.Tier), "%s", g.Expand(m))
+			line := g.Expand(m)
+			tier := string(s.Tier)
+			// The rule's own escalation applies: a sample under a key
+			// that names infrastructure (SENTRY_AUTH_TOKEN) is bootstrap.
+			if e := s.BootstrapIf; e != nil && e.Key != "" && regexp.MustCompile(e.Key).MatchString(line) {
+				tier = boot
+			}
+			b.p(s.ID, tier, "%s", line)
 			break
 		}
 	}
