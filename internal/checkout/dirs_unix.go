@@ -30,7 +30,7 @@ type dirs struct {
 
 // maxDirHandles bounds the handles kept open; deeper trees open the
 // directories beyond it for each lookup and close them after.
-const maxDirHandles = 1024
+var maxDirHandles = 1024
 
 func (d *dirs) close() {
 	d.mu.Lock()
