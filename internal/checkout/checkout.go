@@ -300,32 +300,7 @@ func (r *Repo) WorkingFiles(ctx context.Context) ([]File, error) {
 		}
 		return dedupe(files), nil
 	}
-	var files []File
-	err := filepath.WalkDir(r.Dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return fmt.Errorf("walk %s: %w", p, err)
-		}
-		if d.IsDir() {
-			if d.Name() == ".git" && p != r.Dir {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		rel, err := filepath.Rel(r.Dir, p)
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return fmt.Errorf("stat %s: %w", p, err)
-		}
-		files = append(files, File{Path: filepath.ToSlash(rel), Size: info.Size(), Regular: info.Mode().IsRegular()})
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return files, nil
+	return r.walkPlain()
 }
 
 // dedupe drops repeated paths (ls-files lists each conflict stage).

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 )
 
@@ -67,4 +68,34 @@ func (r *Repo) OpenWorking(p string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("open %s: %w", p, ErrNotRegular)
 	}
 	return f, nil
+}
+
+// walkPlain lists every file below the directory except .git.
+func (r *Repo) walkPlain() ([]File, error) {
+	var files []File
+	err := filepath.WalkDir(r.Dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("walk %s: %w", p, err)
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" && p != r.Dir {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, err := filepath.Rel(r.Dir, p)
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return fmt.Errorf("stat %s: %w", p, err)
+		}
+		files = append(files, File{Path: filepath.ToSlash(rel), Size: info.Size(), Regular: info.Mode().IsRegular()})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return files, nil
 }

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -30,7 +31,7 @@ type dirs struct {
 
 // maxDirHandles bounds the handles kept open; deeper trees open the
 // directories beyond it for each lookup and close them after.
-var maxDirHandles = 1024
+var maxDirHandles = 4096
 
 func (d *dirs) close() {
 	d.mu.Lock()
@@ -250,3 +251,78 @@ func (i fileInfo) Mode() fs.FileMode  { return i.mode }
 func (i fileInfo) ModTime() time.Time { return time.Unix(i.st.Mtim.Unix()) }
 func (i fileInfo) IsDir() bool        { return i.mode.IsDir() }
 func (i fileInfo) Sys() any           { return &i.st }
+
+// walkPlain lists every file below the directory except .git, in the
+// order filepath.WalkDir gives, through the directory handles: each file
+// is described relative to its directory's handle (no path walk per file),
+// and the handles serve the reads that follow.
+func (r *Repo) walkPlain() ([]File, error) {
+	var files []File
+	var walk func(dir string) error
+	walk = func(dir string) error {
+		fd, release, err := r.dirs.get(r.root, dir, dir)
+		if err != nil {
+			return fmt.Errorf("walk %s: %w", r.full(dir), err)
+		}
+		defer release()
+		entries, err := readDir(fd)
+		if err != nil {
+			return fmt.Errorf("walk %s: %w", r.full(dir), err)
+		}
+		for _, e := range entries {
+			rel := e.Name()
+			if dir != "" {
+				rel = dir + "/" + rel
+			}
+			if e.IsDir() {
+				if e.Name() == ".git" {
+					continue
+				}
+				if err := walk(rel); err != nil {
+					return err
+				}
+				continue
+			}
+			var st unix.Stat_t
+			if err := fstatat(fd, e.Name(), &st); err != nil {
+				return fmt.Errorf("stat %s: %w", r.full(rel), err)
+			}
+			files = append(files, File{Path: rel, Size: st.Size, Regular: st.Mode&unix.S_IFMT == unix.S_IFREG})
+		}
+		return nil
+	}
+	if err := walk(""); err != nil {
+		return nil, err
+	}
+	return files, nil
+}
+
+func (r *Repo) full(rel string) string {
+	if rel == "" {
+		return r.Dir
+	}
+	return r.Dir + string(os.PathSeparator) + rel
+}
+
+// readDir lists a directory handle's entries, sorted by name, through a
+// handle of its own (the shared one's offset is left alone).
+func readDir(fd int) ([]fs.DirEntry, error) {
+	own, err := openat(fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(own), ".")
+	defer f.Close()
+	entries, err := f.ReadDir(-1)
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return entries, err
+}
+
+func fstatat(dirfd int, name string, st *unix.Stat_t) error {
+	for {
+		err := unix.Fstatat(dirfd, name, st, unix.AT_SYMLINK_NOFOLLOW)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}

@@ -3,11 +3,14 @@
 package checkout
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 )
@@ -47,7 +50,21 @@ func TestWorkingHandles(t *testing.T) {
 		if err := syscall.Mkfifo(filepath.Join(dir, "a", "fifo"), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		write("sub/.git/config", "[core]\n") // a nested .git directory is not listed
+		write(".git", "gitdir: elsewhere\n") // a .git file is
 		repo := open(t, dir)
+		files, err := repo.WorkingFiles(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range files {
+			got = append(got, fmt.Sprintf("%s %d %v", f.Path, f.Size, f.Regular))
+		}
+		want := []string{".git 18 true", "a/b/c/deep.txt 5 true", "a/b/c/link.txt 8 false", "a/b/in 1 false", "a/fifo 0 false", "a/out " + fmt.Sprint(len(outside)) + " false", "a/top.txt 4 true", "file 6 true"}
+		if !slices.Equal(got, want) {
+			t.Errorf("limit %d: WorkingFiles\n got %q\nwant %q", limit, got, want)
+		}
 		read := func(p string) (string, error) {
 			rc, err := repo.OpenWorking(p)
 			if err != nil {
