@@ -812,8 +812,11 @@ func matchGlob(g, name string) bool {
 // matches ends with it.
 func literalTail(g string) string {
 	i := len(g)
-	for i > 0 && !strings.ContainsRune(`*?[]{}\,`, rune(g[i-1])) {
-		i--
+	for ; i > 0; i-- {
+		switch g[i-1] {
+		case '*', '?', '[', ']', '{', '}', '\\', ',':
+			return strings.TrimPrefix(g[i:], "/")
+		}
 	}
-	return strings.TrimPrefix(g[i:], "/")
+	return strings.TrimPrefix(g, "/")
 }
