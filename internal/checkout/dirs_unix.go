@@ -172,22 +172,31 @@ func (r *Repo) OpenWorking(p string) (io.ReadCloser, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("open %s: %w", p, ErrNotRegular)
 	}
-	return &fileReader{fd: fd, path: p}, nil
+	return &fileReader{fd: fd, path: p, left: fst.Size}, nil
 }
 
 // fileReader reads an open regular file by its descriptor: an os.File
-// would cost a poller registration attempt per file.
+// would cost a poller registration attempt per file. It ends at the size
+// the file had when opened, without the read that would find its end (a
+// system call per file): a file is read as it was then.
 type fileReader struct {
 	fd   int
 	path string
+	left int64 // bytes to the size at open
 }
 
 func (f *fileReader) Read(b []byte) (int, error) {
 	if f.fd < 0 {
 		return 0, fs.ErrClosed
 	}
+	if f.left <= 0 {
+		return 0, io.EOF
+	}
 	if len(b) == 0 {
 		return 0, nil
+	}
+	if int64(len(b)) > f.left {
+		b = b[:f.left]
 	}
 	for {
 		n, err := unix.Read(f.fd, b)
@@ -197,7 +206,12 @@ func (f *fileReader) Read(b []byte) (int, error) {
 		case err != nil:
 			return 0, &fs.PathError{Op: "read", Path: f.path, Err: err}
 		case n == 0:
-			return 0, io.EOF
+			f.left = 0
+			return 0, io.EOF // shrunk since the open
+		}
+		f.left -= int64(n)
+		if f.left == 0 {
+			return n, io.EOF
 		}
 		return n, nil
 	}

@@ -94,6 +94,20 @@ func TestWorkingHandles(t *testing.T) {
 				t.Errorf("limit %d: %s: err %v, want ErrInvalid", limit, p, err)
 			}
 		}
+		// A file is read at the size it had when opened.
+		rc, err := repo.OpenWorking("a/top.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "a", "top.txt"), []byte("top\ngrown\n"), 0o644); err == nil {
+			// WriteFile truncates and rewrites in place: same file, larger.
+			data, err := io.ReadAll(rc)
+			if err != nil || string(data) != "top\n" {
+				t.Errorf("limit %d: a file grown after its open read %q %v, want its first 4 bytes", limit, data, err)
+			}
+		}
+		rc.Close()
+		write("a/top.txt", "top\n")
 		if st, err := repo.lstat("a/b/c/link.txt"); err != nil || st.Mode()&fs.ModeSymlink == 0 {
 			t.Errorf("limit %d: lstat of a link: %v %v", limit, st, err)
 		}
