@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -269,46 +270,88 @@ func (i fileInfo) Sys() any           { return &i.st }
 // walkPlain lists every file below the directory except .git, in the
 // order filepath.WalkDir gives, through the directory handles: each file
 // is described relative to its directory's handle (no path walk per file),
-// and the handles serve the reads that follow.
+// and the handles serve the reads that follow. Subdirectories are listed
+// in parallel, one goroutine per spare CPU: the listing comes before the
+// scan and would otherwise leave all CPUs but one idle.
 func (r *Repo) walkPlain() ([]File, error) {
+	spare := make(chan struct{}, max(0, runtime.GOMAXPROCS(0)-1))
+	return r.walkDir("", spare)
+}
+
+func (r *Repo) walkDir(dir string, spare chan struct{}) ([]File, error) {
+	fd, release, err := r.dirs.get(r.root, dir, dir)
+	if err != nil {
+		return nil, fmt.Errorf("walk %s: %w", r.full(dir), err)
+	}
+	defer release()
+	entries, err := readDir(fd)
+	if err != nil {
+		return nil, fmt.Errorf("walk %s: %w", r.full(dir), err)
+	}
+	// A subdirectory's files go where it stands among the entries.
+	type sub struct {
+		at    int // len(files) when it was met
+		files []File
+		err   error
+	}
 	var files []File
-	var walk func(dir string) error
-	walk = func(dir string) error {
-		fd, release, err := r.dirs.get(r.root, dir, dir)
-		if err != nil {
-			return fmt.Errorf("walk %s: %w", r.full(dir), err)
+	var subs []*sub
+	var wg sync.WaitGroup
+	for _, e := range entries {
+		rel := e.Name()
+		if dir != "" {
+			rel = dir + "/" + rel
 		}
-		defer release()
-		entries, err := readDir(fd)
-		if err != nil {
-			return fmt.Errorf("walk %s: %w", r.full(dir), err)
-		}
-		for _, e := range entries {
-			rel := e.Name()
-			if dir != "" {
-				rel = dir + "/" + rel
-			}
-			if e.IsDir() {
-				if e.Name() == ".git" {
-					continue
-				}
-				if err := walk(rel); err != nil {
-					return err
-				}
+		if e.IsDir() {
+			if e.Name() == ".git" {
 				continue
 			}
-			var st unix.Stat_t
-			if err := fstatat(fd, e.Name(), &st); err != nil {
-				return fmt.Errorf("stat %s: %w", r.full(rel), err)
+			sd := &sub{at: len(files)}
+			subs = append(subs, sd)
+			select {
+			case spare <- struct{}{}:
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer func() { <-spare }()
+					sd.files, sd.err = r.walkDir(rel, spare)
+				}()
+			default:
+				sd.files, sd.err = r.walkDir(rel, spare)
 			}
-			files = append(files, File{Path: rel, Size: st.Size, Regular: st.Mode&unix.S_IFMT == unix.S_IFREG})
+			continue
 		}
-		return nil
+		var st unix.Stat_t
+		if err := fstatat(fd, e.Name(), &st); err != nil {
+			wg.Wait()
+			for _, sd := range subs { // an error met earlier in the walk first
+				if sd.err != nil {
+					return nil, sd.err
+				}
+			}
+			return nil, fmt.Errorf("stat %s: %w", r.full(rel), err)
+		}
+		files = append(files, File{Path: rel, Size: st.Size, Regular: st.Mode&unix.S_IFMT == unix.S_IFREG})
 	}
-	if err := walk(""); err != nil {
-		return nil, err
+	wg.Wait()
+	if len(subs) == 0 {
+		return files, nil
 	}
-	return files, nil
+	n := len(files)
+	for _, sd := range subs {
+		if sd.err != nil {
+			return nil, sd.err
+		}
+		n += len(sd.files)
+	}
+	out := make([]File, 0, n)
+	from := 0
+	for _, sd := range subs {
+		out = append(out, files[from:sd.at]...)
+		out = append(out, sd.files...)
+		from = sd.at
+	}
+	return append(out, files[from:]...), nil
 }
 
 func (r *Repo) full(rel string) string {
