@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -32,6 +31,7 @@ type Repo struct {
 	Sub string
 
 	root  *os.Root
+	dirs  dirs    // directory handles for reading files without walking paths
 	g     *runner // nil until runner prepares it
 	gOnce sync.Once
 	gErr  error
@@ -154,6 +154,7 @@ func (r *Repo) Close() error {
 	if r.root == nil {
 		return nil
 	}
+	r.dirs.close()
 	return r.root.Close()
 }
 
@@ -299,32 +300,7 @@ func (r *Repo) WorkingFiles(ctx context.Context) ([]File, error) {
 		}
 		return dedupe(files), nil
 	}
-	var files []File
-	err := filepath.WalkDir(r.Dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return fmt.Errorf("walk %s: %w", p, err)
-		}
-		if d.IsDir() {
-			if d.Name() == ".git" && p != r.Dir {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		rel, err := filepath.Rel(r.Dir, p)
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return fmt.Errorf("stat %s: %w", p, err)
-		}
-		files = append(files, File{Path: filepath.ToSlash(rel), Size: info.Size(), Regular: info.Mode().IsRegular()})
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return files, nil
+	return r.walkPlain()
 }
 
 // dedupe drops repeated paths (ls-files lists each conflict stage).
@@ -343,35 +319,6 @@ func dedupe(files []File) []File {
 // lie below a symbolic link: neither is ever read.
 var ErrNotRegular = errors.New("not a regular file")
 
-// lstat looks p up inside the directory, part by part: any symbolic link
-// along the way is refused (os.Root alone would follow links that stay
-// inside), and nothing outside the directory is reached.
-func (r *Repo) lstat(p string) (fs.FileInfo, error) {
-	clean := path.Clean(p)
-	if clean == "." || path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
-		return nil, fmt.Errorf("%s: %w", p, fs.ErrInvalid)
-	}
-	parts := strings.Split(clean, "/")
-	var st fs.FileInfo
-	for i := range parts {
-		var err error
-		st, err = r.root.Lstat(strings.Join(parts[:i+1], "/"))
-		if err != nil {
-			return nil, err
-		}
-		if st.Mode()&fs.ModeSymlink != 0 {
-			if i == len(parts)-1 {
-				return st, nil // the caller decides: a link counts for the layout
-			}
-			return nil, fmt.Errorf("%s: %s is a symbolic link (symbolic links are not followed): %w", p, strings.Join(parts[:i+1], "/"), ErrNotRegular)
-		}
-		if i < len(parts)-1 && !st.IsDir() {
-			return nil, fmt.Errorf("%s: %w", p, fs.ErrNotExist)
-		}
-	}
-	return st, nil
-}
-
 // ReadWorking reads a file of the working tree; a missing file returns
 // fs.ErrNotExist.
 func (r *Repo) ReadWorking(p string) ([]byte, error) {
@@ -384,40 +331,14 @@ func (r *Repo) ReadWorking(p string) ([]byte, error) {
 }
 
 // ReadWorkingAtMost reads a working-tree file keeping at most limit bytes,
-// and returns its whole size (see ReadAtMost).
+// and returns its whole size (see ReadAtMost; the rest is counted, not
+// kept).
 func (r *Repo) ReadWorkingAtMost(p string, limit int64) (data []byte, size int64, err error) {
 	f, err := r.OpenWorking(p)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, 0, err
-	}
-	data, size, _, err = readAtMost(f, limit, st.Size())
+	data, size, _, err = readAtMost(f, limit, -1)
 	return data, size, err
-}
-
-// OpenWorking opens a working-tree file for reading. Symbolic links are
-// never followed, in any part of the path, and nothing outside the
-// directory is opened.
-func (r *Repo) OpenWorking(p string) (*os.File, error) {
-	st, err := r.lstat(p)
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("open %s: %w", p, ErrNotRegular)
-	}
-	f, err := r.root.Open(path.Clean(p))
-	if err != nil {
-		return nil, err
-	}
-	// The file may have been swapped since the lookup: check what was opened.
-	if fst, err := f.Stat(); err != nil || !fst.Mode().IsRegular() || !os.SameFile(st, fst) {
-		f.Close()
-		return nil, fmt.Errorf("open %s: %w", p, ErrNotRegular)
-	}
-	return f, nil
 }

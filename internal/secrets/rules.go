@@ -791,6 +791,10 @@ func (r *Rule) appliesTo(path, base string) bool {
 // matches the base name, so "*.pem" means any .pem file at any depth.
 func matchAny(globs []string, path, base string) bool {
 	for _, g := range globs {
+		// base ends path: a tail path lacks, base lacks too.
+		if !strings.HasSuffix(path, literalTail(g)) {
+			continue
+		}
 		if ok, _ := doublestar.Match(g, path); ok {
 			return true
 		}
@@ -801,4 +805,29 @@ func matchAny(globs []string, path, base string) bool {
 		}
 	}
 	return false
+}
+
+// matchGlob is doublestar.Match, answering at once for the names that
+// lack the glob's literal ending: every file is matched against every
+// path glob of the rules, and most end with an extension.
+func matchGlob(g, name string) bool {
+	if !strings.HasSuffix(name, literalTail(g)) {
+		return false
+	}
+	ok, _ := doublestar.Match(g, name)
+	return ok
+}
+
+// literalTail is the end of glob g after its last special character,
+// less a leading slash ("**/" matches no directory too): any name g
+// matches ends with it.
+func literalTail(g string) string {
+	i := len(g)
+	for ; i > 0; i-- {
+		switch g[i-1] {
+		case '*', '?', '[', ']', '{', '}', '\\', ',':
+			return strings.TrimPrefix(g[i:], "/")
+		}
+	}
+	return strings.TrimPrefix(g, "/")
 }

@@ -135,7 +135,7 @@ func (s *Scanner) Rules() *RuleSet { return s.rules }
 // Excluded reports whether path matches Options.ExcludePaths.
 func (s *Scanner) Excluded(path string) bool {
 	for _, g := range s.exclude {
-		if ok, _ := doublestar.Match(g, path); ok {
+		if matchGlob(g, path) {
 			return true
 		}
 	}
