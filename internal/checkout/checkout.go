@@ -331,14 +331,13 @@ func (r *Repo) ReadWorking(p string) ([]byte, error) {
 }
 
 // ReadWorkingAtMost reads a working-tree file keeping at most limit bytes,
-// and returns its whole size (see ReadAtMost; the rest is counted, not
-// kept).
+// and returns its whole size (see ReadAtMost).
 func (r *Repo) ReadWorkingAtMost(p string, limit int64) (data []byte, size int64, err error) {
-	f, err := r.OpenWorking(p)
+	f, size, err := r.openWorking(p)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer f.Close()
-	data, size, _, err = readAtMost(f, limit, -1)
+	data, size, _, err = readAtMost(f, limit, size)
 	return data, size, err
 }

@@ -51,23 +51,30 @@ func (r *Repo) lstat(p string) (fs.FileInfo, error) {
 // never followed, in any part of the path, and nothing outside the
 // directory is opened.
 func (r *Repo) OpenWorking(p string) (io.ReadCloser, error) {
+	f, _, err := r.openWorking(p)
+	return f, err
+}
+
+// openWorking is OpenWorking with the file's size when it was opened.
+func (r *Repo) openWorking(p string) (io.ReadCloser, int64, error) {
 	st, err := r.lstat(p)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("open %s: %w", p, ErrNotRegular)
+		return nil, 0, fmt.Errorf("open %s: %w", p, ErrNotRegular)
 	}
 	f, err := r.root.Open(path.Clean(p))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	// The file may have been swapped since the lookup: check what was opened.
-	if fst, err := f.Stat(); err != nil || !fst.Mode().IsRegular() || !os.SameFile(st, fst) {
+	fst, err := f.Stat()
+	if err != nil || !fst.Mode().IsRegular() || !os.SameFile(st, fst) {
 		f.Close()
-		return nil, fmt.Errorf("open %s: %w", p, ErrNotRegular)
+		return nil, 0, fmt.Errorf("open %s: %w", p, ErrNotRegular)
 	}
-	return f, nil
+	return f, fst.Size(), nil
 }
 
 // walkPlain lists every file below the directory except .git.

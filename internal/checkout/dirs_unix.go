@@ -133,47 +133,59 @@ func (r *Repo) lookup(p string) (int, string, func(), error) {
 // link on the way (a link as the last part is described, not followed),
 // and nothing outside the directory is reached.
 func (r *Repo) lstat(p string) (fs.FileInfo, error) {
-	dfd, name, release, err := r.lookup(p)
+	_, name, release, st, err := r.statAt(p)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-	var st unix.Stat_t
-	if err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return nil, &fs.PathError{Op: "lstat", Path: p, Err: err}
-	}
+	release()
 	return statInfo(name, &st), nil
+}
+
+// statAt looks p up as lstat does and keeps its directory's handle (until
+// release) for a caller that opens it next.
+func (r *Repo) statAt(p string) (dfd int, name string, release func(), st unix.Stat_t, err error) {
+	dfd, name, release, err = r.lookup(p)
+	if err != nil {
+		return -1, "", nil, st, err
+	}
+	if err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		release()
+		return -1, "", nil, st, &fs.PathError{Op: "lstat", Path: p, Err: err}
+	}
+	return dfd, name, release, st, nil
 }
 
 // OpenWorking opens a working-tree file for reading. Symbolic links are
 // never followed, in any part of the path, and nothing outside the
 // directory is opened; only a regular file is opened at all.
 func (r *Repo) OpenWorking(p string) (io.ReadCloser, error) {
-	dfd, name, release, err := r.lookup(p)
+	f, _, err := r.openWorking(p)
+	return f, err
+}
+
+// openWorking is OpenWorking with the file's size when it was opened.
+func (r *Repo) openWorking(p string) (io.ReadCloser, int64, error) {
+	dfd, name, release, st, err := r.statAt(p)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer release()
-	var st unix.Stat_t
-	if err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return nil, &fs.PathError{Op: "lstat", Path: p, Err: err}
-	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, fmt.Errorf("open %s: %w", p, ErrNotRegular)
+		return nil, 0, fmt.Errorf("open %s: %w", p, ErrNotRegular)
 	}
 	// O_NONBLOCK: a FIFO swapped in since the lookup must not block the
 	// open (it is refused just below).
 	fd, err := openat(dfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC)
 	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: p, Err: err}
+		return nil, 0, &fs.PathError{Op: "open", Path: p, Err: err}
 	}
 	// The file may have been swapped since the lookup: check what was opened.
 	var fst unix.Stat_t
 	if err := unix.Fstat(fd, &fst); err != nil || fst.Mode&unix.S_IFMT != unix.S_IFREG || fst.Dev != st.Dev || fst.Ino != st.Ino {
 		unix.Close(fd)
-		return nil, fmt.Errorf("open %s: %w", p, ErrNotRegular)
+		return nil, 0, fmt.Errorf("open %s: %w", p, ErrNotRegular)
 	}
-	return &fileReader{fd: fd, path: p, left: fst.Size}, nil
+	return &fileReader{fd: fd, path: p, left: fst.Size}, fst.Size, nil
 }
 
 // fileReader reads an open regular file by its descriptor: an os.File

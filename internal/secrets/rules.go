@@ -440,18 +440,7 @@ func (r *Rule) compileRegexes() []error {
 			case spec.SecretGroup > 0:
 				r.secretIdx = []int{spec.SecretGroup}
 			default:
-				for i, name := range re.SubexpNames() {
-					if name == "secret" {
-						r.secretIdx = append(r.secretIdx, i)
-					}
-				}
-				if len(r.secretIdx) == 0 {
-					if re.NumSubexp() > 0 {
-						r.secretIdx = []int{1}
-					} else {
-						r.secretIdx = []int{0}
-					}
-				}
+				r.secretIdx = secretGroups(re.SubexpNames(), 0)
 			}
 		}
 	}

@@ -39,7 +39,7 @@ func vendorPrefixes(rules []*Rule) map[byte][]vendorPrefix {
 		}
 		// From the parsed regex, not the compiled one: embedded rules are
 		// compiled on first use.
-		for _, g := range secretGroups(t, r.SecretGroup) {
+		for _, g := range secretGroups(captureNames(t), r.SecretGroup) {
 			if g == 0 {
 				continue // the whole match: boundaries and keys come first
 			}
@@ -139,33 +139,42 @@ func minLen(t *syntax.Regexp) int {
 }
 
 // secretGroups returns the capture groups that may hold a rule's secret,
-// as compileRegexes chooses them: secret_group, else the groups named
-// "secret", else the first group, else the whole match.
-func secretGroups(t *syntax.Regexp, secretGroup int) []int {
+// given its groups' names by index (as regexp.SubexpNames): secret_group,
+// else the groups named "secret", else the first group, else the whole
+// match.
+func secretGroups(names []string, secretGroup int) []int {
 	if secretGroup > 0 {
 		return []int{secretGroup}
 	}
 	var named []int
-	first := 0
+	for i, name := range names {
+		if name == "secret" {
+			named = append(named, i)
+		}
+	}
+	switch {
+	case len(named) > 0:
+		return named
+	case len(names) > 1:
+		return []int{1}
+	}
+	return []int{0}
+}
+
+// captureNames is regexp.SubexpNames for a parsed regex.
+func captureNames(t *syntax.Regexp) []string {
+	names := make([]string, t.MaxCap()+1)
 	var walk func(*syntax.Regexp)
 	walk = func(t *syntax.Regexp) {
 		if t.Op == syntax.OpCapture {
-			if t.Name == "secret" {
-				named = append(named, t.Cap)
-			}
-			if first == 0 || t.Cap < first {
-				first = t.Cap
-			}
+			names[t.Cap] = t.Name
 		}
 		for _, s := range t.Sub {
 			walk(s)
 		}
 	}
 	walk(t)
-	if len(named) > 0 {
-		return named
-	}
-	return []int{first}
+	return names
 }
 
 func captureAt(t *syntax.Regexp, index int) *syntax.Regexp {
