@@ -65,6 +65,12 @@ func placeholderFor(r *Rule, v string) bool {
 		return len(v) == 0 || repeated(v) || repeatedTail(v) || sequential(v)
 	}
 	if r.Specificity < tokenFormatSpecificity {
+		if r.BracedReferences && strings.HasPrefix(v, "$") && !strings.HasPrefix(v, "${") {
+			// $NPM_TOKEN is not expanded there, but it is a variable's
+			// name written by mistake, not a credential; $ecret-token-0004
+			// is a literal.
+			return variableName(v[1:]) || isPlaceholder(v[1:])
+		}
 		return isPlaceholder(v)
 	}
 	if checksumValid(v) {
@@ -191,10 +197,12 @@ func templateReference(v string) bool {
 	default:
 		return false
 	}
-	if inner == "" {
-		return true
-	}
-	if isDigit(inner[0]) {
+	return inner == "" || variableName(inner)
+}
+
+// variableName: text that reads as a variable's name rather than a value.
+func variableName(inner string) bool {
+	if inner == "" || isDigit(inner[0]) {
 		return false
 	}
 	// A name is one case (NPM_TOKEN, api_token) or has no digits (apiKey);

@@ -113,6 +113,10 @@ type RuleSpec struct {
 	// a run like abcdef) besides the rule's allow list; the regex must pin
 	// the format (length, alphabet, key) tightly enough for that.
 	Generated bool `yaml:"generated"`
+	// BracedReferences: the file format expands only ${NAME} (npm's
+	// .npmrc), so a value starting with a bare $ is literal text unless the
+	// rest is a variable's name ($NPM_TOKEN, a mistake but no credential).
+	BracedReferences bool `yaml:"braced_references"`
 	// Specificity decides which rule wins when several match one value:
 	// known token formats > structural rules > generic assignments.
 	Specificity int `yaml:"specificity"`

@@ -784,15 +784,18 @@ var generatedRuleSpecs = []RuleSpec{
 			`.yarnrc`,
 			`.yarnrc.yml`,
 		},
-		Specificity: 240,
+		BracedReferences: true,
+		Specificity:      240,
 		Tests: &RuleTests{
 			Path: `.npmrc`,
 			Match: []string{
 				`//registry.npmjs.org/:_authToken={{alnum 36}}`,
 				`_auth={{b64 24}}`,
+				`//registry.npmjs.org/:_authToken=${{alnum 12}}-{{alnum 8}}`,
 			},
 			NoMatch: []string{
 				`//registry.npmjs.org/:_authToken=${NPM_TOKEN}`,
+				`//registry.npmjs.org/:_authToken=$NPM_TOKEN`,
 				`//registry.npmjs.org/:_authToken={NPM_TOKEN}`,
 				`//registry.npmjs.org/:_authToken=%NPM_TOKEN%`,
 				`//registry.npmjs.org/:_authToken=%env(NPM_TOKEN)%`,
