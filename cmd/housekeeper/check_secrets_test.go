@@ -175,3 +175,54 @@ func TestCheckSecretsImportFromBase(t *testing.T) {
 		t.Errorf("missing import: exit %d, stderr %s", code, stderr)
 	}
 }
+
+// A token a change adds on two lines is reported on both, under one
+// fingerprint, counted once; SARIF tells the copies apart, since code
+// scanning merges results that share a fingerprint.
+func TestRepeatedValueReportedOnEveryLine(t *testing.T) {
+	p := plant(11)
+	r := newRepo(t)
+	r.commit("base", baseFiles)
+	r.git("checkout", "-q", "-b", "change")
+	r.commit("leak", map[string]string{
+		"apps/web/deploy.sh": "#!/bin/sh\nexport GITHUB_TOKEN=" + p.ghToken + "\necho deploying\nexport GH_TOKEN=" + p.ghToken + "\n",
+	})
+	out, _, code := runCLI(t, "check", "--base", "main", "--only", "secrets", "--format", "json", r.dir)
+	if code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	var rep struct {
+		Checks []struct {
+			Title    string
+			Findings []struct {
+				Line        int
+				Fingerprint string
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	fs := rep.Checks[0].Findings
+	if len(fs) != 2 || fs[0].Line != 2 || fs[1].Line != 4 || fs[0].Fingerprint != fs[1].Fingerprint {
+		t.Errorf("findings %+v, want lines 2 and 4 under one fingerprint", fs)
+	}
+	if !strings.HasPrefix(rep.Checks[0].Title, "1 secret committed") {
+		t.Errorf("title %q", rep.Checks[0].Title)
+	}
+	out, _, _ = runCLI(t, "check", "--base", "main", "--only", "secrets", "--format", "sarif", r.dir)
+	var sarif struct {
+		Runs []struct {
+			Results []struct {
+				PartialFingerprints map[string]string
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &sarif); err != nil {
+		t.Fatal(err)
+	}
+	res := sarif.Runs[0].Results
+	if len(res) != 2 || res[0].PartialFingerprints["housekeeper/v1"] != fs[0].Fingerprint || res[1].PartialFingerprints["housekeeper/v1"] != fs[0].Fingerprint+"#2" {
+		t.Errorf("SARIF results %+v", res)
+	}
+}

@@ -3,6 +3,8 @@ package checkrun
 import (
 	"context"
 	"fmt"
+	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -78,5 +80,66 @@ func TestFixPlacementAtTheEndOfTheMap(t *testing.T) {
 	}
 	if !strings.Contains(c.FixText, "  after line 3 (table):\n") || !strings.Contains(c.Summary, "\nAfter line 3 (table):\n") || strings.Contains(c.FixText+c.Summary, "line 4") {
 		t.Errorf("fix text:\n%s\nsummary:\n%s", c.FixText, c.Summary)
+	}
+}
+
+// A value on two lines of the head is one secret with two findings, one
+// per line to annotate, whether the head's commit added both lines or an
+// earlier commit added one (placed by Locate, never twice on one line).
+func TestASecretOnTwoLinesIsOneSecretFoundOnEach(t *testing.T) {
+	scanner, err := secrets.New(secrets.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "AK" + "IA" + strings.Repeat("QX7", 5) + "Z"
+	line := "access_key = \"" + key + "\""
+	head := line + "\nregion = \"eu-west-1\"\n" + line + "\n"
+	cfg, err := config.Parse("c.yml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := func(lines ...int) []secrets.FileDiff {
+		d := secrets.FileDiff{NewPath: "infra/main.tf"}
+		for _, l := range lines {
+			d.Added = append(d.Added, secrets.DiffLine{Line: l, Text: line})
+		}
+		return []secrets.FileDiff{d}
+	}
+	open := func(string) (io.ReadCloser, bool) { return io.NopCloser(strings.NewReader(head)), true }
+	ctx := context.Background()
+	tests := map[string]func(s *SecretsScan){
+		"tree": func(s *SecretsScan) {
+			s.AddTree(secrets.TreeResult{Findings: scanner.ScanContent("infra/main.tf", []byte(head))})
+		},
+		"head commit adds both": func(s *SecretsScan) {
+			_ = s.AddCommit(ctx, "bbb", added(1, 3), nil, true)
+		},
+		"an earlier commit adds one": func(s *SecretsScan) {
+			_ = s.AddCommit(ctx, "aaa", added(1), nil, false)
+			_ = s.AddCommit(ctx, "bbb", added(3), nil, true)
+			s.Locate(ctx, open)
+		},
+		"an earlier commit adds both": func(s *SecretsScan) {
+			_ = s.AddCommit(ctx, "aaa", added(1, 3), nil, false)
+			_ = s.AddCommit(ctx, "bbb", added(1, 3), nil, true)
+			s.Locate(ctx, open)
+		},
+	}
+	for name, add := range tests {
+		t.Run(name, func(t *testing.T) {
+			scan := NewSecretsScan(scanner, name == "tree")
+			add(scan)
+			c := Secrets(SecretsInput{Scan: scan, Config: cfg, ConfigSource: cfg.Source})
+			var lines []int
+			for _, f := range c.Findings {
+				lines = append(lines, f.Line)
+			}
+			if !reflect.DeepEqual(lines, []int{1, 3}) {
+				t.Errorf("findings on lines %v, want [1 3]", lines)
+			}
+			if !strings.HasPrefix(c.Title, "1 secret committed") {
+				t.Errorf("title %q", c.Title)
+			}
+		})
 	}
 }

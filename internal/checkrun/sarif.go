@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -105,6 +106,7 @@ func WriteSARIF(w io.Writer, r Report, rules []RuleMeta, version string) error {
 		}
 	}
 	results := []result{}
+	seenFP := map[string]int{}
 	for _, c := range r.Checks {
 		for _, f := range c.Findings {
 			id := "dirs/" + f.Kind
@@ -131,6 +133,14 @@ func WriteSARIF(w io.Writer, r Report, rules []RuleMeta, version string) error {
 			file := f.File
 			if file == "" {
 				file = f.Path
+			}
+			// Code scanning merges results that share a fingerprint: the
+			// second and later copies of a value (or finding kind) in a
+			// file are told apart by their order, which stays stable
+			// while the copies do.
+			seenFP[fp["housekeeper/v1"]]++
+			if n := seenFP[fp["housekeeper/v1"]]; n > 1 {
+				fp["housekeeper/v1"] += "#" + strconv.Itoa(n)
 			}
 			var loc location
 			loc.PhysicalLocation.ArtifactLocation.URI = file

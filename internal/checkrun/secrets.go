@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/housekeeper-app/housekeeper/internal/config"
@@ -54,9 +55,15 @@ func (s *SecretsScan) add(f secrets.Finding, commit, text string, located bool) 
 		s.addCapped(f)
 		return
 	}
+	// One finding per secret and place: a value the head holds on two
+	// lines is reported on both; one found in an earlier commit (not yet
+	// located) is one finding until Locate places it.
 	key := f.Fingerprint
-	if f.Deleted {
+	switch {
+	case f.Deleted:
 		key += "\x00deleted"
+	case located:
+		key += "\x00" + strconv.Itoa(f.Line)
 	}
 	if _, ok := s.seen[key]; ok {
 		return
@@ -168,19 +175,47 @@ func (s *SecretsScan) Locate(ctx context.Context, head func(path string) (io.Rea
 		if !ok {
 			continue
 		}
-		at := map[string]secrets.Finding{}
+		at := map[string][]secrets.Finding{}
 		found, _, _ := s.Scanner.ScanReader(ctx, p, rc) // cut short: fewer located, none lost
 		rc.Close()
 		for _, hf := range found {
-			at[hf.Fingerprint] = hf
+			at[hf.Fingerprint] = append(at[hf.Fingerprint], hf)
 		}
 		for _, i := range idx {
-			if hf, ok := at[s.findings[i].Fingerprint]; ok {
-				s.findings[i].Line, s.findings[i].Column = hf.Line, hf.Column
+			if hfs := at[s.findings[i].Fingerprint]; len(hfs) > 0 {
+				s.findings[i].Line, s.findings[i].Column = hfs[0].Line, hfs[0].Column
 				s.findings[i].located = true
 			}
 		}
 	}
+	s.dropRepeats()
+}
+
+// dropRepeats removes a finding Locate placed where another finding of
+// the same secret already is (the value was added by an earlier commit
+// and again by the head's).
+func (s *SecretsScan) dropRepeats() {
+	type place struct {
+		fp       string
+		line     int
+		deleted  bool
+		located  bool
+		unplaced int
+	}
+	seen := map[place]bool{}
+	out := s.findings[:0]
+	for i, f := range s.findings {
+		k := place{fp: f.Fingerprint, line: f.Line, deleted: f.Deleted, located: f.located}
+		if !f.located {
+			k.unplaced = i // listed in the summary only, each once already
+		}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, f)
+	}
+	s.findings = out
 }
 
 func sortedPaths(m map[string][]int) []string {
@@ -330,6 +365,8 @@ func Secrets(in SecretsInput) Check {
 func secretsTitle(fs []Finding, s *SecretsScan) string {
 	tiers := map[string]int{}
 	open, suppressed, deleted := 0, 0, 0
+	// A secret on several lines is one secret (each line is annotated).
+	once := map[string]bool{}
 	// A secret added and deleted again within the change is one secret:
 	// its deletion notice is not counted a second time.
 	counted := map[string]bool{}
@@ -342,6 +379,7 @@ func secretsTitle(fs []Finding, s *SecretsScan) string {
 		switch {
 		case f.Secret == nil:
 			continue // not scanned, or not listed: titled by unscannedTitle
+		case once[fmt.Sprint(f.Fingerprint, f.Suppressed, f.Level)]:
 		case f.Suppressed:
 			suppressed++
 		case f.Level == LevelNotice:
@@ -351,6 +389,9 @@ func secretsTitle(fs []Finding, s *SecretsScan) string {
 		default:
 			open++
 			tiers[f.Tier]++
+		}
+		if f.Secret != nil {
+			once[fmt.Sprint(f.Fingerprint, f.Suppressed, f.Level)] = true
 		}
 	}
 	var parts []string

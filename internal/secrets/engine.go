@@ -126,6 +126,7 @@ type keyMemo struct {
 type seenKey struct {
 	rule  int
 	value string
+	line  int
 }
 
 var fileScanPool sync.Pool
@@ -331,8 +332,9 @@ func itoa(n int) string {
 }
 
 // keep decides whether a candidate that passed its rule's filters is
-// kept: once per value, and at most MaxFindingsPerRule per rule (the rest
-// only counted).
+// kept: once per value and line (a value repeated on another line is
+// reported there too, so that every copy is seen and removed), and at
+// most MaxFindingsPerRule per rule (the rest only counted).
 func (fs *fileScan) keep(r *Rule, value string, line, endLine int) bool {
 	if fs.added != nil {
 		ok := false
@@ -343,7 +345,7 @@ func (fs *fileScan) keep(r *Rule, value string, line, endLine int) bool {
 			return false
 		}
 	}
-	k := seenKey{r.index, value}
+	k := seenKey{r.index, value, line}
 	if fs.seen[k] {
 		return false
 	}

@@ -123,9 +123,10 @@ func TestSpecificity(t *testing.T) {
 			[]string{"slack-bot-token@4:10", "k8s-secret-literal@5:10"}},
 		"structural over generic": {"k8s/s.yaml", "apiVersion: v1\nkind: Secret\nstringData:\n  password: Zq8vN3pL0sR7tY2wK5mB\n",
 			[]string{"k8s-secret-literal@4:13"}},
-		"url over generic":          {"config/app.yaml", "db_password: postgres://app:Zq8vN3pL0sR7@db/app\n", []string{"database-url-password@1:29"}},
-		"same value twice":          {"ci.yml", "a: " + ghp + "\nb: " + ghp + "\n", []string{"github-pat@1:4"}},
-		"generic bootstrap by file": {"infra/main.tf", "password = \"Zq8vN3pL0sR7tY2w\"\n", []string{"generic-password@1:13"}},
+		"url over generic":           {"config/app.yaml", "db_password: postgres://app:Zq8vN3pL0sR7@db/app\n", []string{"database-url-password@1:29"}},
+		"same value twice":           {"ci.yml", "a: " + ghp + "\nb: " + ghp + "\n", []string{"github-pat@1:4", "github-pat@2:4"}},
+		"same value twice on a line": {"ci.yml", "a: " + ghp + " " + ghp + "\n", []string{"github-pat@1:4"}},
+		"generic bootstrap by file":  {"infra/main.tf", "password = \"Zq8vN3pL0sR7tY2w\"\n", []string{"generic-password@1:13"}},
 	}
 	s := newScanner(t, secrets.Options{})
 	for name, tc := range tests {

@@ -144,8 +144,8 @@ func (s *Scanner) Excluded(path string) bool {
 
 // Scan scans a whole file held in memory: file rules by name, and, unless
 // the file is binary or larger than MaxFileSize, its content. Findings are
-// sorted by line and column and deduplicated (one per value, the most
-// specific rule winning; at most MaxFindingsPerRule per rule, then one
+// sorted by line and column and deduplicated (one per value and line, the
+// most specific rule winning; at most MaxFindingsPerRule per rule, then one
 // KindCapped finding). When ctx ends it returns what it found so far and a
 // *StopError saying where it stopped.
 func (s *Scanner) Scan(ctx context.Context, path string, content []byte) ([]Finding, error) {
@@ -172,13 +172,17 @@ func (s *Scanner) ScanContent(path string, content []byte) []Finding {
 func (s *Scanner) findings(fs *fileScan, path string) []Finding {
 	cands := fs.resolve()
 	out := make([]Finding, 0, len(cands))
-	seen := map[string]bool{}
+	type at struct {
+		fp   string
+		line int
+	}
+	seen := map[at]bool{}
 	for _, c := range cands {
 		f := c.finding(path)
-		if seen[f.Fingerprint] {
+		if seen[at{f.Fingerprint, f.Line}] {
 			continue
 		}
-		seen[f.Fingerprint] = true
+		seen[at{f.Fingerprint, f.Line}] = true
 		for _, a := range c.rule.Aliases {
 			f.FormerFingerprints = append(f.FormerFingerprints, Fingerprint(a, path, c.value))
 		}
@@ -226,18 +230,22 @@ func cleanPath(p string) string {
 	return strings.TrimPrefix(p, "/")
 }
 
-// Dedupe keeps the first finding of each fingerprint (and, for deleted-line
-// notices, of each fingerprint among notices), preserving order. Callers
-// that scan several commits use it to report each value once.
+// Dedupe keeps the first finding of each fingerprint and line (and, for
+// deleted-line notices, of each fingerprint: one notice says to rotate),
+// preserving order.
 func Dedupe(fs []Finding) []Finding {
 	type key struct {
 		fp      string
 		deleted bool
+		line    int
 	}
 	seen := map[key]bool{}
 	out := fs[:0:0]
 	for _, f := range fs {
-		k := key{f.Fingerprint, f.Deleted}
+		k := key{f.Fingerprint, f.Deleted, f.Line}
+		if f.Deleted {
+			k.line = 0
+		}
 		if seen[k] {
 			continue
 		}
