@@ -3,6 +3,7 @@
 package checkout
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"io/fs"
@@ -77,11 +78,15 @@ func (r *Repo) openWorking(p string) (io.ReadCloser, int64, error) {
 	return f, fst.Size(), nil
 }
 
-// walkPlain lists every file below the directory except .git.
-func (r *Repo) walkPlain() ([]File, error) {
+// walkPlain lists every file below the directory except .git, handing
+// them to add in one batch (sizes are always read here).
+func (r *Repo) walkPlain(ctx context.Context, _ bool, add func([]File)) error {
 	var files []File
 	err := filepath.WalkDir(r.Dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			return fmt.Errorf("walk %s: %w", p, err)
+		}
+		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("walk %s: %w", p, err)
 		}
 		if d.IsDir() {
@@ -102,7 +107,8 @@ func (r *Repo) walkPlain() ([]File, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return files, nil
+	add(files)
+	return nil
 }
