@@ -346,7 +346,7 @@ func compileRule(spec RuleSpec, lazy bool) (*Rule, error) {
 			fail(fmt.Sprintf("keywords[%d]", i), "empty keyword")
 		case k != strings.ToLower(k):
 			fail(fmt.Sprintf("keywords[%d]", i), "%q must be lower-case", k)
-		case len(k) > 64:
+		case len(k) > maxKeyword:
 			fail(fmt.Sprintf("keywords[%d]", i), "longer than 64 bytes")
 		}
 	}
