@@ -191,7 +191,8 @@ func opener(ctx context.Context, repo *checkout.Repo, rev string, exists bool) f
 
 // workingFiles feeds the working tree's regular files to the scanner as
 // they are listed; symbolic links are never opened. A plain directory's
-// listing gives no sizes (-1): the scanner learns them from the open file.
+// listing gives no sizes (-1): the scanner learns them from the open file,
+// opened without a second look at what the listing saw (OpenListed).
 func workingFiles(repo *checkout.Repo, files iter.Seq2[checkout.File, error], tick func()) iter.Seq2[secrets.File, error] {
 	return func(yield func(secrets.File, error) bool) {
 		for f, err := range files {
@@ -204,7 +205,7 @@ func workingFiles(repo *checkout.Repo, files iter.Seq2[checkout.File, error], ti
 				continue
 			}
 			p := f.Path
-			if !yield(secrets.File{Path: p, Size: f.Size, Open: func() (io.ReadCloser, error) { return repo.OpenWorking(p) }}, nil) {
+			if !yield(secrets.File{Path: p, Size: f.Size, Open: func() (io.ReadCloser, error) { return repo.OpenListed(p) }}, nil) {
 				return
 			}
 		}

@@ -56,6 +56,12 @@ func (r *Repo) OpenWorking(p string) (io.ReadCloser, error) {
 	return f, err
 }
 
+// OpenListed opens a file that ListWorking or WorkingFiles gave as
+// regular; here it is OpenWorking.
+func (r *Repo) OpenListed(p string) (io.ReadCloser, error) {
+	return r.OpenWorking(p)
+}
+
 // openWorking is OpenWorking with the file's size when it was opened.
 func (r *Repo) openWorking(p string) (io.ReadCloser, int64, error) {
 	st, err := r.lstat(p)

@@ -188,6 +188,33 @@ func (r *Repo) openWorking(p string) (io.ReadCloser, int64, error) {
 	return &fileReader{fd: fd, path: p, left: fst.Size, st: fst}, fst.Size, nil
 }
 
+// OpenListed opens a file that ListWorking or WorkingFiles gave as
+// regular, as OpenWorking does but without looking it up first: the
+// listing's look (the directory entry's type, or an lstat) stands for
+// that lookup's, which saves a system call per file of a tree. What is
+// opened is checked just the same (a regular file, never through a
+// symbolic link, and a FIFO swapped in since does not block the open).
+func (r *Repo) OpenListed(p string) (io.ReadCloser, error) {
+	dfd, name, release, err := r.lookup(p)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	fd, err := openat(dfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC)
+	if err != nil {
+		if err == unix.ELOOP {
+			return nil, fmt.Errorf("open %s: %w", p, ErrNotRegular)
+		}
+		return nil, &fs.PathError{Op: "open", Path: p, Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, fmt.Errorf("open %s: %w", p, ErrNotRegular)
+	}
+	return &fileReader{fd: fd, path: p, left: st.Size, st: st}, nil
+}
+
 // fileReader reads an open regular file by its descriptor: an os.File
 // would cost a poller registration attempt per file. It ends at the size
 // the file had when opened, without the read that would find its end (a

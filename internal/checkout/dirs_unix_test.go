@@ -303,3 +303,60 @@ func TestListWorkingReportsUnreadableDirectory(t *testing.T) {
 		t.Errorf("listed %q before the error", got)
 	}
 }
+
+// OpenListed opens what a listing gave as regular without looking it up
+// again, and still opens nothing else: a link (last part or on the way), a
+// directory, or a FIFO swapped in after the listing is refused, without
+// blocking.
+func TestOpenListedChecksWhatItOpens(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"a/file.txt": "content\n", "a/swapped": "was a file\n", "a/sub/x": "x"})
+	if err := os.Symlink("file.txt", filepath.Join(dir, "a", "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("a", filepath.Join(dir, "b")); err != nil {
+		t.Fatal(err)
+	}
+	repo := open(t, dir)
+	list, err := repo.ListWorking(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := list.Files(); err != nil {
+		t.Fatal(err)
+	}
+	// After the listing: a/swapped becomes a FIFO (opening it for reading
+	// without O_NONBLOCK would wait for a writer forever).
+	if err := os.Remove(filepath.Join(dir, "a", "swapped")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "a", "swapped"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := repo.OpenListed("a/file.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || string(data) != "content\n" {
+		t.Errorf("a/file.txt: %q %v", data, err)
+	}
+	if st, err := rc.(interface{ Stat() (fs.FileInfo, error) }).Stat(); err != nil || st.Size() != 8 || !st.Mode().IsRegular() {
+		t.Errorf("Stat of the opened file: %v %v", st, err)
+	}
+	for _, p := range []string{"a/link", "a/sub", "a/swapped", "b/file.txt"} {
+		if rc, err := repo.OpenListed(p); !errors.Is(err, ErrNotRegular) {
+			if err == nil {
+				rc.Close()
+			}
+			t.Errorf("%s: err %v, want ErrNotRegular", p, err)
+		}
+	}
+	if _, err := repo.OpenListed("a/none"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a/none: err %v, want ErrNotExist", err)
+	}
+	if _, err := repo.OpenListed("../x"); !errors.Is(err, fs.ErrInvalid) {
+		t.Errorf("../x: err %v, want ErrInvalid", err)
+	}
+}
