@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -82,4 +84,32 @@ func bruteHits(keywords []string, data []byte) []string {
 		}
 	}
 	return out
+}
+
+// BenchmarkPrefilter: the keyword pass alone over this package's Go
+// source (code, comments, rule tables: a tree scan's common case).
+func BenchmarkPrefilter(b *testing.B) {
+	paths, _ := filepath.Glob("*.go")
+	var data []byte
+	for _, p := range paths {
+		d, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data = append(data, d...)
+	}
+	s, err := New(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pf := s.rules.pf
+	var pend []pendingHit
+	hits := 0
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for range b.N {
+		for lo := 0; lo < len(data); lo += 16 << 10 { // file-sized pieces
+			pf.scanFrom(data[:min(len(data), lo+16<<10)], lo, 0, &pend, func(int, []int32) { hits++ })
+		}
+	}
 }

@@ -150,6 +150,8 @@ type RuleTests struct {
 // Rule is a compiled rule.
 type Rule struct {
 	RuleSpec
+	// re is the regex as written, for a line-wide search; nil for a
+	// secret rule evaluated anchored (see compileRegexes).
 	re, context    *regexp.Regexp
 	allow, allowLn []*regexp.Regexp
 	allowKey       []*regexp.Regexp
@@ -421,18 +423,32 @@ func (r *Rule) compileRegexes() []error {
 			}
 		}
 	}
-	if strings.HasPrefix(spec.Regex, "(?m)^") {
+	// A multiline rule runs its regex over the whole block window, never
+	// anchored at a line's start.
+	if strings.HasPrefix(spec.Regex, "(?m)^") && !spec.Multiline {
 		if re, err := regexp.Compile(`^(?:` + spec.Regex + `)`); err == nil {
 			r.lineStart = re
 			r.lineDFA = newPrefixDFA(re)
 		}
 	}
 	if spec.Regex != "" && len(spec.Regex) <= 4096 {
-		re, err := regexp.Compile(spec.Regex)
+		// A secret rule evaluated anchored (at its key, or at its one-line
+		// window's start) never runs the regex line-wide, so that is not
+		// compiled: the anchored form, the same regex inside ^(?:…), has
+		// the same groups, and compiling a large rule twice was most of
+		// its first use.
+		re, err := r.anchored, error(nil)
+		if re == nil && spec.Kind == KindSecret {
+			re = r.lineStart
+		}
+		if re == nil || spec.Kind != KindSecret {
+			if re, err = regexp.Compile(spec.Regex); err == nil {
+				r.re = re
+			}
+		}
 		if err != nil {
 			fail("regex", "%v", err)
 		} else {
-			r.re = re
 			r.keyIdx = re.SubexpIndex("key")
 			switch {
 			case spec.SecretGroup < 0 || spec.SecretGroup > re.NumSubexp():
