@@ -167,6 +167,7 @@ type Rule struct {
 	analyser              structuralAnalyser
 	index                 int
 	pathRe                *regexp.Regexp
+	paths, excludePaths   []glob // Paths and ExcludePaths
 	exclPathRe            []*regexp.Regexp
 	// assigns: the regex needs an assignment operator after its key, so
 	// a line without ':', '=' or ',' after the keyword cannot match.
@@ -376,6 +377,7 @@ func compileRule(spec RuleSpec, lazy bool) (*Rule, error) {
 	}
 	checkGlobs("paths", spec.Paths)
 	checkGlobs("exclude_paths", spec.ExcludePaths)
+	r.paths, r.excludePaths = newGlobs(spec.Paths), newGlobs(spec.ExcludePaths)
 	if !lazy {
 		errs = append(errs, r.compileRegexes()...)
 	}
@@ -775,7 +777,7 @@ func inClass(ranges []rune, r rune) bool {
 
 // appliesTo reports whether the rule's path restrictions admit path.
 func (r *Rule) appliesTo(path, base string) bool {
-	if len(r.Paths) > 0 && !matchAny(r.Paths, path, base) {
+	if len(r.paths) > 0 && !matchGlobs(r.paths, path, base) {
 		return false // before compiling: most rules never meet their files
 	}
 	if r.ready(); r.broken != nil {
@@ -789,7 +791,29 @@ func (r *Rule) appliesTo(path, base string) bool {
 			return false
 		}
 	}
-	return !matchAny(r.ExcludePaths, path, base)
+	return !matchGlobs(r.excludePaths, path, base)
+}
+
+// glob is a doublestar glob with its literal tail (see literalTail),
+// worked out once: every file meets every path glob of the rules.
+type glob struct{ pat, tail string }
+
+func newGlobs(pats []string) []glob {
+	out := make([]glob, len(pats))
+	for i, g := range pats {
+		out[i] = glob{g, literalTail(g)}
+	}
+	return out
+}
+
+// matchGlobs is matchAny over globs with their tails.
+func matchGlobs(globs []glob, path, base string) bool {
+	for _, g := range globs {
+		if strings.HasSuffix(path, g.tail) && matchTailed(g.pat, path, base) {
+			return true
+		}
+	}
+	return false
 }
 
 // matchAny matches globs against the path; a glob without a slash also
@@ -797,16 +821,22 @@ func (r *Rule) appliesTo(path, base string) bool {
 func matchAny(globs []string, path, base string) bool {
 	for _, g := range globs {
 		// base ends path: a tail path lacks, base lacks too.
-		if !strings.HasSuffix(path, literalTail(g)) {
-			continue
-		}
-		if ok, _ := doublestar.Match(g, path); ok {
+		if strings.HasSuffix(path, literalTail(g)) && matchTailed(g, path, base) {
 			return true
 		}
-		if !strings.Contains(g, "/") {
-			if ok, _ := doublestar.Match(g, base); ok {
-				return true
-			}
+	}
+	return false
+}
+
+// matchTailed matches g against path, and against base when g has no
+// slash; path ends with g's literal tail.
+func matchTailed(g, path, base string) bool {
+	if ok, _ := doublestar.Match(g, path); ok {
+		return true
+	}
+	if !strings.Contains(g, "/") {
+		if ok, _ := doublestar.Match(g, base); ok {
+			return true
 		}
 	}
 	return false
@@ -815,11 +845,11 @@ func matchAny(globs []string, path, base string) bool {
 // matchGlob is doublestar.Match, answering at once for the names that
 // lack the glob's literal ending: every file is matched against every
 // path glob of the rules, and most end with an extension.
-func matchGlob(g, name string) bool {
-	if !strings.HasSuffix(name, literalTail(g)) {
+func matchGlob(g glob, name string) bool {
+	if !strings.HasSuffix(name, g.tail) {
 		return false
 	}
-	ok, _ := doublestar.Match(g, name)
+	ok, _ := doublestar.Match(g.pat, name)
 	return ok
 }
 
