@@ -40,7 +40,7 @@ type Repo struct {
 	// before the handles they read through are closed.
 	walksMu   sync.Mutex
 	walks     sync.WaitGroup
-	walkStops []context.CancelFunc
+	walkStops map[*Listing]context.CancelFunc // of the walks going on
 	closed    bool
 }
 

@@ -318,11 +318,11 @@ func (i fileInfo) Sys() any           { return &i.st }
 // order filepath.WalkDir gives, through the directory handles: each file
 // is described relative to its directory's handle (no path walk per file),
 // and the handles serve the reads that follow. Files are handed to add in
-// batches as they are listed, before each subdirectory is read: a scan
-// that takes them as they come (ListWorking) overlaps the walk instead of
-// waiting for it. With sizes unset a file's type comes from the directory
-// entry and its size is -1, which saves the lstat of every file (the
-// reader that opens the file learns its size then).
+// batches as they are listed (add copies them), before each subdirectory
+// is read: a scan that takes them as they come (ListWorking) overlaps the
+// walk instead of waiting for it. With sizes unset a file's type comes
+// from the directory entry and its size is -1, which saves the lstat of
+// every file (the reader that opens the file learns its size then).
 func (r *Repo) walkPlain(ctx context.Context, sizes bool, add func([]File)) error {
 	w := &walk{r: r, ctx: ctx, sizes: sizes, add: add}
 	err := w.dir("")
@@ -341,7 +341,7 @@ type walk struct {
 func (w *walk) flush() {
 	if len(w.pending) > 0 {
 		w.add(w.pending)
-		w.pending = nil // add keeps the batch
+		w.pending = w.pending[:0] // add copies the batch
 	}
 }
 

@@ -25,9 +25,9 @@ func newListing() *Listing {
 }
 
 // doneListing is a listing read at once (a checkout's, from the index).
-func doneListing(files []File, err error) *Listing {
+func doneListing(files []File) *Listing {
 	l := newListing()
-	l.files, l.err, l.done = files, err, true
+	l.files, l.done = files, true
 	close(l.grown)
 	return l
 }
@@ -111,7 +111,7 @@ func (r *Repo) ListWorking(ctx context.Context) (*Listing, error) {
 		if err != nil {
 			return nil, err
 		}
-		return doneListing(files, nil), nil
+		return doneListing(files), nil
 	}
 	l := newListing()
 	ctx, cancel := context.WithCancel(ctx)
@@ -123,12 +123,18 @@ func (r *Repo) ListWorking(ctx context.Context) (*Listing, error) {
 		return l, nil
 	}
 	r.walks.Add(1)
-	r.walkStops = append(r.walkStops, cancel)
+	if r.walkStops == nil {
+		r.walkStops = map[*Listing]context.CancelFunc{}
+	}
+	r.walkStops[l] = cancel
 	r.walksMu.Unlock()
 	go func() {
 		defer r.walks.Done()
-		defer cancel()
 		l.finish(r.walkPlain(ctx, false, l.add))
+		r.walksMu.Lock()
+		delete(r.walkStops, l)
+		r.walksMu.Unlock()
+		cancel()
 	}()
 	return l, nil
 }
