@@ -278,8 +278,10 @@ type change struct {
 	base, head string
 	// baseExists is false for --staged before the first commit.
 	baseExists bool
-	files      []checkout.File // audit only
-	diff       *checkout.Change
+	// list is the working tree's (audit only): in a plain directory it is
+	// still being walked while the secrets scan takes the first files.
+	list *checkout.Listing
+	diff *checkout.Change
 }
 
 func readChange(ctx context.Context, repo *checkout.Repo, o checkOpts, cfg *config.Config) (*change, error) {
@@ -316,18 +318,22 @@ func readChange(ctx context.Context, repo *checkout.Repo, o checkOpts, cfg *conf
 		}
 		return ch, nil
 	}
-	files, err := repo.WorkingFiles(ctx)
+	list, err := repo.ListWorking(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &change{audit: true, files: files}, nil
+	return &change{audit: true, list: list}, nil
 }
 
 func checkDirs(ctx context.Context, repo *checkout.Repo, ch *change, cfg *config.Config) (checkrun.Check, error) {
 	in := dirmap.Input{Head: &dirmap.Side{}}
 	mp := cfg.Dirs.Map
 	if ch.audit {
-		for _, f := range ch.files {
+		files, err := ch.list.Files()
+		if err != nil {
+			return checkrun.Check{}, err
+		}
+		for _, f := range files {
 			in.Head.Files = append(in.Head.Files, f.Path)
 		}
 		data, size, err := repo.ReadWorkingAtMost(mp, dirmap.MaxMapSize+1)
@@ -385,7 +391,10 @@ func readManifest(ctx context.Context, repo *checkout.Repo, ch *change, p string
 // emptyCheckoutNotes says so when a checkout tracks nothing yet (a fresh
 // git init): an audit reads tracked files only, so it checked nothing.
 func emptyCheckoutNotes(repo *checkout.Repo, ch *change) []string {
-	if !repo.Git || !ch.audit || len(ch.files) > 0 {
+	if !repo.Git || !ch.audit {
+		return nil
+	}
+	if n, _ := ch.list.Count(); n > 0 { // a checkout's list is read at once
 		return nil
 	}
 	return []string{"This git checkout tracks no files yet, so nothing was checked: `git add` them (an audit of a checkout reads tracked files only), or check a plain directory."}

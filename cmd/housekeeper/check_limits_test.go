@@ -40,6 +40,12 @@ func TestCheckNotScannedInEveryMode(t *testing.T) {
 	outs := map[string]string{"staged": stagedOut}
 	outs["base"], _, _ = runCLI(t, "check", "--only", "secrets", "--format", "json", "--base", "main", r.dir)
 	outs["tree"], _, _ = runCLI(t, "check", "--only", "secrets", "--format", "json", r.dir)
+	// A plain directory's walk reads no sizes: the file over the limit is
+	// found too large when opened.
+	plain := &repo{t: t, dir: t.TempDir()}
+	plain.write(limitsFiles(p))
+	plain.write(map[string]string{".github/housekeeper.yml": limitsConfig})
+	outs["plain"], _, _ = runCLI(t, "check", "--only", "secrets", "--format", "json", plain.dir)
 	for mode, out := range outs {
 		var rep struct {
 			Checks []struct {

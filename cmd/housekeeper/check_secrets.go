@@ -32,7 +32,9 @@ func checkSecrets(ctx context.Context, repo *checkout.Repo, ch *change, cfg *con
 		for _, n := range emptyCheckoutNotes(repo, ch) {
 			scan.Note(n)
 		}
-		res, err := scanner.ScanTree(ctx, workingFiles(repo, ch.files, progress(stderr, len(ch.files))))
+		tick, clear := progress(stderr, ch.list)
+		res, err := scanner.ScanTree(ctx, workingFiles(repo, ch.list.Stream(), tick))
+		clear()
 		if err != nil {
 			return nil, err
 		}
@@ -187,46 +189,66 @@ func opener(ctx context.Context, repo *checkout.Repo, rev string, exists bool) f
 	}
 }
 
-// workingFiles feeds the working tree's regular files to the scanner;
-// symbolic links are never opened.
-func workingFiles(repo *checkout.Repo, files []checkout.File, tick func()) iter.Seq2[secrets.File, error] {
+// workingFiles feeds the working tree's regular files to the scanner as
+// they are listed; symbolic links are never opened. A plain directory's
+// listing gives no sizes (-1): the scanner learns them from the open file,
+// opened without a second look at what the listing saw (OpenListed).
+func workingFiles(repo *checkout.Repo, files iter.Seq2[checkout.File, error], tick func()) iter.Seq2[secrets.File, error] {
 	return func(yield func(secrets.File, error) bool) {
-		for _, f := range files {
-			if tick != nil {
-				tick()
+		for f, err := range files {
+			if err != nil {
+				yield(secrets.File{}, err)
+				return
 			}
+			tick()
 			if !f.Regular {
 				continue
 			}
 			p := f.Path
-			if !yield(secrets.File{Path: p, Size: f.Size, Open: func() (io.ReadCloser, error) { return repo.OpenWorking(p) }}, nil) {
+			if !yield(secrets.File{Path: p, Size: f.Size, Open: func() (io.ReadCloser, error) { return repo.OpenListed(p) }}, nil) {
 				return
 			}
 		}
 	}
 }
 
-// progress reports a long scan's advance on a terminal, never in pipes.
-func progress(w io.Writer, total int) func() {
+// progress reports a long scan's advance on a terminal, never in pipes:
+// tick counts a file handed to the scanner, clear wipes the line at the
+// end. The total grows while the walk goes on.
+func progress(w io.Writer, list *checkout.Listing) (tick, clear func()) {
 	f, ok := w.(*os.File)
-	if !ok || total < 2000 {
-		return nil
+	if !ok {
+		return func() {}, func() {}
 	}
 	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
-		return nil
+		return func() {}, func() {}
 	}
-	n := 0
-	last := time.Now()
-	return func() {
+	return newProgress(w, list.Count, time.Now)
+}
+
+// newProgress writes "scanning n/total files" at most every 200 ms, the
+// first after 200 ms (a small tree never shows it).
+func newProgress(w io.Writer, count func() (int, bool), now func() time.Time) (tick, clear func()) {
+	n, shown := 0, false
+	last := now()
+	tick = func() {
 		n++
-		if time.Since(last) > 200*time.Millisecond || n == total {
-			last = time.Now()
-			fmt.Fprintf(w, "\rscanning %d/%d files", n, total)
-			if n == total {
-				fmt.Fprint(w, "\r\033[K")
+		if t := now(); t.Sub(last) >= 200*time.Millisecond {
+			last, shown = t, true
+			total, done := count()
+			more := "+"
+			if done {
+				more = ""
 			}
+			fmt.Fprintf(w, "\rscanning %d/%d%s files", n, total, more)
 		}
 	}
+	clear = func() {
+		if shown {
+			fmt.Fprint(w, "\r\033[K")
+		}
+	}
+	return tick, clear
 }
 
 func writeSARIF(w io.Writer, r checkrun.Report, rules []checkrun.RuleMeta) error {

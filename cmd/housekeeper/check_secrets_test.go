@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+	"time"
 )
 
 // planted builds fake credentials at run time from a fixed seed, so no
@@ -224,5 +225,38 @@ func TestRepeatedValueReportedOnEveryLine(t *testing.T) {
 	res := sarif.Runs[0].Results
 	if len(res) != 2 || res[0].PartialFingerprints["housekeeper/v1"] != fs[0].Fingerprint || res[1].PartialFingerprints["housekeeper/v1"] != fs[0].Fingerprint+"#2" {
 		t.Errorf("SARIF results %+v", res)
+	}
+}
+
+// The progress line of a long scan: nothing before 200 ms (a small tree
+// never shows it), then at most one line every 200 ms with the files
+// listed so far ("+" while the walk goes on), wiped at the end; nothing to
+// wipe when nothing was shown.
+func TestProgressLine(t *testing.T) {
+	var out strings.Builder
+	now := time.Unix(0, 0)
+	clock := func() time.Time { return now }
+	listed, done := 5000, false
+	tick, clear := newProgress(&out, func() (int, bool) { return listed, done }, clock)
+	tick()
+	now = now.Add(100 * time.Millisecond)
+	tick()
+	now = now.Add(150 * time.Millisecond)
+	tick() // 250 ms
+	now = now.Add(100 * time.Millisecond)
+	tick()
+	listed, done = 9000, true
+	now = now.Add(200 * time.Millisecond)
+	tick() // 550 ms
+	clear()
+	if want := "\rscanning 3/5000+ files\rscanning 5/9000 files\r\033[K"; out.String() != want {
+		t.Errorf("progress wrote %q, want %q", out.String(), want)
+	}
+	out.Reset()
+	tick, clear = newProgress(&out, func() (int, bool) { return 10, true }, clock)
+	tick()
+	clear()
+	if out.Len() != 0 {
+		t.Errorf("a short scan wrote %q", out.String())
 	}
 }

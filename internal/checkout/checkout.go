@@ -35,11 +35,19 @@ type Repo struct {
 	g     *runner // nil until runner prepares it
 	gOnce sync.Once
 	gErr  error
+
+	// Background walks (ListWorking), stopped and waited for by Close
+	// before the handles they read through are closed.
+	walksMu   sync.Mutex
+	walks     sync.WaitGroup
+	walkStops map[*Listing]context.CancelFunc // of the walks going on
+	closed    bool
 }
 
 // File is one file of a tree.
 type File struct {
 	Path string // repository-relative, forward slashes
+	// Size is -1 when not read (ListWorking of a plain directory).
 	Size int64
 	// Regular is false for symbolic links (and anything else that is not a
 	// regular file): they count for the layout but are never read.
@@ -154,6 +162,13 @@ func (r *Repo) Close() error {
 	if r.root == nil {
 		return nil
 	}
+	r.walksMu.Lock()
+	r.closed = true
+	for _, stop := range r.walkStops {
+		stop()
+	}
+	r.walksMu.Unlock()
+	r.walks.Wait()
 	r.dirs.close()
 	return r.root.Close()
 }
@@ -277,30 +292,41 @@ func splitZ(out []byte) []string {
 
 // WorkingFiles lists the files of the working tree: in a checkout the
 // tracked files that are present (uncommitted edits count), elsewhere every
-// file below the directory except .git.
+// file below the directory except .git, in the order filepath.WalkDir
+// gives.
 func (r *Repo) WorkingFiles(ctx context.Context) ([]File, error) {
 	if r.Git {
-		out, err := r.git(ctx, "ls-files", "-z", "--cached")
+		return r.trackedFiles(ctx)
+	}
+	var files []File
+	err := r.walkPlain(ctx, true, func(batch []File) { files = append(files, batch...) })
+	if err != nil {
+		return nil, err
+	}
+	return files, nil
+}
+
+// trackedFiles lists a checkout's tracked files that are present.
+func (r *Repo) trackedFiles(ctx context.Context) ([]File, error) {
+	out, err := r.git(ctx, "ls-files", "-z", "--cached")
+	if err != nil {
+		return nil, err
+	}
+	var files []File
+	for _, p := range splitZ(out) {
+		st, err := r.lstat(p)
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrNotRegular) {
+			continue // deleted in the working tree, or below a symbolic link
+		}
 		if err != nil {
 			return nil, err
 		}
-		var files []File
-		for _, p := range splitZ(out) {
-			st, err := r.lstat(p)
-			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrNotRegular) {
-				continue // deleted in the working tree, or below a symbolic link
-			}
-			if err != nil {
-				return nil, err
-			}
-			if st.IsDir() {
-				continue // a submodule
-			}
-			files = append(files, File{Path: p, Size: st.Size(), Regular: st.Mode().IsRegular()})
+		if st.IsDir() {
+			continue // a submodule
 		}
-		return dedupe(files), nil
+		files = append(files, File{Path: p, Size: st.Size(), Regular: st.Mode().IsRegular()})
 	}
-	return r.walkPlain()
+	return dedupe(files), nil
 }
 
 // dedupe drops repeated paths (ls-files lists each conflict stage).

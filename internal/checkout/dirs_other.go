@@ -3,6 +3,7 @@
 package checkout
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"io/fs"
@@ -55,6 +56,12 @@ func (r *Repo) OpenWorking(p string) (io.ReadCloser, error) {
 	return f, err
 }
 
+// OpenListed opens a file that ListWorking or WorkingFiles gave as
+// regular; here it is OpenWorking.
+func (r *Repo) OpenListed(p string) (io.ReadCloser, error) {
+	return r.OpenWorking(p)
+}
+
 // openWorking is OpenWorking with the file's size when it was opened.
 func (r *Repo) openWorking(p string) (io.ReadCloser, int64, error) {
 	st, err := r.lstat(p)
@@ -77,11 +84,15 @@ func (r *Repo) openWorking(p string) (io.ReadCloser, int64, error) {
 	return f, fst.Size(), nil
 }
 
-// walkPlain lists every file below the directory except .git.
-func (r *Repo) walkPlain() ([]File, error) {
+// walkPlain lists every file below the directory except .git, handing
+// them to add in one batch (sizes are always read here).
+func (r *Repo) walkPlain(ctx context.Context, _ bool, add func([]File)) error {
 	var files []File
 	err := filepath.WalkDir(r.Dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			return fmt.Errorf("walk %s: %w", p, err)
+		}
+		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("walk %s: %w", p, err)
 		}
 		if d.IsDir() {
@@ -102,7 +113,8 @@ func (r *Repo) walkPlain() ([]File, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return files, nil
+	add(files)
+	return nil
 }

@@ -3,13 +3,13 @@
 package checkout
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -185,7 +185,34 @@ func (r *Repo) openWorking(p string) (io.ReadCloser, int64, error) {
 		unix.Close(fd)
 		return nil, 0, fmt.Errorf("open %s: %w", p, ErrNotRegular)
 	}
-	return &fileReader{fd: fd, path: p, left: fst.Size}, fst.Size, nil
+	return &fileReader{fd: fd, path: p, left: fst.Size, st: fst}, fst.Size, nil
+}
+
+// OpenListed opens a file that ListWorking or WorkingFiles gave as
+// regular, as OpenWorking does but without looking it up first: the
+// listing's look (the directory entry's type, or an lstat) stands for
+// that lookup's, which saves a system call per file of a tree. What is
+// opened is checked just the same (a regular file, never through a
+// symbolic link, and a FIFO swapped in since does not block the open).
+func (r *Repo) OpenListed(p string) (io.ReadCloser, error) {
+	dfd, name, release, err := r.lookup(p)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	fd, err := openat(dfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC)
+	if err != nil {
+		if err == unix.ELOOP {
+			return nil, fmt.Errorf("open %s: %w", p, ErrNotRegular)
+		}
+		return nil, &fs.PathError{Op: "open", Path: p, Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, fmt.Errorf("open %s: %w", p, ErrNotRegular)
+	}
+	return &fileReader{fd: fd, path: p, left: st.Size, st: st}, nil
 }
 
 // fileReader reads an open regular file by its descriptor: an os.File
@@ -195,7 +222,15 @@ func (r *Repo) openWorking(p string) (io.ReadCloser, int64, error) {
 type fileReader struct {
 	fd   int
 	path string
-	left int64 // bytes to the size at open
+	left int64       // bytes to the size at open
+	st   unix.Stat_t // as opened
+}
+
+// Stat describes the file as it was opened (a reader that was handed no
+// size learns it here).
+func (f *fileReader) Stat() (fs.FileInfo, error) {
+	_, name := splitLast(f.path)
+	return statInfo(name, &f.st), nil
 }
 
 func (f *fileReader) Read(b []byte) (int, error) {
@@ -282,33 +317,47 @@ func (i fileInfo) Sys() any           { return &i.st }
 // walkPlain lists every file below the directory except .git, in the
 // order filepath.WalkDir gives, through the directory handles: each file
 // is described relative to its directory's handle (no path walk per file),
-// and the handles serve the reads that follow. Subdirectories are listed
-// in parallel, one goroutine per spare CPU: the listing comes before the
-// scan and would otherwise leave all CPUs but one idle.
-func (r *Repo) walkPlain() ([]File, error) {
-	spare := make(chan struct{}, max(0, runtime.GOMAXPROCS(0)-1))
-	return r.walkDir("", spare)
+// and the handles serve the reads that follow. Files are handed to add in
+// batches as they are listed (add copies them), before each subdirectory
+// is read: a scan that takes them as they come (ListWorking) overlaps the
+// walk instead of waiting for it. With sizes unset a file's type comes
+// from the directory entry and its size is -1, which saves the lstat of
+// every file (the reader that opens the file learns its size then).
+func (r *Repo) walkPlain(ctx context.Context, sizes bool, add func([]File)) error {
+	w := &walk{r: r, ctx: ctx, sizes: sizes, add: add}
+	err := w.dir("")
+	w.flush()
+	return err
 }
 
-func (r *Repo) walkDir(dir string, spare chan struct{}) ([]File, error) {
-	fd, release, err := r.dirs.get(r.root, dir, dir)
+type walk struct {
+	r       *Repo
+	ctx     context.Context
+	sizes   bool
+	add     func([]File)
+	pending []File
+}
+
+func (w *walk) flush() {
+	if len(w.pending) > 0 {
+		w.add(w.pending)
+		w.pending = w.pending[:0] // add copies the batch
+	}
+}
+
+func (w *walk) dir(dir string) error {
+	if err := w.ctx.Err(); err != nil {
+		return fmt.Errorf("walk %s: %w", w.r.full(dir), err)
+	}
+	fd, release, err := w.r.dirs.get(w.r.root, dir, dir)
 	if err != nil {
-		return nil, fmt.Errorf("walk %s: %w", r.full(dir), err)
+		return fmt.Errorf("walk %s: %w", w.r.full(dir), err)
 	}
 	defer release()
 	entries, err := readDir(fd)
 	if err != nil {
-		return nil, fmt.Errorf("walk %s: %w", r.full(dir), err)
+		return fmt.Errorf("walk %s: %w", w.r.full(dir), err)
 	}
-	// A subdirectory's files go where it stands among the entries.
-	type sub struct {
-		at    int // len(files) when it was met
-		files []File
-		err   error
-	}
-	var files []File
-	var subs []*sub
-	var wg sync.WaitGroup
 	for _, e := range entries {
 		rel := e.Name()
 		if dir != "" {
@@ -318,52 +367,23 @@ func (r *Repo) walkDir(dir string, spare chan struct{}) ([]File, error) {
 			if e.Name() == ".git" {
 				continue
 			}
-			sd := &sub{at: len(files)}
-			subs = append(subs, sd)
-			select {
-			case spare <- struct{}{}:
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					defer func() { <-spare }()
-					sd.files, sd.err = r.walkDir(rel, spare)
-				}()
-			default:
-				sd.files, sd.err = r.walkDir(rel, spare)
+			w.flush()
+			if err := w.dir(rel); err != nil {
+				return err
 			}
 			continue
 		}
-		var st unix.Stat_t
-		if err := fstatat(fd, e.Name(), &st); err != nil {
-			wg.Wait()
-			for _, sd := range subs { // an error met earlier in the walk first
-				if sd.err != nil {
-					return nil, sd.err
-				}
+		f := File{Path: rel, Size: -1, Regular: e.Type().IsRegular()}
+		if w.sizes {
+			var st unix.Stat_t
+			if err := fstatat(fd, e.Name(), &st); err != nil {
+				return fmt.Errorf("stat %s: %w", w.r.full(rel), err)
 			}
-			return nil, fmt.Errorf("stat %s: %w", r.full(rel), err)
+			f.Size, f.Regular = st.Size, st.Mode&unix.S_IFMT == unix.S_IFREG
 		}
-		files = append(files, File{Path: rel, Size: st.Size, Regular: st.Mode&unix.S_IFMT == unix.S_IFREG})
+		w.pending = append(w.pending, f)
 	}
-	wg.Wait()
-	if len(subs) == 0 {
-		return files, nil
-	}
-	n := len(files)
-	for _, sd := range subs {
-		if sd.err != nil {
-			return nil, sd.err
-		}
-		n += len(sd.files)
-	}
-	out := make([]File, 0, n)
-	from := 0
-	for _, sd := range subs {
-		out = append(out, files[from:sd.at]...)
-		out = append(out, sd.files...)
-		from = sd.at
-	}
-	return append(out, files[from:]...), nil
+	return nil
 }
 
 func (r *Repo) full(rel string) string {

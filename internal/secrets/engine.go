@@ -103,7 +103,8 @@ type fileScan struct {
 	// lineMap, when set, maps the lines of data (the added lines of a
 	// change, one after another) to the file's (see linesAt).
 	lineMap []int
-	decoded bool // scanning a decoded value (decode.go): no further decoding
+	decoded bool         // scanning a decoded value (decode.go): no further decoding
+	pending []pendingHit // the keyword pass's scratch (prefilter.scan2)
 }
 
 // ctxCache remembers, per rule, where its context regex is known to match
@@ -227,9 +228,9 @@ func (fs *fileScan) segment(data []byte, origin, from, to int) error {
 		}
 	}
 	kwRules := fs.s.rules.kwRules
-	hit := func(end int, ids []int32) bool {
+	hit := func(end int, ids []int32) {
 		if end <= from {
-			return true // seen by the previous segment
+			return // seen by the previous segment
 		}
 		for _, kw := range ids {
 			for _, ri := range kwRules[kw] {
@@ -256,16 +257,15 @@ func (fs *fileScan) segment(data []byte, origin, from, to int) error {
 				}
 			}
 		}
-		return true
 	}
 	// Keywords are at most 64 bytes: start early enough to see one that
 	// straddles from.
 	var st uint32
-	for lo := max(0, from-64); lo < to; lo += ctxEvery {
+	for lo := max(0, from-maxKeyword); lo < to; lo += ctxEvery {
 		if err := fs.ctx.Err(); err != nil {
 			return fs.stopped(lo, err)
 		}
-		st = fs.s.rules.pf.scanFrom(data[:min(to, lo+ctxEvery)], lo, st, hit)
+		st = fs.s.rules.pf.scanFrom(data[:min(to, lo+ctxEvery)], lo, st, &fs.pending, hit)
 	}
 	return nil
 }

@@ -1,5 +1,7 @@
 package secrets
 
+import "regexp"
+
 // Anchored reports whether the rule is evaluated anchored at its keyword
 // hits.
 func Anchored(r *Rule) bool {
@@ -21,6 +23,9 @@ func AfterKey(r *Rule) string {
 func WithoutShortcuts(s *Scanner) {
 	for _, r := range s.rules.rules {
 		r.ready()
+		if r.re == nil && r.Regex != "" {
+			r.re = regexp.MustCompile(r.Regex) // not compiled for anchored rules
+		}
 		r.anchored, r.afterKey, r.lineStart, r.opAfterKey = nil, nil, nil, false
 		r.afterDFA, r.lineDFA = nil, nil
 	}

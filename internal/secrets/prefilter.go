@@ -122,22 +122,89 @@ func newPrefilter(keywords []string) *prefilter {
 
 // scanFrom runs the automaton over data[from:] from state st, calling
 // hit(end, keywordIDs) for every position where at least one keyword ends
-// (end is the index just past the keyword's last byte), and returns the
-// state it ended in, so that a long input can be scanned in pieces. It
-// stops early when hit returns false.
-func (p *prefilter) scanFrom(data []byte, from int, st uint32, hit func(end int, ids []int32) bool) uint32 {
+// (end is the index just past the keyword's last byte), in order, and
+// returns the state it ended in, so that a long input can be scanned in
+// pieces. pend is scratch space for hits held back (see scan2).
+func (p *prefilter) scanFrom(data []byte, from int, st uint32, pend *[]pendingHit, hit func(end int, ids []int32)) uint32 {
+	if len(data)-from < minSplit {
+		return p.scan1(data, from, len(data), st, hit)
+	}
+	return p.scan2(data, from, st, pend, hit)
+}
+
+// scan1 runs the automaton over data[from:to].
+func (p *prefilter) scan1(data []byte, from, to int, st uint32, hit func(end int, ids []int32)) uint32 {
 	trans, class := p.trans, &p.class
 	s := st
-	for i := from; i < len(data); i++ {
+	for i := from; i < to; i++ {
 		s = trans[s+uint32(class[data[i]])]
 		if s&acceptBit != 0 {
 			s &^= acceptBit
-			if !hit(i+1, p.outputs[s/p.nclass]) {
-				return s
-			}
+			hit(i+1, p.outputs[s/p.nclass])
 		}
 	}
 	return s
+}
+
+// maxKeyword bounds a keyword's length (rules.go refuses longer ones): the
+// automaton's state after reading that many bytes from the start state is
+// the state it would be in after reading everything before them.
+const maxKeyword = 64
+
+// minSplit is the shortest input scanned as two halves.
+const minSplit = 4 * maxKeyword
+
+// maxPending bounds the hits the second half holds back (a var for tests).
+var maxPending = 1024
+
+// pendingHit is a hit of scan2's second half, reported once the first
+// half's are.
+type pendingHit struct {
+	end   int
+	state uint32
+}
+
+// scan2 runs the automaton over two halves of data[from:] at once: the
+// second half starts maxKeyword bytes early from the start state, which
+// brings it to the true state by the half's first byte. A byte's
+// transition waits on the one before it, so one pass runs at the speed of
+// a chain of dependent loads; two independent chains nearly double it. The
+// second half's hits are held back (up to maxPending, after which the
+// halves finish one after the other) and reported after the first's, so
+// hits still come in order.
+func (p *prefilter) scan2(data []byte, from int, st uint32, pend *[]pendingHit, hit func(end int, ids []int32)) uint32 {
+	trans, class := p.trans, &p.class
+	mid := from + (len(data)-from+maxKeyword)/2
+	sa, sb := st, uint32(0)
+	i, j := from, mid-maxKeyword
+	held := (*pend)[:0]
+	for i < mid && len(held) < maxPending {
+		sa = trans[sa+uint32(class[data[i]])]
+		sb = trans[sb+uint32(class[data[j]])]
+		i++
+		j++
+		if (sa|sb)&acceptBit != 0 {
+			if sa&acceptBit != 0 {
+				sa &^= acceptBit
+				hit(i, p.outputs[sa/p.nclass])
+			}
+			if sb&acceptBit != 0 {
+				sb &^= acceptBit
+				if j > mid { // hits up to mid are the first half's
+					held = append(held, pendingHit{j, sb})
+				}
+			}
+		}
+	}
+	// Both halves are done (j at the end), or held is full (then j is
+	// past the split, since only hits past it are held): the first half
+	// finishes, the held hits follow, and the second half goes on.
+	p.scan1(data, i, mid, sa, hit)
+	for _, h := range held {
+		hit(h.end, p.outputs[h.state/p.nclass])
+	}
+	*pend = held[:0]
+	return p.scan1(data, j, len(data), sb, hit)
 }
 
 func lower(c byte) byte {

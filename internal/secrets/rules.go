@@ -154,6 +154,8 @@ type RuleTests struct {
 // Rule is a compiled rule.
 type Rule struct {
 	RuleSpec
+	// re is the regex as written, for a line-wide search; nil for a
+	// secret rule evaluated anchored (see compileRegexes).
 	re, context    *regexp.Regexp
 	allow, allowLn []*regexp.Regexp
 	allowKey       []*regexp.Regexp
@@ -169,6 +171,7 @@ type Rule struct {
 	analyser              structuralAnalyser
 	index                 int
 	pathRe                *regexp.Regexp
+	paths, excludePaths   []glob // Paths and ExcludePaths
 	exclPathRe            []*regexp.Regexp
 	// assigns: the regex needs an assignment operator after its key, so
 	// a line without ':', '=' or ',' after the keyword cannot match.
@@ -350,7 +353,7 @@ func compileRule(spec RuleSpec, lazy bool) (*Rule, error) {
 			fail(fmt.Sprintf("keywords[%d]", i), "empty keyword")
 		case k != strings.ToLower(k):
 			fail(fmt.Sprintf("keywords[%d]", i), "%q must be lower-case", k)
-		case len(k) > 64:
+		case len(k) > maxKeyword:
 			fail(fmt.Sprintf("keywords[%d]", i), "longer than 64 bytes")
 		}
 	}
@@ -378,6 +381,7 @@ func compileRule(spec RuleSpec, lazy bool) (*Rule, error) {
 	}
 	checkGlobs("paths", spec.Paths)
 	checkGlobs("exclude_paths", spec.ExcludePaths)
+	r.paths, r.excludePaths = newGlobs(spec.Paths), newGlobs(spec.ExcludePaths)
 	if !lazy {
 		errs = append(errs, r.compileRegexes()...)
 	}
@@ -425,18 +429,32 @@ func (r *Rule) compileRegexes() []error {
 			}
 		}
 	}
-	if strings.HasPrefix(spec.Regex, "(?m)^") {
+	// A multiline rule runs its regex over the whole block window, never
+	// anchored at a line's start.
+	if strings.HasPrefix(spec.Regex, "(?m)^") && !spec.Multiline {
 		if re, err := regexp.Compile(`^(?:` + spec.Regex + `)`); err == nil {
 			r.lineStart = re
 			r.lineDFA = newPrefixDFA(re)
 		}
 	}
 	if spec.Regex != "" && len(spec.Regex) <= 4096 {
-		re, err := regexp.Compile(spec.Regex)
+		// A secret rule evaluated anchored (at its key, or at its one-line
+		// window's start) never runs the regex line-wide, so that is not
+		// compiled: the anchored form, the same regex inside ^(?:…), has
+		// the same groups, and compiling a large rule twice was most of
+		// its first use.
+		re, err := r.anchored, error(nil)
+		if re == nil && spec.Kind == KindSecret {
+			re = r.lineStart
+		}
+		if re == nil || spec.Kind != KindSecret {
+			if re, err = regexp.Compile(spec.Regex); err == nil {
+				r.re = re
+			}
+		}
 		if err != nil {
 			fail("regex", "%v", err)
 		} else {
-			r.re = re
 			r.keyIdx = re.SubexpIndex("key")
 			switch {
 			case spec.SecretGroup < 0 || spec.SecretGroup > re.NumSubexp():
@@ -763,7 +781,7 @@ func inClass(ranges []rune, r rune) bool {
 
 // appliesTo reports whether the rule's path restrictions admit path.
 func (r *Rule) appliesTo(path, base string) bool {
-	if len(r.Paths) > 0 && !matchAny(r.Paths, path, base) {
+	if len(r.paths) > 0 && !matchGlobs(r.paths, path, base) {
 		return false // before compiling: most rules never meet their files
 	}
 	if r.ready(); r.broken != nil {
@@ -777,7 +795,29 @@ func (r *Rule) appliesTo(path, base string) bool {
 			return false
 		}
 	}
-	return !matchAny(r.ExcludePaths, path, base)
+	return !matchGlobs(r.excludePaths, path, base)
+}
+
+// glob is a doublestar glob with its literal tail (see literalTail),
+// worked out once: every file meets every path glob of the rules.
+type glob struct{ pat, tail string }
+
+func newGlobs(pats []string) []glob {
+	out := make([]glob, len(pats))
+	for i, g := range pats {
+		out[i] = glob{g, literalTail(g)}
+	}
+	return out
+}
+
+// matchGlobs is matchAny over globs with their tails.
+func matchGlobs(globs []glob, path, base string) bool {
+	for _, g := range globs {
+		if strings.HasSuffix(path, g.tail) && matchTailed(g.pat, path, base) {
+			return true
+		}
+	}
+	return false
 }
 
 // matchAny matches globs against the path; a glob without a slash also
@@ -785,16 +825,22 @@ func (r *Rule) appliesTo(path, base string) bool {
 func matchAny(globs []string, path, base string) bool {
 	for _, g := range globs {
 		// base ends path: a tail path lacks, base lacks too.
-		if !strings.HasSuffix(path, literalTail(g)) {
-			continue
-		}
-		if ok, _ := doublestar.Match(g, path); ok {
+		if strings.HasSuffix(path, literalTail(g)) && matchTailed(g, path, base) {
 			return true
 		}
-		if !strings.Contains(g, "/") {
-			if ok, _ := doublestar.Match(g, base); ok {
-				return true
-			}
+	}
+	return false
+}
+
+// matchTailed matches g against path, and against base when g has no
+// slash; path ends with g's literal tail.
+func matchTailed(g, path, base string) bool {
+	if ok, _ := doublestar.Match(g, path); ok {
+		return true
+	}
+	if !strings.Contains(g, "/") {
+		if ok, _ := doublestar.Match(g, base); ok {
+			return true
 		}
 	}
 	return false
@@ -803,11 +849,11 @@ func matchAny(globs []string, path, base string) bool {
 // matchGlob is doublestar.Match, answering at once for the names that
 // lack the glob's literal ending: every file is matched against every
 // path glob of the rules, and most end with an extension.
-func matchGlob(g, name string) bool {
-	if !strings.HasSuffix(name, literalTail(g)) {
+func matchGlob(g glob, name string) bool {
+	if !strings.HasSuffix(name, g.tail) {
 		return false
 	}
-	ok, _ := doublestar.Match(g, name)
+	ok, _ := doublestar.Match(g.pat, name)
 	return ok
 }
 

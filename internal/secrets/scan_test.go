@@ -6,11 +6,14 @@ import (
 	"go/parser"
 	"go/token"
 	"io"
+	iofs "io/fs"
 	"iter"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/housekeeper-app/housekeeper/internal/secrets"
 	"github.com/housekeeper-app/housekeeper/internal/secrets/corpus"
@@ -241,5 +244,78 @@ func TestPureEngine(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// sizedReader is an opened file that knows its size (as an *os.File does)
+// and counts its reads.
+type sizedReader struct {
+	io.Reader
+	size  int64
+	reads *int
+}
+
+func (r sizedReader) Read(p []byte) (int, error) { *r.reads++; return r.Reader.Read(p) }
+func (r sizedReader) Close() error               { return nil }
+func (r sizedReader) Stat() (iofs.FileInfo, error) {
+	return sizedInfo(r.size), nil
+}
+
+type sizedInfo int64
+
+func (i sizedInfo) Name() string        { return "f" }
+func (i sizedInfo) Size() int64         { return int64(i) }
+func (i sizedInfo) Mode() iofs.FileMode { return 0 }
+func (i sizedInfo) ModTime() time.Time  { return time.Time{} }
+func (i sizedInfo) IsDir() bool         { return false }
+func (i sizedInfo) Sys() any            { return nil }
+
+// A file listed without its size (-1, a directory walk that reads names
+// alone) is judged by the size its opened reader reports: over
+// max_file_size it is skipped unread, exactly as a file whose size was
+// given; within it, scanned and counted. A reader that cannot tell its
+// size is read up to the limit.
+func TestScanTreeLearnsSizesOnOpen(t *testing.T) {
+	tok := "gh" + "p_" + corpus.NewRand(23).String(corpus.Alnum, 36)
+	line := "token: " + tok + "\n"
+	big := strings.Repeat(line, 30) // over the 1000-byte limit
+	var bigReads, smallReads int
+	open := func(content string, reads *int) func() (io.ReadCloser, error) {
+		return func() (io.ReadCloser, error) {
+			return sizedReader{strings.NewReader(content), int64(len(content)), reads}, nil
+		}
+	}
+	files := []secrets.File{
+		{Path: "big.yml", Size: -1, Open: open(big, &bigReads)},
+		{Path: "small.yml", Size: -1, Open: open(line, &smallReads)},
+		{Path: "plain.yml", Size: -1, Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(big)), nil }},
+	}
+	s := newScanner(t, secrets.Options{MaxFileSize: 1000})
+	res, err := s.ScanTree(context.Background(), seq(files))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bigReads != 0 {
+		t.Errorf("a file over the limit by its opened size was read %d times", bigReads)
+	}
+	if smallReads == 0 {
+		t.Error("a file within the limit was not read")
+	}
+	var skipped []string
+	for _, sk := range res.Skipped {
+		skipped = append(skipped, sk.Path+": "+string(sk.Reason))
+	}
+	if want := []string{"big.yml: larger than max_file_size", "plain.yml: larger than max_file_size"}; !reflect.DeepEqual(skipped, want) {
+		t.Errorf("skipped %v, want %v", skipped, want)
+	}
+	var paths []string
+	for _, f := range res.Findings {
+		paths = append(paths, f.Path)
+	}
+	if !slices.Contains(paths, "small.yml") || slices.Contains(paths, "big.yml") {
+		t.Errorf("findings in %v, want small.yml's and none of big.yml", paths)
+	}
+	if res.Stats.ScannedFiles != 1 || res.Stats.Bytes != int64(len(line)) {
+		t.Errorf("stats %+v, want 1 file of %d bytes scanned", res.Stats, len(line))
 	}
 }

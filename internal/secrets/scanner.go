@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"slices"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -42,7 +41,7 @@ type Options struct {
 // Scanner holds compiled rules. It is safe for concurrent use.
 type Scanner struct {
 	rules       *RuleSet
-	exclude     []string
+	exclude     []glob
 	maxFileSize int64
 	ignore      map[string]string
 	workers     int
@@ -109,7 +108,7 @@ func New(opts Options) (*Scanner, error) {
 	}
 	s := &Scanner{
 		rules:       rs,
-		exclude:     slices.Clone(opts.ExcludePaths),
+		exclude:     newGlobs(opts.ExcludePaths),
 		maxFileSize: opts.MaxFileSize,
 		ignore:      opts.Ignore,
 		workers:     opts.Workers,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"iter"
 	"slices"
 	"strings"
@@ -18,6 +19,10 @@ import (
 // engine opens nothing by itself.
 type File struct {
 	Path string // repository-relative, forward slashes
+	// Size is -1 when the source learns it only by opening the file (a
+	// directory walk that reads names alone): the engine then takes it
+	// from the opened reader's Stat method, as an *os.File has, and skips
+	// a file too large as it would one whose size was given.
 	Size int64
 	Open func() (io.ReadCloser, error)
 	// Done, when set, is called once the engine is finished with the file
@@ -177,7 +182,12 @@ func (s *Scanner) scanFile(ctx context.Context, f File) (findings []Finding, rea
 		err = fmt.Errorf("read %s: no content", f.Path)
 	} else {
 		var rc io.ReadCloser
-		if rc, err = f.Open(); err == nil {
+		if rc, err = f.Open(); err == nil && f.Size < 0 && tooLarge(rc, s.maxFileSize) {
+			rc.Close()
+			fs.begin(ctx, p, false, false)
+			return s.findings(fs, p), SkipTooLarge, false, 0, &Skipped{Path: p, Reason: SkipTooLarge}
+		}
+		if err == nil {
 			cr := &countingReader{r: rc}
 			reason, err = s.scanStream(ctx, fs, p, cr, s.maxFileSize)
 			rc.Close()
@@ -195,6 +205,17 @@ func (s *Scanner) scanFile(ctx context.Context, f File) (findings []Finding, rea
 		size = 0
 	}
 	return s.findings(fs, p), reason, false, size, skipped
+}
+
+// tooLarge reports whether an opened file of unknown size is over limit,
+// when the reader can tell (a reader that cannot is read up to the limit).
+func tooLarge(rc io.Reader, limit int64) bool {
+	st, ok := rc.(interface{ Stat() (iofs.FileInfo, error) })
+	if !ok {
+		return false
+	}
+	info, err := st.Stat()
+	return err == nil && info.Size() > limit
 }
 
 type countingReader struct {
