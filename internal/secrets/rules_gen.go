@@ -4612,8 +4612,12 @@ var generatedRuleSpecs = []RuleSpec{
 			`curl`,
 			`tlspassword`,
 		},
-		Regex:       `(?:\bcurl\b[^\n]{0,400}?\s--(?:proxy-)?pass|(?:^|\s)--(?:proxy-)?tlspassword)[ =]["']?(?P<secret>[^\s"'$<>{}]{4,256})`,
-		Entropy:     2.5,
+		Regex:   `(?:\bcurl\b[^\n]{0,400}?\s--(?:proxy-)?pass|(?:^|\s)--(?:proxy-)?tlspassword)[ =]["']?(?P<secret>[^\s"'$<>{}]{4,256})`,
+		Entropy: 2.5,
+		Allow: []string{
+			`^[a-z][a-z0-9+.-]*://`,
+			`^-`,
+		},
 		Specificity: 245,
 		Tests: &RuleTests{
 			Path: `scripts/fetch.sh`,
@@ -4626,6 +4630,8 @@ var generatedRuleSpecs = []RuleSpec{
 				`curl --tlspassword "$TLS_PASSWORD" https://x`,
 				`curl --pass ${KEY_PASS} https://x`,
 				`curl --netrc-file ~/.netrc --pass-through https://x`,
+				`curl --tlspassword https://{{lower 8}}.example`,
+				`curl --tlsuser ci --tlspassword --insecure https://x`,
 			},
 		},
 	},
@@ -4710,8 +4716,9 @@ var generatedRuleSpecs = []RuleSpec{
 			`passwd`,
 			`passphrase`,
 			`pass`,
+			`pwd`,
 		},
-		Regex:   "(?i)(?:^|[^a-z0-9_.-])(?P<key>[a-z0-9_.-]*(?:passw(?:or)?d|passphrase)(?:[_.-][a-z0-9]+)?|(?:[a-z0-9_.-]*[_.-])?pass(?:[_.-][a-z0-9]+)?)(?:(?:[\"'][ \\t]*,|[\"']?(?:[ \\t]+|[ \\t]*:[ \\t]*)(?-i:string|String|str|&str|&'static str|SecretString|SecretStr|Secret)\\??[ \\t]*=|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|\\.=|\\|\\|=|:))[ \\t]*(?:\"(?P<secret>[^\"\\r\\n]{6,})\"|'(?P<secret>[^'\\r\\n]{6,})')|[\"']?[ \\t]*:{0,3}=[ \\t]*`(?P<secret>[^`\\r\\n]{6,})`|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|:[ \\t])[ \\t]*(?P<secret>[^\\s\"'`,;#()\\[\\]{}\\\\]{6,}))",
+		Regex:   "(?i)(?:^|[^a-z0-9_.-])(?P<key>[a-z0-9_.-]*(?:passw(?:or)?d|passphrase|pwd)(?:[_.-][a-z0-9]+)?|(?:[a-z0-9_.-]*[_.-])?pass(?:[_.-][a-z0-9]+)?)(?:(?:[\"'][ \\t]*,|[\"']?(?:[ \\t]+|[ \\t]*:[ \\t]*)(?-i:string|String|str|&str|&'static str|SecretString|SecretStr|Secret)\\??[ \\t]*=|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|\\.=|\\|\\|=|:))[ \\t]*(?:\"(?P<secret>[^\"\\r\\n]{6,})\"|'(?P<secret>[^'\\r\\n]{6,})')|[\"']?[ \\t]*:{0,3}=[ \\t]*`(?P<secret>[^`\\r\\n]{6,})`|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|:[ \\t])[ \\t]*(?P<secret>[^\\s\"'`,;#()\\[\\]{}\\\\]{6,}))",
 		Entropy: 2.5,
 		Allow: []string{
 			`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(.*)?$`,
@@ -4789,9 +4796,13 @@ var generatedRuleSpecs = []RuleSpec{
 				`db_password: "{{alnum 16}}"`,
 				`SMTP_PASS={{alnum 7}}4{{alnum 6}}`,
 				`password = '{{alnum 12}}!'`,
+				`ldap_pwd = "{{alnum 6}}%{{alnum 8}}"`,
 			},
 			NoMatch: []string{
 				`"compass": "{{alnum 12}}"`,
+				`OLDPWD=/home/{{lower 8}}`,
+				`pwd = os.getcwd()`,
+				`PWD: $(pwd)`,
 				`fingerprint: generic-password:{{alnum 16}}`,
 				`password: changeme`,
 				`password: ${DB_PASSWORD}`,
@@ -4807,7 +4818,7 @@ var generatedRuleSpecs = []RuleSpec{
 	{
 		ID:          `generic-api-secret`,
 		Description: `Secret, token or API key assigned a literal value`,
-		Source:      `as generic-password`,
+		Source:      `as generic-password; a value may carry YAML's !!binary tag (yaml.org/type/binary.html: base64 of bytes)`,
 		Tier:        `runtime`,
 		Kind:        `secret`,
 		Keywords: []string{
@@ -4825,7 +4836,7 @@ var generatedRuleSpecs = []RuleSpec{
 			`encryption_key`,
 			`credential`,
 		},
-		Regex:   "(?i)(?P<key>[a-z0-9_.-]*(?:secret|token|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key|credentials?)(?:[_.-][a-z0-9]+)?)(?:(?:[\"'][ \\t]*,|[\"']?(?:[ \\t]+|[ \\t]*:[ \\t]*)(?-i:string|String|str|&str|&'static str|SecretString|SecretStr|Secret)\\??[ \\t]*=|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|\\.=|\\|\\|=|:))[ \\t]*(?:\"(?P<secret>[^\"\\r\\n]{10,})\"|'(?P<secret>[^'\\r\\n]{10,})')|[\"']?[ \\t]*:{0,3}=[ \\t]*`(?P<secret>[^`\\r\\n]{10,})`|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|:[ \\t])[ \\t]*(?P<secret>[^\\s\"'`,;#()\\[\\]{}\\\\]{10,}))",
+		Regex:   "(?i)(?P<key>[a-z0-9_.-]*(?:secret|token|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key|credentials?)(?:[_.-][a-z0-9]+)?)(?:(?:[\"'][ \\t]*,|[\"']?(?:[ \\t]+|[ \\t]*:[ \\t]*)(?-i:string|String|str|&str|&'static str|SecretString|SecretStr|Secret)\\??[ \\t]*=|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|\\.=|\\|\\|=|:))[ \\t]*(?:\"(?P<secret>[^\"\\r\\n]{10,})\"|'(?P<secret>[^'\\r\\n]{10,})')|[\"']?[ \\t]*:{0,3}=[ \\t]*`(?P<secret>[^`\\r\\n]{10,})`|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|:[ \\t])[ \\t]*(?:!!binary[ \\t]+)?(?P<secret>[^\\s\"'`,;#()\\[\\]{}\\\\]{10,}))",
 		Entropy: 3.2,
 		Allow: []string{
 			`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(.*)?$`,
@@ -4904,6 +4915,7 @@ var generatedRuleSpecs = []RuleSpec{
 			Match: []string{
 				`jwt_secret: "{{alnum 32}}"`,
 				`API_KEY={{alnum 32}}`,
+				`signing_secret: !!binary {{b64 44}}`,
 				`"client_secret": "{{alnum 40}}"`,
 				`System.setProperty("SERVICE_TOKEN", "{{alnum 32}}")`,
 			},
