@@ -169,4 +169,12 @@ func (g *Rand) appAndToolCredentials(c *Corpus) {
 		l("publishing {", "    repositories {", "        maven {", `            url "https://nexus.acme.io/repository/releases/"`, "            credentials {", `                username "publisher"`).
 		p("gradle-repository-password", boot, `                password "%s"`, g.String(Alnum, 20)).
 		l("            }", "        }", "    }", "}").done()
+	c.file("src/Shop.Web/Web.config").
+		l(`<configuration>`, `  <appSettings>`, `    <add key="SmtpHost" value="smtp.acme.io" />`, `    <add key="SmtpUser" value="shop" />`).
+		p("dotnet-appsettings-secret", run, `    <add key="SmtpPassword" value="%s" />`, g.String(Alnum, 18)).
+		l(`  </appSettings>`, `</configuration>`).done()
+	c.file("src/Shop.Jobs/ReportMailer.cs").
+		l("using System.Net;", "", "class ReportMailer {", "    SmtpClient Client() {", `        var c = new SmtpClient("smtp.acme.io");`).
+		p("dotnet-network-credential", run, `        c.Credentials = new NetworkCredential("reports@acme.io", "%s");`, g.String(Alnum, 16)).
+		l("        return c;", "    }", "}").done()
 }
