@@ -4753,7 +4753,7 @@ var generatedRuleSpecs = []RuleSpec{
 		},
 		AllowLine: []string{
 			`(?i)\b(?:func|def|function|fn|return|if|elif|case|when|assert|expect|should)\b[^=]*(?:password|secret|token|key)`,
-			`==|!=|===|\bis\s+not\b`,
+			`!=|===|==\s*(?:["'][^"'\s,;)\]}]|[^\s"',;)\]}<>&=])|\bis\s+not\b`,
 		},
 		AllowKey: []string{
 			`(?i)(?:^|[_.-])(?:file|path|env|var|name|names|id|ids|ref|length|len|ttl|type|types|url|uri|endpoint|header|field|policy|hash|sha\d*|md5|digest|checksum|fingerprint|count|size|expires?|expiry|expiration|timeout|max|min|enabled|mode|format|prefix|suffix|version|arn|location|store|provider|source|dir|template|label|key_id|keyid|selector|rotation|lifetime|validity|manager|kind|class|regex|pattern|algorithm|alg|method|strategy|input|output|placeholder|hint|description|question|prompt|reset|confirm|confirmation|request|limit|audience|issuer|scope|scopes)$`,
@@ -4881,7 +4881,7 @@ var generatedRuleSpecs = []RuleSpec{
 		},
 		AllowLine: []string{
 			`(?i)\b(?:func|def|function|fn|return|if|elif|case|when|assert|expect|should)\b[^=]*(?:password|secret|token|key)`,
-			`==|!=|===|\bis\s+not\b`,
+			`!=|===|==\s*(?:["'][^"'\s,;)\]}]|[^\s"',;)\]}<>&=])|\bis\s+not\b`,
 		},
 		AllowKey: []string{
 			`(?i)(?:^|[_.-])(?:file|path|env|var|name|names|id|ids|ref|length|len|ttl|type|types|url|uri|endpoint|header|field|policy|hash|sha\d*|md5|digest|checksum|fingerprint|count|size|expires?|expiry|expiration|timeout|max|min|enabled|mode|format|prefix|suffix|version|arn|location|store|provider|source|dir|template|label|key_id|keyid|selector|rotation|lifetime|validity|manager|kind|class|regex|pattern|algorithm|alg|method|strategy|input|output|placeholder|hint|description|question|prompt|reset|confirm|confirmation|request|limit|audience|issuer|scope|scopes)$`,
@@ -4936,11 +4936,15 @@ var generatedRuleSpecs = []RuleSpec{
 			Match: []string{
 				`jwt_secret: "{{alnum 32}}"`,
 				`API_KEY={{alnum 32}}`,
-				`signing_secret: !!binary {{b64 44}}`,
+				`signing_secret: !!binary {{b64 44}}==`,
+				`hmac_secret = "{{b64 42}}==";`,
 				`"client_secret": "{{alnum 40}}"`,
 				`System.setProperty("SERVICE_TOKEN", "{{alnum 32}}")`,
 			},
 			NoMatch: []string{
+				`ok := token == "{{alnum 32}}"`,
+				`valid = api_key=="{{alnum 32}}"`,
+				`same = secret_key==other_key`,
 				"The image carries no credentials: `.dockerignore` keeps `.git` and keys",
 				`token.XOR: "bitwise complement"`,
 				`secret: secretName`,
