@@ -177,4 +177,8 @@ func (g *Rand) appAndToolCredentials(c *Corpus) {
 		l("using System.Net;", "", "class ReportMailer {", "    SmtpClient Client() {", `        var c = new SmtpClient("smtp.acme.io");`).
 		p("dotnet-network-credential", run, `        c.Credentials = new NetworkCredential("reports@acme.io", "%s");`, g.String(Alnum, 16)).
 		l("        return c;", "    }", "}").done()
+	c.file("src/Shop.Web/appsettings.Production.json").
+		l(`{`, `  "ConnectionStrings": {`).
+		p("azure-app-configuration-connection-string", run, `    "AppConfig": "Endpoint=https://shop-prod.azconfig.io;Id=%s-l0-s0:%s;Secret=%s="`, g.String(Alnum, 4), g.String(B64, 20), g.String(B64, 43)).
+		l(`  }`, `}`).done()
 }
