@@ -181,4 +181,12 @@ func (g *Rand) appAndToolCredentials(c *Corpus) {
 		l(`{`, `  "ConnectionStrings": {`).
 		p("azure-app-configuration-connection-string", run, `    "AppConfig": "Endpoint=https://shop-prod.azconfig.io;Id=%s-l0-s0:%s;Secret=%s="`, g.String(Alnum, 4), g.String(B64, 20), g.String(B64, 43)).
 		l(`  }`, `}`).done()
+	c.file("ops/vpn/wg0.conf").
+		l("[Interface]", "Address = 10.8.0.2/32").
+		p("wireguard-private-key", boot, "PrivateKey = %s=", g.String(B64, 43)).
+		l("", "[Peer]", "PublicKey = "+g.String(B64, 43)+"=", "Endpoint = vpn.acme.io:51820", "AllowedIPs = 10.8.0.0/24").done()
+	c.file("apps/shop/newrelic.yml").
+		l("common: &default_settings", "  # Required license key associated with your New Relic account.").
+		p("new-relic-license-key-named", run, "  license_key: %s", g.String(Hex, 40)).
+		l("  app_name: shop").done()
 }
