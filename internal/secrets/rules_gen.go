@@ -2580,7 +2580,7 @@ var generatedRuleSpecs = []RuleSpec{
 	{
 		ID:          `sonar-token`,
 		Description: `SonarQube / SonarCloud token`,
-		Source:      `SonarQube "Managing your tokens" (docs.sonarsource.com/sonarqube-server/user-guide/managing-tokens/): squ_/sqp_/sqa_ + 40 hex`,
+		Source:      `SonarQube "Managing your tokens" (docs.sonarsource.com/sonarqube-server/user-guide/managing-tokens/): squ_/sqp_/sqa_ + 40 hex; the scanners' sonar.login / sonar.token property, also as a Maven -D option or a Gradle property (docs.sonarsource.com/sonarqube-server/analyzing-source-code/analysis-parameters/)`,
 		Tier:        `bootstrap`,
 		Kind:        `secret`,
 		Keywords: []string{
@@ -2589,16 +2589,19 @@ var generatedRuleSpecs = []RuleSpec{
 			`sqa_`,
 			`sonar`,
 		},
-		Regex:       "(?:(?:^|[^A-Za-z0-9_])(?P<secret>sq[upa]_[a-f0-9]{40})(?:[^A-Za-z0-9_-]|$)|(?i:(?:^|[^A-Za-z0-9_.-])(?P<key>(?:[a-z0-9_.-]*[_.-])?(?:sonar)[a-z0-9_.-]*)(?:[\"]?[ \t]*(?::{0,3}=|=>|\\?=|:)|[\"][ \t]*,)[ \t]*[\"`]?(?P<secret>[a-f0-9]{40}|[A-Za-z0-9]{40})(?:[^A-Za-z0-9_+/=-]|$)))",
+		Regex:       "(?:(?:^|[^A-Za-z0-9_])(?P<secret>sq[upa]_[a-f0-9]{40})(?:[^A-Za-z0-9_-]|$)|(?i:(?:^|[^A-Za-z0-9_.-])(?:-D)?(?P<key>(?:[a-z0-9_.-]*[_.-])?(?:sonar)[a-z0-9_.-]*)(?:[\"']?[ \t]*(?::{0,3}=|=>|\\?=|:)|[\"'][ \t]*,)[ \t]*[\"'`]?(?P<secret>[a-f0-9]{40}|[A-Za-z0-9]{40})(?:[^A-Za-z0-9_+/=-]|$)))",
 		Entropy:     3,
 		Specificity: 300,
 		Tests: &RuleTests{
 			Match: []string{
 				`SONAR_TOKEN=squ_{{hex 40}}`,
 				`sonar.login={{hex 40}}`,
+				`mvn sonar:sonar -Dsonar.host.url=https://sonarcloud.io -Dsonar.login={{hex 40}}`,
+				`    property 'sonar.login', '{{hex 40}}'`,
 			},
 			NoMatch: []string{
 				`SONAR_HOST_URL=https://sonar.local`,
+				`mvn sonar:sonar -Dsonar.login=$SONAR_TOKEN`,
 			},
 		},
 	},
@@ -4732,6 +4735,36 @@ var generatedRuleSpecs = []RuleSpec{
 				`"SigningKeyPath": "/run/secrets/jwt.pem"`,
 				`"SigningKey": "/run/secrets/jwt.pem"`,
 				`JWT_SIGNING_KEY="${JWT_SIGNING_KEY}"`,
+			},
+		},
+	},
+	{
+		ID:          `psexec-password`,
+		Description: `Password on a PsExec command line (-p)`,
+		Source:      `Sysinternals PsExec usage (learn.microsoft.com/sysinternals/downloads/psexec): -u user -p password, the password sent in clear text to the remote system`,
+		Tier:        `bootstrap`,
+		Kind:        `secret`,
+		Keywords: []string{
+			`psexec`,
+		},
+		Regex:   "(?i)\\bpsexec(?:64)?(?:\\.exe)?\\b[^\\n]{0,200}?\\s-p\\s+[\"']?(?P<secret>[^\\s\"'`%$<>{}]{4,128})",
+		Entropy: 2,
+		Allow: []string{
+			`(?i)^(?:password|passw0rd|pass|secret|changeme|mypass(?:word)?)$`,
+		},
+		Specificity: 245,
+		Tests: &RuleTests{
+			Path: `scripts/deploy.bat`,
+			Match: []string{
+				`cmd.exe /C PSEXEC \\\\10.0.0.12 -u Administrator -p {{alnum 12}} CMD /C ECHO`,
+				`system("psexec \\\\\\\\192.168.3.77 -u admin -p {{lower 8}} shutdown -r");`,
+			},
+			NoMatch: []string{
+				`psexec \\\\host -u User -p $Password -i -d calc.exe`,
+				`PsExec.exe \\\\host -u DOM\\U -p %PASS% -i 2`,
+				`psexec \\\\host -u DOMAIN\\ADMINISTRATOR -p PASSWORD cmd`,
+				`psexec -accepteula -s -d cmd`,
+				"Usage: `psexec \\\\\\\\host -u user -p password` runs …",
 			},
 		},
 	},

@@ -189,4 +189,7 @@ func (g *Rand) appAndToolCredentials(c *Corpus) {
 		l("common: &default_settings", "  # Required license key associated with your New Relic account.").
 		p("new-relic-license-key-named", run, "  license_key: %s", g.String(Hex, 40)).
 		l("  app_name: shop").done()
+	c.file("ops/windows/restart-iis.bat").
+		l("@echo off", "rem restart IIS on the web farm").
+		p("psexec-password", boot, `psexec \\web01 -u ACME\svc-deploy -p %s iisreset /restart`, g.String(Alnum, 14)).done()
 }
