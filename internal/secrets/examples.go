@@ -31,6 +31,7 @@ var vendorExamples = []VendorExample{
 	{"33f!!lloppa", "Microsoft (NuGet)", `NuGet docs, "nuget.config reference", packageSourceCredentials example with unencrypted passwords`},
 	{"hal+9ooo_da!sY", "Microsoft (NuGet)", `NuGet docs, "nuget.config reference", packageSourceCredentials example with unencrypted passwords`},
 	{"6fe4476ee5a1832882e326b506d14126", "Yarn", "Yarn CLI source (yarnpkg/berry plugin-interactive-tools, algolia.ts): the public search-only key of the npm-search index"},
+	{"D1fficultP%40ssw0rd", "MongoDB", `MongoDB Manual, "Connection String Examples" (mongodb.com/docs/manual/reference/connection-string-self-managed-examples): the password of every sample URI, mongodb+srv://myDatabaseUser:…@mongodb0.example.com`},
 }
 
 var vendorExampleSet = func() map[string]bool {

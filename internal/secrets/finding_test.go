@@ -159,6 +159,8 @@ func TestRuleTiers(t *testing.T) {
 		"wordpress-salt": secrets.Runtime, "django-secret-key": secrets.Runtime, "laravel-app-key": secrets.Runtime, "editor-deployment-password": secrets.Bootstrap, "jetbrains-deployment-password": secrets.Bootstrap, "hub-config-token": secrets.Bootstrap, "tugboat-config-token": secrets.Bootstrap, "robo3t-password": secrets.Runtime, "mysql-native-password-hash": secrets.Runtime, "circleci-docker-auth-password": secrets.Bootstrap,
 		"phoenix-secret-key-base": secrets.Runtime, "jwt-signing-key-named": secrets.Runtime, "algolia-admin-key": secrets.Runtime, "mysql-cli-password": secrets.Runtime,
 		"curl-tls-password": secrets.Runtime, "url-query-password": secrets.Runtime, "shell-default-secret": secrets.Runtime, "dockerfile-env-secret": secrets.Runtime, "gradle-repository-password": secrets.Bootstrap,
+		"dotnet-appsettings-secret": secrets.Runtime, "dotnet-network-credential": secrets.Runtime, "azure-app-configuration-connection-string": secrets.Runtime,
+		"wireguard-private-key": secrets.Bootstrap, "new-relic-license-key-named": secrets.Runtime, "psexec-password": secrets.Bootstrap,
 		// The blind corpus's tier misses: the application's side of formats that are bootstrap elsewhere.
 		"azure-shared-access-key": secrets.Runtime, "azure-ad-app-client-secret": secrets.Runtime, "atlassian-account-token": secrets.Runtime, "tls-private-key-base64": secrets.Runtime,
 	}

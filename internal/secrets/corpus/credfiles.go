@@ -169,4 +169,27 @@ func (g *Rand) appAndToolCredentials(c *Corpus) {
 		l("publishing {", "    repositories {", "        maven {", `            url "https://nexus.acme.io/repository/releases/"`, "            credentials {", `                username "publisher"`).
 		p("gradle-repository-password", boot, `                password "%s"`, g.String(Alnum, 20)).
 		l("            }", "        }", "    }", "}").done()
+	c.file("src/Shop.Web/Web.config").
+		l(`<configuration>`, `  <appSettings>`, `    <add key="SmtpHost" value="smtp.acme.io" />`, `    <add key="SmtpUser" value="shop" />`).
+		p("dotnet-appsettings-secret", run, `    <add key="SmtpPassword" value="%s" />`, g.String(Alnum, 18)).
+		l(`  </appSettings>`, `</configuration>`).done()
+	c.file("src/Shop.Jobs/ReportMailer.cs").
+		l("using System.Net;", "", "class ReportMailer {", "    SmtpClient Client() {", `        var c = new SmtpClient("smtp.acme.io");`).
+		p("dotnet-network-credential", run, `        c.Credentials = new NetworkCredential("reports@acme.io", "%s");`, g.String(Alnum, 16)).
+		l("        return c;", "    }", "}").done()
+	c.file("src/Shop.Web/appsettings.Production.json").
+		l(`{`, `  "ConnectionStrings": {`).
+		p("azure-app-configuration-connection-string", run, `    "AppConfig": "Endpoint=https://shop-prod.azconfig.io;Id=%s-l0-s0:%s;Secret=%s="`, g.String(Alnum, 4), g.String(B64, 20), g.String(B64, 43)).
+		l(`  }`, `}`).done()
+	c.file("ops/vpn/wg0.conf").
+		l("[Interface]", "Address = 10.8.0.2/32").
+		p("wireguard-private-key", boot, "PrivateKey = %s=", g.String(B64, 43)).
+		l("", "[Peer]", "PublicKey = "+g.String(B64, 43)+"=", "Endpoint = vpn.acme.io:51820", "AllowedIPs = 10.8.0.0/24").done()
+	c.file("apps/shop/newrelic.yml").
+		l("common: &default_settings", "  # Required license key associated with your New Relic account.").
+		p("new-relic-license-key-named", run, "  license_key: %s", g.String(Hex, 40)).
+		l("  app_name: shop").done()
+	c.file("ops/windows/restart-iis.bat").
+		l("@echo off", "rem restart IIS on the web farm").
+		p("psexec-password", boot, `psexec \\web01 -u ACME\svc-deploy -p %s iisreset /restart`, g.String(Alnum, 14)).done()
 }
