@@ -9,8 +9,9 @@ import (
 // as documentation or a stand-in rather than a credential.
 var placeholderWords = []string{
 	"changeme", "change_me", "change-me", "example", "dummy", "fake", "sample",
-	"placeholder", "replace_me", "replaceme", "replace-me", "your_", "your-",
-	"yourkey", "yourtoken", "yourpassword", "xxxx", "****", "todo", "redacted",
+	"placeholder", "replace_me", "replaceme", "replace-me", "replace_with",
+	"replace-with", "your_", "your-", "yourkey", "yourtoken", "yourpassword",
+	"xxxx", "****", "todo", "redacted",
 	"notasecret", "not_a_secret", "not-a-secret", "insert_", "test",
 	"...", "…", "<", ">", "${", "{{", "}}", "$(", "%s", "%v", "%d", "%(",
 	"enc[", "vault:", "ref+", "infisical://", "secretkeyref", "valuefrom",

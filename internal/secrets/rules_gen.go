@@ -51,22 +51,24 @@ var generatedRuleSpecs = []RuleSpec{
 	{
 		ID:          `github-app-token`,
 		Description: `GitHub App installation or user-to-server token`,
-		Source:      `GitHub token formats (github.blog, 2021): ghs_ installation, ghu_ user-to-server`,
+		Source:      `GitHub token formats (github.blog, 2021): ghs_ installation, ghu_ user-to-server; "Generating an installation access token for a GitHub App" (docs.github.com/apps/creating-github-apps/authenticating-with-a-github-app/generating-an-installation-access-token-for-a-github-app): stateless installation tokens ghs_APPID_JWT from April 2026`,
 		Tier:        `bootstrap`,
 		Kind:        `secret`,
 		Keywords: []string{
 			`ghs_`,
 			`ghu_`,
 		},
-		Regex:       `\b(gh[su]_[A-Za-z0-9]{36})\b`,
+		Regex:       `\b(gh[su]_[A-Za-z0-9]{36}|ghs_[0-9]{1,20}_eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})\b`,
 		Specificity: 300,
 		Tests: &RuleTests{
 			Match: []string{
 				`token: ghs_{{alnum 36}}`,
 				`"ghu_{{alnum 36}}"`,
+				`GITHUB_TOKEN=ghs_{{digits 7}}_eyJ{{b64url 33}}.eyJ{{b64url 300}}.{{b64url 342}}`,
 			},
 			NoMatch: []string{
 				`ghs_{{alnum 12}}`,
+				`ghs_{{digits 7}}_{{alnum 20}}`,
 			},
 		},
 	},
@@ -195,7 +197,7 @@ var generatedRuleSpecs = []RuleSpec{
 	{
 		ID:          `cloudflare-api-token`,
 		Description: `Cloudflare API token or global API key`,
-		Source:      `Cloudflare "Create API token" (developers.cloudflare.com/fundamentals/api/get-started/create-token/): 40 characters; global API key 37 hex`,
+		Source:      `Cloudflare "Create API token" (developers.cloudflare.com/fundamentals/api/get-started/create-token/): 40 characters; global API key 37 hex; "Token formats" (developers.cloudflare.com/fundamentals/api/get-started/token-formats/): scannable cfk_ global keys, cfut_ user and cfat_ account tokens, 40 characters and a checksum (8 hex)`,
 		Tier:        `bootstrap`,
 		Kind:        `secret`,
 		Keywords: []string{
@@ -204,8 +206,11 @@ var generatedRuleSpecs = []RuleSpec{
 			`cf-api`,
 			`cf_token`,
 			`cf-token`,
+			`cfk_`,
+			`cfut_`,
+			`cfat_`,
 		},
-		Regex:       `(?i)(?P<key>(?:cloudflare|cf)[_.-]?(?:api[_.-]?)?(?:token|key))["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?(?P<secret>[A-Za-z0-9_-]{40}|[a-f0-9]{37})(?:[^A-Za-z0-9_-]|$)`,
+		Regex:       `(?:(?:^|[^A-Za-z0-9_])(?P<secret>cf(?:k|ut|at)_[A-Za-z0-9]{40}[a-f0-9]{8})(?:[^A-Za-z0-9_-]|$)|(?i)(?P<key>(?:cloudflare|cf)[_.-]?(?:api[_.-]?)?(?:token|key))["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?(?P<secret>[A-Za-z0-9_-]{40}|[a-f0-9]{37})(?:[^A-Za-z0-9_-]|$))`,
 		Entropy:     3.5,
 		Specificity: 280,
 		Tests: &RuleTests{
@@ -213,10 +218,16 @@ var generatedRuleSpecs = []RuleSpec{
 				`CLOUDFLARE_API_TOKEN={{alnum 40}}`,
 				`cloudflare_api_token = "{{alnum 40}}"`,
 				`CF_API_KEY: {{hex 37}}`,
+				`CLOUDFLARE_API_TOKEN=cfat_{{alnum 40}}{{hex 8}}`,
+				`token: cfut_{{alnum 40}}{{hex 8}}`,
+				`"cfk_{{alnum 40}}{{hex 8}}"`,
 			},
 			NoMatch: []string{
 				`CLOUDFLARE_API_TOKEN=${CLOUDFLARE_API_TOKEN}`,
 				`cloudflare_api_token = var.cloudflare_api_token`,
+				`cfut_{{alnum 12}}`,
+				`xcfat_{{alnum 40}}{{hex 8}}`,
+				`cfk_{{alnum 40}}{{hex 8}}Z`,
 			},
 		},
 	},
@@ -262,7 +273,7 @@ var generatedRuleSpecs = []RuleSpec{
 		Keywords: []string{
 			`"private_key"`,
 		},
-		Regex:        `"private_key"\s*:\s*"(?P<secret>-----BEGIN[ A-Z]*PRIVATE KEY-----[^"]{40,}?-----END[ A-Z]*PRIVATE KEY-----(?:\\n)?)"`,
+		Regex:        `"private_key"\s*:\s*"(?P<secret>-----BEGIN[ A-Z]*PRIVATE KEY-----[^"]{40,}?-----END[ A-Z]*PRIVATE KEY----(?:-)?(?:\\n)?)"`,
 		Context:      `"type"\s*:\s*"service_account"`,
 		ContextLines: 20,
 		Specificity:  310,
@@ -270,6 +281,7 @@ var generatedRuleSpecs = []RuleSpec{
 			Path: `gcp/sa.json`,
 			Match: []string{
 				"{\n  \"type\": \"service_account\",\n  \"project_id\": \"demo\",\n  \"private_key_id\": \"{{hex 40}}\",\n  \"private_key\": \"-----BEGIN PRIVATE KEY-----\\n{{b64 64}}\\n{{b64 64}}\\n-----END PRIVATE KEY-----\\n\",\n  \"client_email\": \"svc@demo.iam.gserviceaccount.com\"\n}\n",
+				"{\n  \"type\": \"service_account\",\n  \"private_key\": \"-----BEGIN PRIVATE KEY-----\\n{{b64 64}}\\n{{b64 20}}=\\n-----END PRIVATE KEY----\\n\",\n  \"client_email\": \"svc@demo.iam.gserviceaccount.com\"\n}\n",
 			},
 			NoMatch: []string{
 				"{\"type\": \"authorized_user\", \"private_key\": \"\"}\n",
@@ -2058,12 +2070,13 @@ var generatedRuleSpecs = []RuleSpec{
 			`vck_`,
 			`vercel`,
 		},
-		Regex:       "(?:(?:^|[^A-Za-z0-9_])(?P<secret>vc[picrk]_[A-Za-z0-9]{56,60})(?:[^A-Za-z0-9_-]|$)|(?i:(?:^|[^A-Za-z0-9_.-])(?P<key>(?:[a-z0-9_.-]*[_.-])?(?:vercel)[a-z0-9_.-]*)(?:[\"]?[ \t]*(?::{0,3}=|=>|\\?=|:)|[\"][ \t]*,)[ \t]*[\"`]?(?P<secret>[A-Za-z0-9]{24})(?:[^A-Za-z0-9_+/=-]|$)))",
+		Regex:       "(?:(?:^|[^A-Za-z0-9_])(?P<secret>vc[piacrk]_[A-Za-z0-9]{56,60})(?:[^A-Za-z0-9_-]|$)|(?i:(?:^|[^A-Za-z0-9_.-])(?P<key>(?:[a-z0-9_.-]*[_.-])?(?:vercel)[a-z0-9_.-]*)(?:[\"]?[ \t]*(?::{0,3}=|=>|\\?=|:)|[\"][ \t]*,)[ \t]*[\"`]?(?P<secret>[A-Za-z0-9]{24})(?:[^A-Za-z0-9_+/=-]|$)))",
 		Entropy:     3.5,
 		Specificity: 300,
 		Tests: &RuleTests{
 			Match: []string{
 				`VERCEL_TOKEN=vcp_{{alnum 56}}`,
+				`VERCEL_APP_TOKEN=vca_{{alnum 56}}`,
 				`VERCEL_TOKEN={{alnum 24}}`,
 			},
 			NoMatch: []string{
@@ -3229,7 +3242,7 @@ var generatedRuleSpecs = []RuleSpec{
 	{
 		ID:          `shopify-token`,
 		Description: `Shopify access token or shared secret`,
-		Source:      `Shopify "About API authentication" (shopify.dev/docs/apps/auth): shpat_ admin, shpca_ custom app, shppa_ private app, shpss_ shared secret`,
+		Source:      `Shopify "About API authentication" (shopify.dev/docs/apps/auth): shpat_ admin, shpca_ custom app, shppa_ private app, shpss_ shared secret; changelogs "Length of the Shopify access token is increasing" and "App secret key length has increased" (shopify.dev/changelog, 2020): 32 characters after the prefix, alphabet not stated`,
 		Tier:        `runtime`,
 		Kind:        `secret`,
 		Keywords: []string{
@@ -3238,12 +3251,13 @@ var generatedRuleSpecs = []RuleSpec{
 			`shppa_`,
 			`shpss_`,
 		},
-		Regex:       `(?:^|[^A-Za-z0-9_])(?P<secret>shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32})(?:[^A-Za-z0-9_-]|$)`,
+		Regex:       `(?:^|[^A-Za-z0-9_])(?P<secret>shp(?:at|ca|pa|ss)_[A-Za-z0-9]{32})(?:[^A-Za-z0-9_-]|$)`,
 		Specificity: 300,
 		Tests: &RuleTests{
 			Match: []string{
 				`SHOPIFY_ACCESS_TOKEN=shpat_{{hex 32}}`,
 				`shpss_{{hex 32}}`,
+				`SHOPIFY_API_SECRET=shpss_{{alnum 32}}`,
 			},
 			NoMatch: []string{
 				`shpat_{{hex 8}}`,
@@ -4974,7 +4988,7 @@ var generatedRuleSpecs = []RuleSpec{
 				`db_password: "{{alnum 16}}"`,
 				`SMTP_PASS={{alnum 7}}4{{alnum 6}}`,
 				`password = '{{alnum 12}}!'`,
-				`ldap_pwd = "{{alnum 6}}%{{alnum 8}}"`,
+				`ldap_pwd = "{{alnum 6}}%4{{alnum 7}}"`,
 			},
 			NoMatch: []string{
 				`"compass": "{{alnum 12}}"`,

@@ -76,7 +76,8 @@ func TestNoFalsePositives(t *testing.T) {
 		"placeholders": {"config/app.yaml", "password: changeme\napi_key: <your-api-key>\ntoken: ${TOKEN}\nsecret: \"{{ .Values.secret }}\"\n" +
 			"client_secret: $(cat /run/secret)\npassword: \"%s\"\ntoken: xxxxxxxxxxxxxxxx\npassword: \"********\"\npassword: aaaaaaaaaaaa\n" +
 			"api_key: dummy-api-key-123\napi_token: fake_token_12345\nsecret: sample-secret-99\napi_key: your_api_key_here\n" +
-			"token: REPLACE_ME\npassword: TODO\npassword: null\nsecret: none\npassword: true\n"},
+			"token: REPLACE_ME\npassword: TODO\npassword: null\nsecret: none\npassword: true\n" +
+			"password: REPLACE_WITH_PASSWORD\nurl: mysql://admin:REPLACE_WITH_PASSWORD@db.internal:3306/app\n"},
 		"references": {"infra/main.tf", "password = var.db_password\ntoken = local.token\nsecret = data.vault_generic_secret.x.data[\"k\"]\n" +
 			"api_key = env(\"API_KEY\")\n"},
 		"code references": {"svc/main.go", "package main\nfunc f() {\n\tpassword := os.Getenv(\"PW\")\n\ttoken := req.Header.Get(\"X-Token\")\n" +
