@@ -192,4 +192,11 @@ func (g *Rand) appAndToolCredentials(c *Corpus) {
 	c.file("ops/windows/restart-iis.bat").
 		l("@echo off", "rem restart IIS on the web farm").
 		p("psexec-password", boot, `psexec \\web01 -u ACME\svc-deploy -p %s iisreset /restart`, g.String(Alnum, 14)).done()
+	// Newer formats: Cloudflare's scannable tokens, GitHub's stateless
+	// installation tokens (ghs_ + app id + a JWT), Vercel app tokens.
+	c.file("ops/deploy/edge.yaml").
+		l("edge:", "  zone: shop.acme.io").
+		p("cloudflare-api-token", boot, "  cloudflare: cf"+"ut_%s%s", g.String(Alnum, 40), g.String(Hex, 8)).
+		p("github-app-token", boot, "  installation: gh"+"s_%s_eyJ%s.eyJ%s.%s", g.String(Digits, 7), g.String(B64URL, 33), g.String(B64URL, 300), g.String(B64URL, 342)).
+		p("vercel-token", boot, "  vercel: vc"+"a_%s", g.String(Alnum, 56)).done()
 }
