@@ -192,4 +192,12 @@ func (g *Rand) appAndToolCredentials(c *Corpus) {
 	c.file("ops/windows/restart-iis.bat").
 		l("@echo off", "rem restart IIS on the web farm").
 		p("psexec-password", boot, `psexec \\web01 -u ACME\svc-deploy -p %s iisreset /restart`, g.String(Alnum, 14)).done()
+	c.file("ci/provision.sh").
+		l("#!/bin/sh", "# the release job fetches tagged builds with curl --netrc", "cat > \"$HOME/.netrc\" <<EOF", "machine artifacts.acme.io", "  login ci").
+		p("netrc-entry-password", boot, "  password %s", g.String(Alnum, 28)).
+		l("EOF", `chmod 600 "$HOME/.netrc"`).done()
+	c.file("legacy/Reports/Db.vb").
+		l("Imports System.Data.OleDb", "", "Module Db", "    Function Open() As OleDbConnection").
+		p("connection-string-password", run, `        Return New OleDbConnection("Provider=SQLOLEDB.1;Data Source=sql01;Initial Catalog=Reports;User ID=reports;Password=%s;")`, g.String(Alnum, 12)).
+		l("    End Function", "End Module").done()
 }
