@@ -197,6 +197,34 @@ var generatedRuleSpecs = []RuleSpec{
 		},
 	},
 	{
+		ID:          `aws-secret-access-key-labelled`,
+		Description: `AWS secret access key under the console's words, "Secret access key" or "Secret key", in a note or a README`,
+		Source:      `AWS "Managing access keys" (docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html): the console shows the 40-character "Secret access key" next to the "Access key" once, to copy or download`,
+		Tier:        `bootstrap`,
+		Kind:        `secret`,
+		Keywords: []string{
+			`secret key`,
+			`secret access key`,
+		},
+		Regex:        `(?i)\bsecret(?:[ \t]+access)?[ \t]+key[ \t]*[:=][ \t]*["']?(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)`,
+		Entropy:      3.5,
+		Context:      `(?i)aws|amazon|\bakia|\basia|\bs3\b|boto`,
+		ContextLines: 5,
+		Specificity:  280,
+		Tests: &RuleTests{
+			Path: `docs/onboarding.md`,
+			Match: []string{
+				"AWS Access Key: AKIA{{b32 16}}\nSecret Key: {{b64 40}}\n",
+				`AWS Secret Access Key = {{b64 40}}`,
+			},
+			NoMatch: []string{
+				`Secret Key: {{b64 40}}`,
+				`AWS Secret Access Key: <paste it here>`,
+				`AWS Secret Access Key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`,
+			},
+		},
+	},
+	{
 		ID:          `cloudflare-api-token`,
 		Description: `Cloudflare API token or global API key`,
 		Source:      `Cloudflare "Create API token" (developers.cloudflare.com/fundamentals/api/get-started/create-token/): 40 characters; global API key 37 hex`,

@@ -196,6 +196,9 @@ func (g *Rand) appAndToolCredentials(c *Corpus) {
 		l("#!/bin/sh", "# the release job fetches tagged builds with curl --netrc", "cat > \"$HOME/.netrc\" <<EOF", "machine artifacts.acme.io", "  login ci").
 		p("netrc-entry-password", boot, "  password %s", g.String(Alnum, 28)).
 		l("EOF", `chmod 600 "$HOME/.netrc"`).done()
+	c.file("docs/handover.md").
+		l("# Billing exports", "", "The nightly export writes to the S3 bucket acme-billing-exports.", "", "AWS access key: "+"AK"+"IA"+g.String(B32, 16)).
+		p("aws-secret-access-key-labelled", boot, "Secret access key: %s", g.String(B64, 40)).done()
 	c.file("legacy/Reports/Db.vb").
 		l("Imports System.Data.OleDb", "", "Module Db", "    Function Open() As OleDbConnection").
 		p("connection-string-password", run, `        Return New OleDbConnection("Provider=SQLOLEDB.1;Data Source=sql01;Initial Catalog=Reports;User ID=reports;Password=%s;")`, g.String(Alnum, 12)).
