@@ -5571,7 +5571,9 @@ var generatedRuleSpecs = []RuleSpec{
 		Regex: `(?i)(?:server|data source|provider|driver|initial catalog|database|dsn)[ \t]*=[^\n]{0,300}?[;"'][ \t"'&+]*(?:password|pwd)[ \t]*=[ \t]*(?P<secret>[^;"'\s{}]{4,128})[ \t]*(?:;|["']|$)`,
 		Allow: []string{
 			`(?i)^\[[^\]]*\]$`,
-			`(?i)^(?:password|passwd|pwd|pass|secret)$`,
+			`(?i)^[a-z0-9_.-]*(?:password|passwd|pwd)[a-z0-9_.-]*$`,
+			`(?i)^(?:pass|secret)$`,
+			`^(?:__|@@)[A-Za-z0-9_.-]+(?:__|@@)$`,
 		},
 		Specificity: 250,
 		Tests: &RuleTests{
@@ -5585,6 +5587,8 @@ var generatedRuleSpecs = []RuleSpec{
 				`"Server=db01;Database=App;User ID=app;Password=" + password + ";"`,
 				`text = "driver={SQL Server};server=(#{host});uid=#{uid};pwd=#{datastore['DBPASSWORD']}"`,
 				`Server=db01;Database=App;User Id=app;Password=[password];`,
+				`<add name="Main" connectionString="Server=db01;Database=App;User Id=app;Password=__DB_PASSWORD__;" />`,
+				`Server=db01;Database=App;User Id=app;Password=DB_PASSWORD;`,
 				`Server=db01;Database=App;Integrated Security=SSPI;`,
 			},
 		},
