@@ -260,3 +260,38 @@ func TestProgressLine(t *testing.T) {
 		t.Errorf("a short scan wrote %q", out.String())
 	}
 }
+
+// An audit honours inline allow comments (housekeeper:allow, and
+// detect-secrets' pragma): the findings stay listed, suppressed, and only
+// the other line fails.
+func TestCheckAuditHonoursInlineAllow(t *testing.T) {
+	p := plant(11)
+	r := newRepo(t)
+	r.commit("base", map[string]string{
+		"apps/api/settings.py": "GITHUB_TOKEN = '" + p.ghToken + "'  # pragma: allowlist secret\n" +
+			"AWS_KEY = '" + p.awsKey + "'  # housekeeper:allow\n" +
+			"DB_PASSWORD = '" + p.dbPass + "'\n",
+	})
+	out, stderr, code := runCLI(t, "check", "--only", "secrets", "--format", "json", r.dir)
+	if code != exitFindings {
+		t.Fatalf("exit %d; stderr %s", code, stderr)
+	}
+	var rep struct {
+		Checks []struct {
+			Findings []struct {
+				Line       int
+				Suppressed bool
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	got := map[int]bool{}
+	for _, f := range rep.Checks[0].Findings {
+		got[f.Line] = f.Suppressed
+	}
+	if want := map[int]bool{1: true, 2: true, 3: false}; len(got) != len(want) || got[1] != want[1] || got[2] != want[2] || got[3] != want[3] {
+		t.Errorf("line → suppressed: got %v, want %v", got, want)
+	}
+}

@@ -319,7 +319,9 @@ func (st *state) secrets(ctx context.Context, ch *change.Change) (result, error)
 		c := checkrun.Secrets(checkrun.SecretsInput{Scan: scan, Config: st.cfg, ConfigSource: st.cfg.Source, Notes: st.notes})
 		return result{Check: c}, nil
 	}
-	if !ch.Audit {
+	if ch.Audit {
+		scan.Allow(nil) // an audit honours every inline allow
+	} else {
 		scan.Allow(st.fileAt(ctx, ch.MergeBase))
 	}
 	if err := st.prIgnores(ctx, scan); err != nil {

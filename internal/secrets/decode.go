@@ -1,7 +1,6 @@
 package secrets
 
 import (
-	"bytes"
 	"encoding/base64"
 	"unicode/utf8"
 )
@@ -140,7 +139,7 @@ func (fs *fileScan) scanDecoded(vs, ve int, dec []byte) {
 		c.start, c.end = vs, ve
 		c.line, c.col, c.endLine = line, col, line
 		c.note = noteBase64
-		c.allowed = bytes.Contains(fs.data[ls:le], []byte(allowMarker))
+		c.allowed = hasAllowMarker(fs.data[ls:le])
 		fs.cands = append(fs.cands, c)
 	}
 }

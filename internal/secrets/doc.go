@@ -45,7 +45,8 @@
 //
 // Suppression is the caller's policy, with two helpers: Options.Ignore marks
 // findings whose fingerprint it lists as Suppressed (with SuppressedBy), and
-// Allowed says the line carries an inline "housekeeper:allow" comment, which
+// Allowed says the line carries an inline "housekeeper:allow" comment (or
+// detect-secrets' "pragma: allowlist secret"), which
 // the caller honours only where that line already exists on the base (always
 // in a whole-tree audit).
 package secrets

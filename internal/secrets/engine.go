@@ -634,19 +634,46 @@ func (fs *fileScan) consider(r *Rule, vs, ve int, key string) {
 // spanning several lines (a private key block), on any of them, and
 // returns the line that carries it.
 func (fs *fileScan) allowedAt(ls, le, ve, line int) (bool, int) {
-	marker := []byte(allowMarker)
-	if bytes.Contains(fs.data[ls:le], marker) {
+	if hasAllowMarker(fs.data[ls:le]) {
 		return true, line
 	}
 	if ve <= le {
 		return false, 0
 	}
 	_, last := lineBounds(fs.data, ve-1)
-	i := bytes.Index(fs.data[le:last], marker)
+	i := indexAllowMarker(fs.data[le:last])
 	if i < 0 {
 		return false, 0
 	}
 	return true, line + bytes.Count(fs.data[le:le+i], []byte{'\n'})
+}
+
+// inlineAllowMarkers are the inline allow comments: Housekeeper's own and
+// detect-secrets' (its current and its legacy spelling), so a team that
+// moves keeps the lines it already reviewed. Each counts as
+// housekeeper:allow does: only where the line is already on the base
+// branch (always in an audit), so an author cannot waive their own finding.
+var inlineAllowMarkers = [][]byte{
+	[]byte(allowMarker),
+	[]byte("pragma: allowlist secret"),
+	[]byte("pragma: whitelist secret"),
+}
+
+// hasAllowMarker reports whether b holds an inline allow comment.
+func hasAllowMarker(b []byte) bool {
+	return indexAllowMarker(b) >= 0
+}
+
+// indexAllowMarker returns where the first inline allow comment in b
+// starts, or -1.
+func indexAllowMarker(b []byte) int {
+	first := -1
+	for _, m := range inlineAllowMarkers {
+		if i := bytes.Index(b, m); i >= 0 && (first < 0 || i < first) {
+			first = i
+		}
+	}
+	return first
 }
 
 // inContext reports whether the rule's context regex matches the path or

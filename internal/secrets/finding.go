@@ -43,7 +43,8 @@ type Finding struct {
 	// Deleted marks a secret on a line the change deletes: a notice, since
 	// deleting does not remove it from history.
 	Deleted bool `json:"deleted"`
-	// Allowed: the line carries an inline "housekeeper:allow" comment. The
+	// Allowed: the line carries an inline "housekeeper:allow" comment (or
+	// detect-secrets' "pragma: allowlist secret"). The
 	// caller decides whether to honour it (only where the line already
 	// exists on the base; always in a whole-tree audit).
 	Allowed bool `json:"allowed"`

@@ -149,7 +149,10 @@ var generatedRuleSpecs = []RuleSpec{
 			`acca`,
 			`a3t`,
 		},
-		Regex:       `\b((?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16})\b`,
+		Regex: `\b((?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16})\b`,
+		Allow: []string{
+			`DEADBEEF`,
+		},
 		Specificity: 300,
 		Tests: &RuleTests{
 			Match: []string{
@@ -160,6 +163,7 @@ var generatedRuleSpecs = []RuleSpec{
 				`AKIAIOSFODNN7EXAMPLE`,
 				`akia{{lower 16}}`,
 				`AKIA{{b32 10}}`,
+				`AKIADEADBEEFDEADBEEF`,
 			},
 		},
 	},
@@ -191,6 +195,34 @@ var generatedRuleSpecs = []RuleSpec{
 			NoMatch: []string{
 				`aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`,
 				`secret_key = "{{b64 40}}"`,
+			},
+		},
+	},
+	{
+		ID:          `aws-secret-access-key-labelled`,
+		Description: `AWS secret access key under the console's words, "Secret access key" or "Secret key", in a note or a README`,
+		Source:      `AWS "Managing access keys" (docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html): the console shows the 40-character "Secret access key" next to the "Access key" once, to copy or download`,
+		Tier:        `bootstrap`,
+		Kind:        `secret`,
+		Keywords: []string{
+			`secret key`,
+			`secret access key`,
+		},
+		Regex:        `(?i)\bsecret(?:[ \t]+access)?[ \t]+key[ \t]*[:=][ \t]*["']?(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)`,
+		Entropy:      3.5,
+		Context:      `(?i)aws|amazon|\bakia|\basia|\bs3\b|boto`,
+		ContextLines: 5,
+		Specificity:  280,
+		Tests: &RuleTests{
+			Path: `docs/onboarding.md`,
+			Match: []string{
+				"AWS Access Key: AKIA{{b32 16}}\nSecret Key: {{b64 40}}\n",
+				`AWS Secret Access Key = {{b64 40}}`,
+			},
+			NoMatch: []string{
+				`Secret Key: {{b64 40}}`,
+				`AWS Secret Access Key: <paste it here>`,
+				`AWS Secret Access Key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`,
 			},
 		},
 	},
@@ -2798,7 +2830,11 @@ var generatedRuleSpecs = []RuleSpec{
 			`nraa-`,
 			`nrra-`,
 		},
-		Regex:       `(?:^|[^A-Za-z0-9_])(?P<secret>NRAK-[A-Z0-9]{27}|NR(?:AA|RA)-[A-Za-z0-9]{27}|NRRA-[A-Za-z0-9]{42}|NRI[IQ]-[A-Za-z0-9_-]{32}|NRJS-[a-f0-9]{19}|(?:eu01xx|[a-f0-9]{6})[a-f0-9]{30}NRAL)(?:[^A-Za-z0-9_-]|$)`,
+		Regex:   `(?:^|[^A-Za-z0-9_])(?P<secret>NRAK-[A-Z0-9]{27}|NR(?:AA|RA)-[A-Za-z0-9]{27}|NRRA-[A-Za-z0-9]{42}|NRI[IQ]-[A-Za-z0-9_-]{32}|NRJS-[a-f0-9]{19}|(?:eu01xx|[a-f0-9]{6})[a-f0-9]{30}NRAL)(?:[^A-Za-z0-9_-]|$)`,
+		Entropy: 2.5,
+		AllowLine: []string{
+			`(?i)\bplaceholder[ \t]*=[ \t]*["']`,
+		},
 		Specificity: 300,
 		Tests: &RuleTests{
 			Match: []string{
@@ -2813,6 +2849,8 @@ var generatedRuleSpecs = []RuleSpec{
 			NoMatch: []string{
 				`NRAK-{{upper 8}}`,
 				`NRRA-{{hex 30}}`,
+				`license_key: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaNRAL`,
+				`<input name="key" placeholder="e.g: NRAK-{{upper 27}}">`,
 			},
 		},
 	},
@@ -5517,6 +5555,72 @@ var generatedRuleSpecs = []RuleSpec{
 		},
 	},
 	{
+		ID:          `netrc-entry-password`,
+		Description: `Password of a .netrc entry written outside a .netrc file (a here-document, a string, a README)`,
+		Source:      `GNU inetutils "The .netrc file" (gnu.org/software/inetutils/manual/html_node/The-_002enetrc-file.html): machine name, login name and password string tokens, on one line or several`,
+		Tier:        `bootstrap`,
+		Kind:        `secret`,
+		Keywords: []string{
+			`password`,
+		},
+		Regex: "(?m)(?:^|[ \\t])password[ \\t]+(?P<secret>[^\\s#\"'`]{6,128})[ \\t]*$",
+		ExcludePaths: []string{
+			`.netrc`,
+			`_netrc`,
+			`netrc`,
+		},
+		Context:      "(?m)^[ \\t\"'`]*machine[ \\t]+[A-Za-z0-9.-]+",
+		ContextLines: 3,
+		Specificity:  250,
+		Tests: &RuleTests{
+			Path: `scripts/setup.py`,
+			Match: []string{
+				"NETRC = \"\"\"\nmachine api.heroku.com\n  login ops@acme.io\n  password {{hex 40}}\n\"\"\"\n",
+				`machine github.com login bot password {{alnum 36}}`,
+			},
+			NoMatch: []string{
+				"machine github.com\n  login bot\n",
+				`The password is stored in the keychain`,
+				`password {{alnum 20}}`,
+			},
+		},
+	},
+	{
+		ID:          `connection-string-password`,
+		Description: `Password in an ADO.NET, OLE DB or ODBC connection string (Password= or Pwd= among Server=, Provider=, Driver=, Database= …)`,
+		Source:      `Microsoft "Connection string syntax" (learn.microsoft.com/dotnet/framework/data/adonet/connection-string-syntax): keyword=value pairs separated by semicolons, spaces around = allowed; SqlConnection.ConnectionString (learn.microsoft.com/dotnet/api/system.data.sqlclient.sqlconnection.connectionstring): Password or PWD`,
+		Tier:        `runtime`,
+		Kind:        `secret`,
+		Keywords: []string{
+			`password`,
+			`pwd`,
+		},
+		Regex: `(?i)(?:server|data source|provider|driver|initial catalog|database|dsn)[ \t]*=[^\n]{0,300}?[;"'][ \t"'&+]*(?:password|pwd)[ \t]*=[ \t]*(?P<secret>[^;"'\s{}]{4,128})[ \t]*(?:;|["']|$)`,
+		Allow: []string{
+			`(?i)^\[[^\]]*\]$`,
+			`(?i)^[a-z0-9_.-]*(?:password|passwd|pwd)[a-z0-9_.-]*$`,
+			`(?i)^(?:pass|secret)$`,
+			`^(?:__|@@)[A-Za-z0-9_.-]+(?:__|@@)$`,
+		},
+		Specificity: 250,
+		Tests: &RuleTests{
+			Path: `web.config`,
+			Match: []string{
+				`<add name="Main" connectionString="Server=db01,1433;Database=Billing;User ID=billing;Password=#{{alnum 10}};Trusted_Connection=False" />`,
+				`    conn.Open("Provider=SQLOLEDB.1;User ID=app_user; " & "Password ={{lower 8}}_{{lower 4}};Initial Catalog=App;Data Source=db01;")`,
+				`DRIVER={ODBC Driver 18 for SQL Server};SERVER=db01;UID=app;PWD={{alnum 14}};`,
+			},
+			NoMatch: []string{
+				`"Server=db01;Database=App;User ID=app;Password=" + password + ";"`,
+				`text = "driver={SQL Server};server=(#{host});uid=#{uid};pwd=#{datastore['DBPASSWORD']}"`,
+				`Server=db01;Database=App;User Id=app;Password=[password];`,
+				`<add name="Main" connectionString="Server=db01;Database=App;User Id=app;Password=__DB_PASSWORD__;" />`,
+				`Server=db01;Database=App;User Id=app;Password=DB_PASSWORD;`,
+				`Server=db01;Database=App;Integrated Security=SSPI;`,
+			},
+		},
+	},
+	{
 		ID:          `pgpass-password`,
 		Description: `Password in a PostgreSQL .pgpass file`,
 		Source:      `PostgreSQL "The Password File" (postgresql.org/docs/current/libpq-pgpass.html): hostname:port:database:username:password`,
@@ -6039,7 +6143,7 @@ var generatedRuleSpecs = []RuleSpec{
 		Keywords: []string{
 			`secret_key`,
 		},
-		Regex:   `(?m)^[ \t]*SECRET_KEY[ \t]*=[ \t]*(?:"(?P<secret>[^"\\\r\n]{32,128})"|'(?P<secret>[^'\\\r\n]{32,128})')`,
+		Regex:   `(?m)^[ \t]*(?:#[ \t]*)?SECRET_KEY[ \t]*=[ \t]*(?:"(?P<secret>[^"\\\r\n]{32,128})"|'(?P<secret>[^'\\\r\n]{32,128})')`,
 		Entropy: 4.2,
 		Allow: []string{
 			`(?i)change|your[-_ ]|example|placeholder|replace|dummy|not[-_ ]?secret|secret[-_ ]?key[-_ ]?here`,
@@ -6055,6 +6159,7 @@ var generatedRuleSpecs = []RuleSpec{
 			Path: `mysite/settings.py`,
 			Match: []string{
 				`SECRET_KEY = 'django-insecure-{{lower 20}}$(%^{{lower 20}}*(-_=+){{digits 2}}'`,
+				`# SECRET_KEY = 'django-insecure-{{lower 20}}!%(^+={{lower 20}}&{{digits 2}}'`,
 				`SECRET_KEY = "{{alnum 30}}!@#${{alnum 16}}"`,
 			},
 			NoMatch: []string{

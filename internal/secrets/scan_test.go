@@ -160,6 +160,32 @@ func TestAllowedAndIgnore(t *testing.T) {
 	}
 }
 
+// detect-secrets' inline allowlist comments (current and legacy spelling)
+// mark a line as housekeeper:allow does; the caller decides where that
+// counts. A similar comment that is not the pragma does not.
+func TestDetectSecretsPragmaAllows(t *testing.T) {
+	s := newScanner(t, secrets.Options{})
+	tok := "gh" + "p_" + corpus.NewRand(18).String(corpus.Alnum, 36)
+	for _, tc := range []struct {
+		line    string
+		allowed bool
+	}{
+		{"token = '" + tok + "'  # pragma: allowlist secret\n", true},
+		{"token = '" + tok + "'  # pragma: whitelist secret\n", true},
+		{"token = '" + tok + "'  # housekeeper:allow\n", true},
+		{"token = '" + tok + "'  # pragma: no cover\n", false},
+		{"token = '" + tok + "'\n# pragma: allowlist secret\n", false},
+	} {
+		fs := s.ScanContent("app/settings.py", []byte(tc.line))
+		if len(fs) != 1 {
+			t.Fatalf("%q: want one finding, got %v", tc.line, fs)
+		}
+		if fs[0].Allowed != tc.allowed || (tc.allowed && fs[0].AllowedLine != 1) {
+			t.Errorf("%q: allowed %v (line %d), want %v", tc.line, fs[0].Allowed, fs[0].AllowedLine, tc.allowed)
+		}
+	}
+}
+
 func TestExcludePaths(t *testing.T) {
 	s := newScanner(t, secrets.Options{ExcludePaths: []string{"**/testdata/**"}})
 	if fs := s.ScanContent("a/testdata/x.env", []byte("A=1")); len(fs) != 0 {

@@ -48,7 +48,7 @@ func analyseTerraformVariables(fs *fileScan, r *Rule) {
 		fs.cands = append(fs.cands, candidate{
 			rule: r, tier: r.Tier, start: vs, end: ve,
 			line: fs.lineAt(vs), col: vs - ls + 1, value: v,
-			allowed: bytes.Contains(data[ls:le], []byte(allowMarker)),
+			allowed: hasAllowMarker(data[ls:le]),
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package secrets
 
 import (
-	"bytes"
 	"strings"
 )
 
@@ -36,7 +35,7 @@ func analyseXMLElements(fs *fileScan, r *Rule) {
 		fs.cands = append(fs.cands, candidate{
 			rule: r, tier: tier, start: vs, end: ve,
 			line: fs.lineAt(vs), col: vs - ls + 1, value: v,
-			allowed: bytes.Contains(data[ls:le], []byte(allowMarker)),
+			allowed: hasAllowMarker(data[ls:le]),
 		})
 	}
 }

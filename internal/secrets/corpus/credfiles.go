@@ -199,4 +199,15 @@ func (g *Rand) appAndToolCredentials(c *Corpus) {
 		p("cloudflare-api-token", boot, "  cloudflare: cf"+"ut_%s%s", g.String(Alnum, 40), g.String(Hex, 8)).
 		p("github-app-token", boot, "  installation: gh"+"s_%s_eyJ%s.eyJ%s.%s", g.String(Digits, 7), g.String(B64URL, 33), g.String(B64URL, 300), g.String(B64URL, 342)).
 		p("vercel-token", boot, "  vercel: vc"+"a_%s", g.String(Alnum, 56)).done()
+	c.file("ci/provision.sh").
+		l("#!/bin/sh", "# the release job fetches tagged builds with curl --netrc", "cat > \"$HOME/.netrc\" <<EOF", "machine artifacts.acme.io", "  login ci").
+		p("netrc-entry-password", boot, "  password %s", g.String(Alnum, 28)).
+		l("EOF", `chmod 600 "$HOME/.netrc"`).done()
+	c.file("docs/handover.md").
+		l("# Billing exports", "", "The nightly export writes to the S3 bucket acme-billing-exports.", "", "AWS access key: "+"AK"+"IA"+g.String(B32, 16)).
+		p("aws-secret-access-key-labelled", boot, "Secret access key: %s", g.String(B64, 40)).done()
+	c.file("legacy/Reports/Db.vb").
+		l("Imports System.Data.OleDb", "", "Module Db", "    Function Open() As OleDbConnection").
+		p("connection-string-password", run, `        Return New OleDbConnection("Provider=SQLOLEDB.1;Data Source=sql01;Initial Catalog=Reports;User ID=reports;Password=%s;")`, g.String(Alnum, 12)).
+		l("    End Function", "End Module").done()
 }
