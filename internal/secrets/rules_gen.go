@@ -2117,6 +2117,52 @@ var generatedRuleSpecs = []RuleSpec{
 		},
 	},
 	{
+		ID:          `tailscale-key`,
+		Description: `Tailscale API access token, auth key, OAuth client secret or SCIM key`,
+		Source:      `Tailscale "Key prefixes" (tailscale.com/kb/1277/key-prefixes): tskey- + key type (api, auth, client, scim, webhook) + the key id ending CNTRL + - + the secret; auth keys join machines to the tailnet, API tokens and OAuth clients administer it`,
+		Tier:        `bootstrap`,
+		Kind:        `secret`,
+		Keywords: []string{
+			`tskey-api-`,
+			`tskey-auth-`,
+			`tskey-client-`,
+			`tskey-scim-`,
+		},
+		Regex:       `(?:^|[^A-Za-z0-9_-])(?P<secret>tskey-(?:api|auth|client|scim)-[A-Za-z0-9]{4,32}CNTRL-[A-Za-z0-9]{16,64})(?:[^A-Za-z0-9_-]|$)`,
+		Specificity: 300,
+		Tests: &RuleTests{
+			Match: []string{
+				`TS_AUTHKEY=tskey-auth-{{alnum 7}}CNTRL-{{alnum 33}}`,
+				`tailscale_api_key = "tskey-api-{{alnum 8}}CNTRL-{{alnum 32}}"`,
+				`oauth_client_secret: tskey-client-{{alnum 8}}CNTRL-{{alnum 33}}`,
+			},
+			NoMatch: []string{
+				`TS_AUTHKEY=tskey-auth-`,
+				`TS_AUTHKEY=tskey-auth-{{alnum 7}}CNTRL-xxxxxxxxxxxxxxxxxxxxxxxx`,
+			},
+		},
+	},
+	{
+		ID:          `tailscale-webhook-secret`,
+		Description: `Tailscale webhook signing secret`,
+		Source:      `Tailscale "Key prefixes" (tailscale.com/kb/1277/key-prefixes): tskey-webhook- keys sign the webhook events a receiver checks`,
+		Tier:        `runtime`,
+		Kind:        `secret`,
+		Keywords: []string{
+			`tskey-webhook-`,
+		},
+		Regex:       `(?:^|[^A-Za-z0-9_-])(?P<secret>tskey-webhook-[A-Za-z0-9]{4,32}CNTRL-[A-Za-z0-9]{16,64})(?:[^A-Za-z0-9_-]|$)`,
+		Specificity: 300,
+		Tests: &RuleTests{
+			Match: []string{
+				`TAILSCALE_WEBHOOK_SECRET=tskey-webhook-{{alnum 8}}CNTRL-{{alnum 33}}`,
+			},
+			NoMatch: []string{
+				`TAILSCALE_WEBHOOK_SECRET=${TAILSCALE_WEBHOOK_SECRET}`,
+			},
+		},
+	},
+	{
 		ID:          `netlify-token`,
 		Description: `Netlify personal access token`,
 		Source:      `Netlify "Personal access tokens" (docs.netlify.com/api/get-started/#authentication): nfp_ prefix, legacy 43 characters`,

@@ -199,6 +199,10 @@ func (g *Rand) appAndToolCredentials(c *Corpus) {
 		p("cloudflare-api-token", boot, "  cloudflare: cf"+"ut_%s%s", g.String(Alnum, 40), g.String(Hex, 8)).
 		p("github-app-token", boot, "  installation: gh"+"s_%s_eyJ%s.eyJ%s.%s", g.String(Digits, 7), g.String(B64URL, 33), g.String(B64URL, 300), g.String(B64URL, 342)).
 		p("vercel-token", boot, "  vercel: vc"+"a_%s", g.String(Alnum, 56)).done()
+	c.file("ops/vpn/tailnet.env").
+		l("# joins the CI runners to the tailnet").
+		p("tailscale-key", boot, "TS_AUTHKEY=tskey-"+"auth-%sCNTRL-%s", g.String(Alnum, 7), g.String(Alnum, 33)).
+		p("tailscale-webhook-secret", run, "TS_WEBHOOK_SECRET=tskey-"+"webhook-%sCNTRL-%s", g.String(Alnum, 8), g.String(Alnum, 33)).done()
 	c.file("ci/provision.sh").
 		l("#!/bin/sh", "# the release job fetches tagged builds with curl --netrc", "cat > \"$HOME/.netrc\" <<EOF", "machine artifacts.acme.io", "  login ci").
 		p("netrc-entry-password", boot, "  password %s", g.String(Alnum, 28)).
