@@ -119,20 +119,25 @@ func repeatedTail(v string) bool {
 }
 
 // sequential: six or more consecutive letters or digits in order
-// (abcdef, 123456, TUVWXYZ), the mark of a typed-in stand-in. A random
-// token of 40 characters holds such a run with odds below one in a million.
+// (abcdef, 123456, TUVWXYZ), also every other character (a1b2c3d4e5f6,
+// two runs interleaved), the mark of a typed-in stand-in. A random token
+// of 40 characters holds such a run with odds below one in a million.
 func sequential(v string) bool {
-	run := 1
-	for i := 1; i < len(v); i++ {
-		a, b := v[i-1], v[i]
-		if b == a+1 && (isDigit(a) && isDigit(b) || isLower(a) && isLower(b) || isUpper(a) && isUpper(b)) {
-			run++
-			if run >= 6 {
-				return true
+	for stride := 1; stride <= 2; stride++ {
+		for start := 0; start < stride; start++ {
+			run := 1
+			for i := start + stride; i < len(v); i += stride {
+				a, b := v[i-stride], v[i]
+				if b == a+1 && (isDigit(a) && isDigit(b) || isLower(a) && isLower(b) || isUpper(a) && isUpper(b)) {
+					run++
+					if run >= 6 {
+						return true
+					}
+					continue
+				}
+				run = 1
 			}
-			continue
 		}
-		run = 1
 	}
 	return false
 }
