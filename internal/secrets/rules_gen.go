@@ -5232,7 +5232,7 @@ var generatedRuleSpecs = []RuleSpec{
 	{
 		ID:          `service-named-key`,
 		Description: `Key assigned a literal value under a service's name (SLACK_KEY, gitlabKey, GITHUBKEY, license_key)`,
-		Source:      `as generic-api-secret; the name says which service the key opens: the key word of the service's own API documentation (Slack, GitLab, GitHub, Bitbucket, Jenkins, Datadog, New Relic, SendGrid, Mailgun, Twilio, OpenAI, Cloudflare, AWS, Azure and others) or a product licence key`,
+		Source:      `as generic-api-secret; the name says which service the key opens: the key word of the service's own API documentation (Slack, GitLab, GitHub, Bitbucket, Jenkins, Datadog, New Relic, SendGrid, Mailgun, OpenAI, Cloudflare, AWS, Azure and others; not Jira, Atlassian Connect, Shopify or Twilio, whose "key" is an identifier: an issue or app key, a client id, a key SID) or a product licence key`,
 		Tier:        `runtime`,
 		Kind:        `secret`,
 		Keywords: []string{
@@ -5240,8 +5240,6 @@ var generatedRuleSpecs = []RuleSpec{
 			`gitlab`,
 			`github`,
 			`bitbucket`,
-			`atlassian`,
-			`jira`,
 			`jenkins`,
 			`travis`,
 			`circleci`,
@@ -5257,11 +5255,9 @@ var generatedRuleSpecs = []RuleSpec{
 			`mailgun`,
 			`mailchimp`,
 			`postmark`,
-			`twilio`,
 			`openai`,
 			`anthropic`,
 			`huggingface`,
-			`shopify`,
 			`okta`,
 			`cloudflare`,
 			`digitalocean`,
@@ -5274,7 +5270,7 @@ var generatedRuleSpecs = []RuleSpec{
 			`snyk`,
 			`license`,
 		},
-		Regex:   "(?i)(?:^|[^a-z0-9_.-])(?P<key>[a-z0-9_.-]*(?:slack|gitlab|github|bitbucket|atlassian|jira|jenkins|travis|circleci|heroku|netlify|vercel|datadog|newrelic|new[_.-]relic|pagerduty|opsgenie|sendgrid|mailgun|mailchimp|postmark|twilio|openai|anthropic|huggingface|shopify|okta|cloudflare|digitalocean|linode|azure|aws|dockerhub|artifactory|jfrog|snyk|license)[_.-]?key)(?:(?:[\"'][ \\t]*,|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|:))[ \\t]*(?:\"(?P<secret>[^\"\\r\\n]{10,})\"|'(?P<secret>[^'\\r\\n]{10,})')|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|:[ \\t])[ \\t]*(?P<secret>[^\\s\"'`,;#()\\[\\]{}\\\\]{10,}))",
+		Regex:   "(?i)(?:^|[^a-z0-9_.-])(?P<key>[a-z0-9_.-]*(?:slack|gitlab|github|bitbucket|jenkins|travis|circleci|heroku|netlify|vercel|datadog|newrelic|new[_.-]relic|pagerduty|opsgenie|sendgrid|mailgun|mailchimp|postmark|openai|anthropic|huggingface|okta|cloudflare|digitalocean|linode|azure|aws|dockerhub|artifactory|jfrog|snyk|license)[_.-]?key)(?:(?:[\"'][ \\t]*,|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|:))[ \\t]*(?:\"(?P<secret>[^\"\\r\\n]{10,})\"|'(?P<secret>[^'\\r\\n]{10,})')|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|:[ \\t])[ \\t]*(?P<secret>[^\\s\"'`,;#()\\[\\]{}\\\\]{10,}))",
 		Entropy: 3.2,
 		Allow: []string{
 			`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(.*)?$`,
@@ -5304,6 +5300,7 @@ var generatedRuleSpecs = []RuleSpec{
 		AllowLine: []string{
 			`(?i)\b(?:func|def|function|fn|return|if|elif|case|when|assert|expect|should)\b[^=]*(?:password|secret|token|key)`,
 			`!=|===|==\s*(?:["'][^"'\s,;)\]}]|[^\s"',;)\]}<>&=])|\bis\s+not\b`,
+			`(?i)licen[cs]e[a-z0-9_.-]*["']?[ \t]*[:=][ \t]*["']?(?:[a-z]+-)?(?:l?gpl|agpl|apache|mit|bsd|0bsd|mpl|epl|cc-|cc0|isc|unlicense|artistic|zlib|cddl|ofl|bsl|eupl|psf|wtfpl)(?:[-.+]|["']?[ \t]*$)`,
 		},
 		AllowKey: []string{
 			`(?i)(?:^|[_.-])(?:file|path|env|var|name|names|id|ids|ref|length|len|ttl|type|types|url|uri|endpoint|header|field|policy|hash|sha\d*|md5|digest|checksum|fingerprint|count|size|expires?|expiry|expiration|timeout|max|min|enabled|mode|format|prefix|suffix|version|arn|location|store|provider|source|dir|template|label|key_id|keyid|selector|rotation|lifetime|validity|manager|kind|class|regex|pattern|algorithm|alg|method|strategy|input|output|placeholder|hint|description|question|prompt|reset|confirm|confirmation|request|limit|audience|issuer|scope|scopes)$`,
@@ -5370,9 +5367,14 @@ var generatedRuleSpecs = []RuleSpec{
 				`slack_key: ${SLACK_KEY}`,
 				`license_key: YOUR_LICENSE_KEY`,
 				`primary_key: {{alnum 24}}`,
+				`jiraKey: {{upper 9}}-{{digits 4}}`,
+				`twilio_key: SK{{hex 32}}`,
 				`awskey: "<paste the key here>"`,
 				`if aws_key == "{{alnum 24}}":`,
 				`--set global.licenseKey=a1b2c3d4e5f6g7h8i9j0k1l2m3n4`,
+				`license_key: GPL-3.0-or-later`,
+				`spdx_license_key: BSD-3-Clause`,
+				`"license_key": "Apache-2.0"`,
 			},
 		},
 	},
@@ -5994,7 +5996,7 @@ var generatedRuleSpecs = []RuleSpec{
 		Tests: &RuleTests{
 			Path: `src/Web/Web.config`,
 			Match: []string{
-				`<add key="SmtpPassword" value="{{alnum 14}}" />`,
+				`<add key="SmtpPassword" value="{{alnum 12}}{{digits 2}}" />`,
 				`<add key="StripeSecretKey" value="{{alnum 32}}"/>`,
 				`  <add key="FromEmailPwd" value="{{alnum 5}}${{alnum 6}}" />`,
 			},
