@@ -160,7 +160,7 @@ func TestRuleTiers(t *testing.T) {
 		"phoenix-secret-key-base": secrets.Runtime, "jwt-signing-key-named": secrets.Runtime, "algolia-admin-key": secrets.Runtime, "mysql-cli-password": secrets.Runtime,
 		"curl-tls-password": secrets.Runtime, "url-query-password": secrets.Runtime, "shell-default-secret": secrets.Runtime, "dockerfile-env-secret": secrets.Runtime, "gradle-repository-password": secrets.Bootstrap,
 		"dotnet-appsettings-secret": secrets.Runtime, "dotnet-network-credential": secrets.Runtime, "azure-app-configuration-connection-string": secrets.Runtime,
-		"wireguard-private-key": secrets.Bootstrap, "new-relic-license-key-named": secrets.Runtime, "psexec-password": secrets.Bootstrap, "service-named-key": secrets.Runtime, "htpasswd-plain-password": secrets.Runtime, "config-password-word": secrets.Runtime,
+		"wireguard-private-key": secrets.Bootstrap, "new-relic-license-key-named": secrets.Runtime, "psexec-password": secrets.Bootstrap, "service-named-key": secrets.Runtime, "htpasswd-plain-password": secrets.Runtime, "config-password-word": secrets.Runtime, "yaml-password-list": secrets.Runtime,
 		// The blind corpus's tier misses: the application's side of formats that are bootstrap elsewhere.
 		"azure-shared-access-key": secrets.Runtime, "azure-ad-app-client-secret": secrets.Runtime, "atlassian-account-token": secrets.Runtime, "tls-private-key-base64": secrets.Runtime,
 	}

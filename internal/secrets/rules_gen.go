@@ -5094,6 +5094,50 @@ var generatedRuleSpecs = []RuleSpec{
 		},
 	},
 	{
+		ID:          `yaml-password-list`,
+		Description: `Passwords listed as the items of a YAML sequence under a plural password key (passwords:, db_passwords:)`,
+		Source:      `YAML 1.2 block sequences (yaml.org/spec/1.2.2/#821-block-sequences): each "- item" of the sequence that is a key's value; the key names what the items are`,
+		Tier:        `runtime`,
+		Kind:        `structural`,
+		Keywords: []string{
+			`passwords`,
+			`passwds`,
+		},
+		Entropy: 2.5,
+		Paths: []string{
+			`**/*.yaml`,
+			`**/*.yml`,
+		},
+		ExcludePaths: []string{
+			`**/testdata/**`,
+			`**/*_test.go`,
+			`**/test_*.py`,
+			`**/*_test.py`,
+			`**/*.test.[jt]s`,
+			`**/*.spec.[jt]s`,
+			`**/__tests__/**`,
+			`**/fixtures/**`,
+			`**/__fixtures__/**`,
+		},
+		Specificity: 95,
+		BootstrapIf: &TierEscalation{
+			Key: `(?i)aws|gcp|google|azure|arm_|cloudflare|(?:^|[_.-])cf[_.-]|(?:^|[_.-])r2[_.-]|hcloud|hetzner|linode|vultr|digitalocean|(?:^|[_.-])do[_.-]|github|(?:^|[_.-])gh[_.-]|gitlab|bitbucket|terraform|(?:^|[_.-])tf[_.-]|atlantis|vault|kube|k8s|ssh|dns|registry|docker|deploy|infisical|backend|state|git@|\.git\b|pypi|npm|nexus|artifactory|ansible|ossrh|sonatype|signing[_.-]?pass`,
+		},
+		Structural: `yaml-password-list`,
+		Tests: &RuleTests{
+			Path: `config/users.yml`,
+			Match: []string{
+				"smtp_passwords:\n  - \"{{alnum 14}}\"\n  - {{alnum 12}}\n",
+			},
+			NoMatch: []string{
+				"common_passwords:\n  - {{alnum 12}}\n",
+				"passwords:\n  - changeme\n  - \"{{ .Values.password }}\"\n  - ${DB_PASSWORD}\n",
+				"passwords:\n  min_length: 12\n",
+				"password_hints:\n  - {{alnum 12}}\n",
+			},
+		},
+	},
+	{
 		ID:          `generic-api-secret`,
 		Description: `Secret, token or API key assigned a literal value`,
 		Source:      `as generic-password; a value may carry YAML's !!binary tag (yaml.org/type/binary.html: base64 of bytes)`,

@@ -24,6 +24,10 @@ func (g *Rand) credentialFiles(c *Corpus) {
 		l("[smtp]", "host = smtp.acme.dev", "user = mailer").
 		p("config-password-word", run, "password = %s", g.String(Lower, 11)).
 		l("password_mode = required").done()
+	c.file("ops/ftp/accounts.yml").
+		l("ftp:", "  host: ftp.acme.dev", "  upload_passwords:").
+		p("yaml-password-list", run, "    - %s", g.String(Alnum, 16)).
+		l("  common_passwords:", "    - letmein2024").done()
 	c.file("images/base/rootfs/etc/shadow").
 		p("shadow-file", boot, "root:$6$%s$%s:19000:0:99999:7:::", g.String(Alnum, 8), g.String(Alnum, 86)).
 		label("password-hash", boot, 1).
