@@ -8,17 +8,22 @@ import (
 // placeholderWords, when contained in a value (case-insensitively), mark it
 // as documentation or a stand-in rather than a credential.
 var placeholderWords = []string{
-	"changeme", "change_me", "change-me", "example", "dummy", "fake", "sample",
+	"changeme", "change_me", "change-me", "example",
 	"placeholder", "replace_me", "replaceme", "replace-me", "replace_with",
 	"replace-with", "your_", "your-", "yourkey", "yourtoken", "yourpassword",
 	"xxxx", "****", "todo", "redacted",
-	"notasecret", "not_a_secret", "not-a-secret", "insert_", "test",
+	"notasecret", "not_a_secret", "not-a-secret", "insert_",
 	"...", "…", "<", ">", "${", "{{", "}}", "$(", "%s", "%v", "%d", "%(",
 	"enc[", "vault:", "ref+", "infisical://", "secretkeyref", "valuefrom",
 	"secretref", "os.getenv", "getenv(", "process.env", "os.environ", "env(",
 	"sops:", "awssecretsmanager", "arn:aws:secretsmanager", "akv://", "op://",
 	"${{", "secrets.", "lookup(", "file(",
 }
+
+// testWords name a test or made-up credential. They mark a stand-in under
+// a generic name; where the position says credential (RuleSpec.
+// CredentialPosition) they do not: a test registry's token is a token.
+var testWords = []string{"test", "fake", "dummy", "sample"}
 
 // longPlaceholders mark long values as stand-ins.
 var longPlaceholders = []string{"...", "…", "<", ">", "${", "{{", "xxxxxxxx", "enc[", "example"}
@@ -70,9 +75,9 @@ func placeholderFor(r *Rule, v string) bool {
 			// $NPM_TOKEN is not expanded there, but it is a variable's
 			// name written by mistake, not a credential; $ecret-token-0004
 			// is a literal.
-			return variableName(v[1:]) || isPlaceholder(v[1:])
+			return variableName(v[1:]) || placeholderValue(v[1:], !r.CredentialPosition)
 		}
-		return isPlaceholder(v)
+		return placeholderValue(v, !r.CredentialPosition)
 	}
 	if checksumValid(v) {
 		return false // a valid checksum says it is a real token
@@ -120,20 +125,29 @@ func repeatedTail(v string) bool {
 }
 
 // sequential: six or more consecutive letters or digits in order
-// (abcdef, 123456, TUVWXYZ), the mark of a typed-in stand-in. A random
-// token of 40 characters holds such a run with odds below one in a million.
+// (abcdef, 123456, TUVWXYZ), also letters and digits taking turns
+// (a1b2c3d4e5f6), the mark of a typed-in stand-in. A random token of 40
+// characters holds such a run with odds below one in a million.
 func sequential(v string) bool {
-	run := 1
-	for i := 1; i < len(v); i++ {
-		a, b := v[i-1], v[i]
-		if b == a+1 && (isDigit(a) && isDigit(b) || isLower(a) && isLower(b) || isUpper(a) && isUpper(b)) {
-			run++
-			if run >= 6 {
-				return true
+	for stride := 1; stride <= 2; stride++ {
+		for start := 0; start < stride; start++ {
+			run := 1
+			for i := start + stride; i < len(v); i += stride {
+				a, b := v[i-stride], v[i]
+				if stride == 2 && isDigit(v[i-1]) == isDigit(b) {
+					run = 1 // every other character: only a run of letters between digits, or of digits between letters
+					continue
+				}
+				if b == a+1 && (isDigit(a) && isDigit(b) || isLower(a) && isLower(b) || isUpper(a) && isUpper(b)) {
+					run++
+					if run >= 6 {
+						return true
+					}
+					continue
+				}
+				run = 1
 			}
-			continue
 		}
-		run = 1
 	}
 	return false
 }
@@ -143,7 +157,11 @@ func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
 func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
 
 // isPlaceholder applies the global false-positive filters to a value.
-func isPlaceholder(v string) bool {
+func isPlaceholder(v string) bool { return placeholderValue(v, true) }
+
+// placeholderValue is isPlaceholder, testWords counting as stand-in marks
+// only when withTestWords.
+func placeholderValue(v string, withTestWords bool) bool {
 	if len(v) == 0 || vendorExample(v) {
 		return true
 	}
@@ -172,6 +190,13 @@ func isPlaceholder(v string) bool {
 	for _, w := range placeholderWords {
 		if strings.Contains(l, w) {
 			return true
+		}
+	}
+	if withTestWords {
+		for _, w := range testWords {
+			if strings.Contains(l, w) {
+				return true
+			}
 		}
 	}
 	return repeated(v) || repeatedTail(v) || sequential(v)

@@ -117,6 +117,13 @@ type RuleSpec struct {
 	// .npmrc), so a value starting with a bare $ is literal text unless the
 	// rest is a variable's name ($NPM_TOKEN, a mistake but no credential).
 	BracedReferences bool `yaml:"braced_references"`
+	// CredentialPosition: the value stands where only a credential goes (a
+	// credential file's token field, a vendor's secret under its own name
+	// with the format pinned), which says more than a word in the value:
+	// words that name a test credential (test, fake, dummy, sample) do not
+	// mark a stand-in there; references, templates, masking and the other
+	// placeholder words still do.
+	CredentialPosition bool `yaml:"credential_position"`
 	// Specificity decides which rule wins when several match one value:
 	// known token formats > structural rules > generic assignments.
 	Specificity int `yaml:"specificity"`

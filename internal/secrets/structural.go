@@ -28,6 +28,7 @@ var structuralAnalysers = map[string]structuralAnalyser{
 	"terraform-variable-default": analyseTerraformVariables,
 	"helm-values":                analyseHelmValues,
 	"xml-elements":               analyseXMLElements,
+	"yaml-password-list":         analyseYAMLPasswordLists,
 }
 
 func structuralNames() []string {

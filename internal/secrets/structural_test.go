@@ -29,6 +29,11 @@ func TestStructuralRules(t *testing.T) {
 				"data:\n  user: YWRtaW4=\nstringData:\n  mode: \"debug\"\n  empty: \"\"\n  tmpl: \"{{ .Values.x }}\"\n",
 			want: []string{"k8s-secret-literal@9:9", "k8s-secret-literal@11:9"},
 		},
+		"password list items, each on its own line": {
+			path:    "config/users.yml",
+			content: "users:\n  admin_passwords:\n    - \"Qz8vLm2kWp4x\"\n    - Rt5nHj7cXa9e\n  weak_passwords:\n    - Yb3mKq8sLd2w\n",
+			want:    []string{"yaml-password-list@3:7", "yaml-password-list@4:7"},
+		},
 		"k8s secret list": {
 			path:    "k8s/list.yml",
 			content: "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  stringData:\n    k: v\n",

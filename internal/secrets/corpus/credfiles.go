@@ -18,7 +18,16 @@ func (g *Rand) credentialFiles(c *Corpus) {
 		p("pgpass-password", run, "db.internal:5432:shop:shop:%s", g.String(Alnum, 18)).done()
 	c.file("deploy/nginx/.htpasswd").
 		p("htpasswd-file", run, "admin:$apr1$%s$%s", g.String(Alnum, 8), g.String(Alnum, 22)).
-		label("password-hash", run, 1).done()
+		label("password-hash", run, 1).
+		p("htpasswd-plain-password", run, "metrics:%s", g.String(Alnum, 18)).done()
+	c.file("services/mailer/mailer.ini").
+		l("[smtp]", "host = smtp.acme.dev", "user = mailer").
+		p("config-password-word", run, "password = %s", g.String(Lower, 11)).
+		l("password_mode = required").done()
+	c.file("ops/ftp/accounts.yml").
+		l("ftp:", "  host: ftp.acme.dev", "  upload_passwords:").
+		p("yaml-password-list", run, "    - %s", g.String(Alnum, 16)).
+		l("  common_passwords:", "    - letmein2024").done()
 	c.file("images/base/rootfs/etc/shadow").
 		p("shadow-file", boot, "root:$6$%s$%s:19000:0:99999:7:::", g.String(Alnum, 8), g.String(Alnum, 86)).
 		label("password-hash", boot, 1).

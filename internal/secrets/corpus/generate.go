@@ -363,6 +363,11 @@ func (g *Rand) code(c *Corpus) {
 	c.file("ci/registry.yaml").
 		l(`registry:`, `  url: ghcr.io`).
 		p("generic-api-secret", boot, `  registry_token: %s`, g.String(Alnum, 40)).done()
+
+	c.file("config/notify.yaml").
+		l(`notify:`, `  channel: "#deploys"`).
+		p("service-named-key", run, `  slackKey: %s`, g.String(Alnum, 32)).
+		l(`  sort_key: created_at`).done()
 }
 
 func (g *Rand) packaging(c *Corpus) {
