@@ -34,7 +34,9 @@ func (h *IssueComment) Handle(ctx context.Context, eventType, deliveryID string,
 		return nil
 	}
 	// Plain issues have no checks; bots (the App included) are not obeyed.
-	if !e.GetIssue().IsPullRequest() || isBot(e.GetComment().GetUser()) || isBot(e.GetSender()) {
+	// IsPullRequest has a value receiver: a payload without an issue would
+	// panic on it.
+	if e.Issue == nil || !e.Issue.IsPullRequest() || isBot(e.GetComment().GetUser()) || isBot(e.GetSender()) {
 		return nil
 	}
 	repo := e.GetRepo()

@@ -59,7 +59,7 @@ func (r *Runner) findDashboard(ctx context.Context, client *github.Client, owner
 		return nil, fmt.Errorf("list the App's issues: %w", err)
 	}
 	for _, is := range issues {
-		if !is.IsPullRequest() && dashboard.IsDashboard(is.GetTitle(), is.GetBody()) {
+		if is != nil && !is.IsPullRequest() && dashboard.IsDashboard(is.GetTitle(), is.GetBody()) {
 			return is, nil
 		}
 	}
