@@ -195,24 +195,22 @@ func (s *SecretsScan) Locate(ctx context.Context, head func(path string) (io.Rea
 // the same secret already is (the value was added by an earlier commit
 // and again by the head's).
 func (s *SecretsScan) dropRepeats() {
+	// Only located findings can meet: add keeps one unlocated finding and
+	// one deletion notice per fingerprint.
 	type place struct {
-		fp       string
-		line     int
-		deleted  bool
-		located  bool
-		unplaced int
+		fp   string
+		line int
 	}
 	seen := map[place]bool{}
 	out := s.findings[:0]
-	for i, f := range s.findings {
-		k := place{fp: f.Fingerprint, line: f.Line, deleted: f.Deleted, located: f.located}
-		if !f.located {
-			k.unplaced = i // listed in the summary only, each once already
+	for _, f := range s.findings {
+		if f.located && !f.Deleted {
+			k := place{f.Fingerprint, f.Line}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
 		}
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
 		out = append(out, f)
 	}
 	s.findings = out
@@ -366,7 +364,12 @@ func secretsTitle(fs []Finding, s *SecretsScan) string {
 	tiers := map[string]int{}
 	open, suppressed, deleted := 0, 0, 0
 	// A secret on several lines is one secret (each line is annotated).
-	once := map[string]bool{}
+	type kind struct {
+		fp         string
+		suppressed bool
+		level      string
+	}
+	once := map[kind]bool{}
 	// A secret added and deleted again within the change is one secret:
 	// its deletion notice is not counted a second time.
 	counted := map[string]bool{}
@@ -379,7 +382,7 @@ func secretsTitle(fs []Finding, s *SecretsScan) string {
 		switch {
 		case f.Secret == nil:
 			continue // not scanned, or not listed: titled by unscannedTitle
-		case once[fmt.Sprint(f.Fingerprint, f.Suppressed, f.Level)]:
+		case once[kind{f.Fingerprint, f.Suppressed, f.Level}]:
 		case f.Suppressed:
 			suppressed++
 		case f.Level == LevelNotice:
@@ -391,7 +394,7 @@ func secretsTitle(fs []Finding, s *SecretsScan) string {
 			tiers[f.Tier]++
 		}
 		if f.Secret != nil {
-			once[fmt.Sprint(f.Fingerprint, f.Suppressed, f.Level)] = true
+			once[kind{f.Fingerprint, f.Suppressed, f.Level}] = true
 		}
 	}
 	var parts []string
