@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"math"
+	"regexp"
 	"strings"
 )
 
@@ -13,7 +14,7 @@ var placeholderWords = []string{
 	"replace-with", "your_", "your-", "yourkey", "yourtoken", "yourpassword",
 	"xxxx", "****", "todo", "redacted",
 	"notasecret", "not_a_secret", "not-a-secret", "insert_",
-	"...", "…", "<", ">", "${", "{{", "}}", "$(", "%s", "%v", "%d", "%(",
+	"...", "…", "${", "{{", "}}", "$(", "%s", "%v", "%d", "%(",
 	"enc[", "vault:", "ref+", "infisical://", "secretkeyref", "valuefrom",
 	"secretref", "os.getenv", "getenv(", "process.env", "os.environ", "env(",
 	"sops:", "awssecretsmanager", "arn:aws:secretsmanager", "akv://", "op://",
@@ -26,7 +27,7 @@ var placeholderWords = []string{
 var testWords = []string{"test", "fake", "dummy", "sample"}
 
 // longPlaceholders mark long values as stand-ins.
-var longPlaceholders = []string{"...", "…", "<", ">", "${", "{{", "xxxxxxxx", "enc[", "example"}
+var longPlaceholders = []string{"...", "…", "${", "{{", "xxxxxxxx", "enc[", "example"}
 
 // placeholderExact are whole values that are keywords, not credentials.
 var placeholderExact = map[string]bool{
@@ -54,7 +55,7 @@ const tokenFormatSpecificity = 300
 // "test" are left out on purpose: test-mode tokens (sk_test_, duffel_test_,
 // FLWSECK_TEST-) leak too, and their format says what they are.
 var tokenPlaceholders = []string{
-	"example", "xxxxx", "*****", "<", ">", "${", "{{", "}}", "...", "…",
+	"example", "xxxxx", "*****", "${", "{{", "}}", "...", "…",
 	"your_", "your-", "redacted", "placeholder", "0000000000", "1234567890abcdef",
 }
 
@@ -83,6 +84,9 @@ func placeholderFor(r *Rule, v string) bool {
 		return false // a valid checksum says it is a real token
 	}
 	if len(v) == 0 {
+		return true
+	}
+	if angleStandIn(v) {
 		return true
 	}
 	l := strings.ToLower(v)
@@ -169,6 +173,9 @@ func placeholderValue(v string, withTestWords bool) bool {
 	if placeholderExact[l] {
 		return true
 	}
+	if angleStandIn(v) {
+		return true
+	}
 	if len(v) > 100 {
 		// Long values (key blocks, JWTs) contain short words by chance;
 		// only unmistakable stand-ins count.
@@ -200,6 +207,19 @@ func placeholderValue(v string, withTestWords bool) bool {
 		}
 	}
 	return repeated(v) || repeatedTail(v) || sequential(v)
+}
+
+// angleStand matches a name in angle brackets (<your-api-key>, <TOKEN>,
+// <% ERB %>, <paste the key here>), documentation's and templates' way of
+// saying "put the value here", or a value that starts as markup does
+// (<xsd:element name=, </a>, <!--): a tag, not a secret.
+var angleStand = regexp.MustCompile(`<[A-Za-z_%][^<>\r\n]{0,80}>|^<[A-Za-z_%!?/]`)
+
+// angleStandIn reports a value holding an angle-bracketed stand-in. A lone
+// < or > is not one: random secrets with punctuation hold either by chance
+// (k>qX??]G…), and dropping them on that alone missed real values.
+func angleStandIn(v string) bool {
+	return strings.IndexByte(v, '<') >= 0 && angleStand.MatchString(v)
 }
 
 // templateReference: a whole value that names a variable for a template or

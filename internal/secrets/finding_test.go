@@ -165,7 +165,7 @@ func TestRuleTiers(t *testing.T) {
 		"dotnet-appsettings-secret": secrets.Runtime, "dotnet-network-credential": secrets.Runtime, "azure-app-configuration-connection-string": secrets.Runtime,
 		"wireguard-private-key": secrets.Bootstrap, "new-relic-license-key-named": secrets.Runtime, "psexec-password": secrets.Bootstrap,
 		"netrc-entry-password": secrets.Bootstrap, "aws-secret-access-key-labelled": secrets.Bootstrap, "connection-string-password": secrets.Runtime,
-		"service-named-key": secrets.Runtime, "htpasswd-plain-password": secrets.Runtime, "config-password-word": secrets.Runtime, "yaml-password-list": secrets.Runtime,
+		"service-named-key": secrets.Runtime, "htpasswd-plain-password": secrets.Runtime, "config-password-word": secrets.Runtime, "yaml-password-list": secrets.Runtime, "prose-password": secrets.Runtime, "generic-key-value": secrets.Runtime,
 		// The blind corpus's tier misses: the application's side of formats that are bootstrap elsewhere.
 		"azure-shared-access-key": secrets.Runtime, "azure-ad-app-client-secret": secrets.Runtime, "atlassian-account-token": secrets.Runtime, "tls-private-key-base64": secrets.Runtime,
 	}

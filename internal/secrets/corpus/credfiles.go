@@ -24,6 +24,14 @@ func (g *Rand) credentialFiles(c *Corpus) {
 		l("[smtp]", "host = smtp.acme.dev", "user = mailer").
 		p("config-password-word", run, "password = %s", g.String(Lower, 11)).
 		l("password_mode = required").done()
+	c.file("firmware/gateway/README.md").
+		l("# Gateway firmware", "", "Flash the image, then open http://192.168.1.1 and log in.").
+		p("prose-password", run, "The default password for the user \"admin\" is \"%s\".", g.String(Lower, 9)).
+		l("The password is required on first login.").done()
+	c.file("docs/integrations/maps.md").
+		l("Embed the map widget:", "", "```html").
+		p("generic-key-value", run, `<map-widget key="%s7Qx"></map-widget>`, g.String(Alnum, 29)).
+		l("```", `Use key="maps.widget.title" for the caption.`).done()
 	c.file("ops/ftp/accounts.yml").
 		l("ftp:", "  host: ftp.acme.dev", "  upload_passwords:").
 		p("yaml-password-list", run, "    - %s", g.String(Alnum, 16)).
