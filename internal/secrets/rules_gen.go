@@ -848,7 +848,6 @@ var generatedRuleSpecs = []RuleSpec{
 			`^\s*,|^\s*\+.*\s|\s\+\s*$`,
 			`^&lt;.*&gt;$`,
 			`^#[a-z][a-z0-9]*(?:-[a-z0-9]+)+$`,
-			`^[a-z_]+(?:/[a-z_]+)*#[a-z_]+$`,
 			`^\{\s+[A-Za-z_][A-Za-z0-9_.-]*\s+\}$`,
 		},
 		AllowKey: []string{
@@ -5023,12 +5022,12 @@ var generatedRuleSpecs = []RuleSpec{
 			`^\s*,|^\s*\+.*\s|\s\+\s*$`,
 			`^&lt;.*&gt;$`,
 			`^#[a-z][a-z0-9]*(?:-[a-z0-9]+)+$`,
-			`^[a-z_]+(?:/[a-z_]+)*#[a-z_]+$`,
 			`^\{\s+[A-Za-z_][A-Za-z0-9_.-]*\s+\}$`,
 		},
 		AllowLine: []string{
 			`(?i)\b(?:func|def|function|fn|return|if|elif|case|when|assert|expect|should)\b[^=]*(?:password|secret|token|key)`,
 			`!=|===|==\s*(?:["'][^"'\s,;)\]}]|[^\s"',;)\]}<>&=])|\bis\s+not\b`,
+			`(?:=>|\bto:)[ \t]*["'][a-z_]+(?:/[a-z_]+)*#[a-z_]+["']`,
 		},
 		AllowKey: []string{
 			`(?i)(?:^|[_.-])(?:file|path|env|var|name|names|id|ids|ref|length|len|ttl|type|types|url|uri|endpoint|header|field|policy|hash|sha\d*|md5|digest|checksum|fingerprint|count|size|expires?|expiry|expiration|timeout|max|min|enabled|mode|format|prefix|suffix|version|arn|location|store|provider|source|dir|template|label|key_id|keyid|selector|rotation|lifetime|validity|manager|kind|class|regex|pattern|algorithm|alg|method|strategy|input|output|placeholder|hint|description|question|prompt|reset|confirm|confirmation|request|limit|audience|issuer|scope|scopes)$`,
@@ -5294,6 +5293,7 @@ var generatedRuleSpecs = []RuleSpec{
 		AllowLine: []string{
 			`(?i)\b(?:func|def|function|fn|return|if|elif|case|when|assert|expect|should)\b[^=]*(?:password|secret|token|key)`,
 			`!=|===|==\s*(?:["'][^"'\s,;)\]}]|[^\s"',;)\]}<>&=])|\bis\s+not\b`,
+			`(?:=>|\bto:)[ \t]*["'][a-z_]+(?:/[a-z_]+)*#[a-z_]+["']`,
 		},
 		AllowKey: []string{
 			`(?i)(?:^|[_.-])(?:file|path|env|var|name|names|id|ids|ref|length|len|ttl|type|types|url|uri|endpoint|header|field|policy|hash|sha\d*|md5|digest|checksum|fingerprint|count|size|expires?|expiry|expiration|timeout|max|min|enabled|mode|format|prefix|suffix|version|arn|location|store|provider|source|dir|template|label|key_id|keyid|selector|rotation|lifetime|validity|manager|kind|class|regex|pattern|algorithm|alg|method|strategy|input|output|placeholder|hint|description|question|prompt|reset|confirm|confirmation|request|limit|audience|issuer|scope|scopes)$`,
@@ -5449,13 +5449,13 @@ var generatedRuleSpecs = []RuleSpec{
 			`^\s*,|^\s*\+.*\s|\s\+\s*$`,
 			`^&lt;.*&gt;$`,
 			`^#[a-z][a-z0-9]*(?:-[a-z0-9]+)+$`,
-			`^[a-z_]+(?:/[a-z_]+)*#[a-z_]+$`,
 			`^\{\s+[A-Za-z_][A-Za-z0-9_.-]*\s+\}$`,
 			`^\S+(?:\s+\S+){2,}$`,
 		},
 		AllowLine: []string{
 			`(?i)\b(?:func|def|function|fn|return|if|elif|case|when|assert|expect|should)\b[^=]*(?:password|secret|token|key)`,
 			`!=|===|==\s*(?:["'][^"'\s,;)\]}]|[^\s"',;)\]}<>&=])|\bis\s+not\b`,
+			`(?:=>|\bto:)[ \t]*["'][a-z_]+(?:/[a-z_]+)*#[a-z_]+["']`,
 		},
 		AllowKey: []string{
 			`(?i)(?:^|[_.-])(?:file|path|env|var|name|names|id|ids|ref|length|len|ttl|type|types|url|uri|endpoint|header|field|policy|hash|sha\d*|md5|digest|checksum|fingerprint|count|size|expires?|expiry|expiration|timeout|max|min|enabled|mode|format|prefix|suffix|version|arn|location|store|provider|source|dir|template|label|key_id|keyid|selector|rotation|lifetime|validity|manager|kind|class|regex|pattern|algorithm|alg|method|strategy|input|output|placeholder|hint|description|question|prompt|reset|confirm|confirmation|request|limit|audience|issuer|scope|scopes)$`,
@@ -5510,6 +5510,7 @@ var generatedRuleSpecs = []RuleSpec{
 			Match: []string{
 				`jwt_secret: "{{alnum 32}}"`,
 				`API_KEY={{alnum 32}}`,
+				`  secret: "{{lower 11}}#{{lower 7}}"`,
 				`signing_secret: !!binary {{b64 44}}==`,
 				`hmac_secret: /{{b64 20}}QZ{{b64 21}}=`,
 				`hmac_secret = "{{b64 42}}==";`,
@@ -5607,13 +5608,13 @@ var generatedRuleSpecs = []RuleSpec{
 			`^\s*,|^\s*\+.*\s|\s\+\s*$`,
 			`^&lt;.*&gt;$`,
 			`^#[a-z][a-z0-9]*(?:-[a-z0-9]+)+$`,
-			`^[a-z_]+(?:/[a-z_]+)*#[a-z_]+$`,
 			`^\{\s+[A-Za-z_][A-Za-z0-9_.-]*\s+\}$`,
 			`^\S+(?:\s+\S+){2,}$`,
 		},
 		AllowLine: []string{
 			`(?i)\b(?:func|def|function|fn|return|if|elif|case|when|assert|expect|should)\b[^=]*(?:password|secret|token|key)`,
 			`!=|===|==\s*(?:["'][^"'\s,;)\]}]|[^\s"',;)\]}<>&=])|\bis\s+not\b`,
+			`(?:=>|\bto:)[ \t]*["'][a-z_]+(?:/[a-z_]+)*#[a-z_]+["']`,
 			`(?i)licen[cs]e[a-z0-9_.-]*["']?[ \t]*[:=][ \t]*["']?(?:[a-z]+-)?(?:l?gpl|agpl|apache|mit|bsd|0bsd|mpl|epl|cc-|cc0|isc|unlicense|artistic|zlib|cddl|ofl|bsl|eupl|psf|wtfpl)(?:[-.+]|["']?[ \t]*$)`,
 		},
 		AllowKey: []string{
@@ -5725,7 +5726,6 @@ var generatedRuleSpecs = []RuleSpec{
 			`^\s*,|^\s*\+.*\s|\s\+\s*$`,
 			`^&lt;.*&gt;$`,
 			`^#[a-z][a-z0-9]*(?:-[a-z0-9]+)+$`,
-			`^[a-z_]+(?:/[a-z_]+)*#[a-z_]+$`,
 			`^\{\s+[A-Za-z_][A-Za-z0-9_.-]*\s+\}$`,
 			`^\S+(?:\s+\S+){2,}$`,
 		},
@@ -5825,7 +5825,6 @@ var generatedRuleSpecs = []RuleSpec{
 			`^\s*,|^\s*\+.*\s|\s\+\s*$`,
 			`^&lt;.*&gt;$`,
 			`^#[a-z][a-z0-9]*(?:-[a-z0-9]+)+$`,
-			`^[a-z_]+(?:/[a-z_]+)*#[a-z_]+$`,
 			`^\{\s+[A-Za-z_][A-Za-z0-9_.-]*\s+\}$`,
 			`^\S+(?:\s+\S+){2,}$`,
 		},
@@ -6087,7 +6086,6 @@ var generatedRuleSpecs = []RuleSpec{
 			`^\s*,|^\s*\+.*\s|\s\+\s*$`,
 			`^&lt;.*&gt;$`,
 			`^#[a-z][a-z0-9]*(?:-[a-z0-9]+)+$`,
-			`^[a-z_]+(?:/[a-z_]+)*#[a-z_]+$`,
 			`^\{\s+[A-Za-z_][A-Za-z0-9_.-]*\s+\}$`,
 		},
 		ExcludePaths: []string{
@@ -6373,7 +6371,6 @@ var generatedRuleSpecs = []RuleSpec{
 			`^\s*,|^\s*\+.*\s|\s\+\s*$`,
 			`^&lt;.*&gt;$`,
 			`^#[a-z][a-z0-9]*(?:-[a-z0-9]+)+$`,
-			`^[a-z_]+(?:/[a-z_]+)*#[a-z_]+$`,
 			`^\{\s+[A-Za-z_][A-Za-z0-9_.-]*\s+\}$`,
 		},
 		AllowKey: []string{
