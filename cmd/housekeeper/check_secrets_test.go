@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"maps"
 	"math/rand"
 	"strings"
 	"testing"
@@ -262,8 +263,8 @@ func TestProgressLine(t *testing.T) {
 }
 
 // An audit honours inline allow comments (housekeeper:allow, and
-// detect-secrets' pragma): the findings stay listed, suppressed, and only
-// the other line fails.
+// detect-secrets' pragma): the findings stay listed, suppressed by the
+// marker their line carries, and only the other line fails.
 func TestCheckAuditHonoursInlineAllow(t *testing.T) {
 	p := plant(11)
 	r := newRepo(t)
@@ -279,19 +280,27 @@ func TestCheckAuditHonoursInlineAllow(t *testing.T) {
 	var rep struct {
 		Checks []struct {
 			Findings []struct {
-				Line       int
-				Suppressed bool
+				Line         int
+				Suppressed   bool
+				SuppressedBy string `json:"suppressed_by"`
 			}
 		}
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
-	got := map[int]bool{}
+	got := map[int]string{} // line → suppressed by ("-" when not)
 	for _, f := range rep.Checks[0].Findings {
-		got[f.Line] = f.Suppressed
+		got[f.Line] = "-"
+		if f.Suppressed {
+			got[f.Line] = f.SuppressedBy
+		}
 	}
-	if want := map[int]bool{1: true, 2: true, 3: false}; len(got) != len(want) || got[1] != want[1] || got[2] != want[2] || got[3] != want[3] {
-		t.Errorf("line → suppressed: got %v, want %v", got, want)
+	if want := map[int]string{1: "inline pragma: allowlist secret", 2: "inline housekeeper:allow", 3: "-"}; !maps.Equal(got, want) {
+		t.Errorf("line → suppressed by: got %v, want %v", got, want)
+	}
+	for _, format := range []string{"markdown", "text", "sarif"} {
+		out, _, _ := runCLI(t, "check", "--only", "secrets", "--format", format, r.dir)
+		golden(t, "inline-allow."+format, out)
 	}
 }

@@ -49,3 +49,64 @@ func TestAllowOnAKeyBlocksEndLine(t *testing.T) {
 		})
 	}
 }
+
+// An honoured inline allow is listed as suppressed by the marker the line
+// carries, not always housekeeper:allow: in an audit, and in a pull
+// request where the line is already on the base. A Terraform variable's
+// default (a value the engine finds by its own analysis) counts as any
+// other.
+func TestAllowNamesTheMarker(t *testing.T) {
+	scanner, err := secrets.New(secrets.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := corpus.NewRand(22)
+	for _, tc := range []struct {
+		path, line, marker string
+	}{
+		{"app/settings.py", "GITHUB_TOKEN = '" + "gh" + "p_" + g.String(corpus.Alnum, 36) + "'  # housekeeper:allow", "housekeeper:allow"},
+		{"app/settings.py", "GITHUB_TOKEN = '" + "gh" + "p_" + g.String(corpus.Alnum, 36) + "'  # pragma: allowlist secret", "pragma: allowlist secret"},
+		{"app/settings.py", "GITHUB_TOKEN = '" + "gh" + "p_" + g.String(corpus.Alnum, 36) + "'  # pragma: whitelist secret", "pragma: whitelist secret"},
+		{"infra/vars.tf", `  default = "` + g.String(corpus.Alnum, 20) + `" # pragma: allowlist secret`, "pragma: allowlist secret"},
+	} {
+		content := "# fixture\n" + tc.line + "\n"
+		if strings.HasSuffix(tc.path, ".tf") {
+			content = "variable \"db_password\" {\n  sensitive = true\n" + tc.line + "\n}\n"
+		}
+		t.Run(tc.marker+" audit "+tc.path, func(t *testing.T) {
+			scan := NewSecretsScan(scanner, true)
+			res, err := scanner.ScanTree(context.Background(), func(yield func(secrets.File, error) bool) {
+				yield(secrets.ContentFile(tc.path, []byte(content)), nil)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			scan.AddTree(res)
+			scan.Allow(nil)
+			wantSuppressed(t, scan, "inline "+tc.marker)
+		})
+		t.Run(tc.marker+" pull request "+tc.path, func(t *testing.T) {
+			var added []secrets.DiffLine
+			for i, l := range strings.Split(strings.TrimSuffix(content, "\n"), "\n") {
+				added = append(added, secrets.DiffLine{Line: i + 1, Text: l})
+			}
+			scan := NewSecretsScan(scanner, false)
+			d := secrets.FileDiff{OldPath: tc.path, NewPath: tc.path, Added: added}
+			if err := scan.AddCommit(context.Background(), "c1", []secrets.FileDiff{d}, func(string) []byte { return []byte(content) }, true); err != nil {
+				t.Fatal(err)
+			}
+			scan.Allow(func(string) (io.ReadCloser, bool) { return io.NopCloser(strings.NewReader(tc.line + "\n")), true })
+			wantSuppressed(t, scan, "inline "+tc.marker+" (line already on the base branch)")
+		})
+	}
+}
+
+func wantSuppressed(t *testing.T, scan *SecretsScan, by string) {
+	t.Helper()
+	if len(scan.findings) != 1 {
+		t.Fatalf("findings: %+v", scan.findings)
+	}
+	if f := scan.findings[0]; !f.Suppressed || f.SuppressedBy != by {
+		t.Errorf("%s: suppressed %v by %q, want by %q", f.RuleID, f.Suppressed, f.SuppressedBy, by)
+	}
+}

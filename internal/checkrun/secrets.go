@@ -225,10 +225,11 @@ func sortedPaths(m map[string][]int) []string {
 	return out
 }
 
-// Allow honours inline housekeeper:allow comments: always in an audit,
-// else only where the line that carries it is already on the base (base
-// opens the file's base content, which is streamed), so an author cannot
-// waive their own finding.
+// Allow honours inline allow comments (housekeeper:allow and the markers
+// the engine accepts alongside it): always in an audit, else only where
+// the line that carries it is already on the base (base opens the file's
+// base content, which is streamed), so an author cannot waive their own
+// finding. SuppressedBy names the marker the line carries.
 func (s *SecretsScan) Allow(base func(path string) (io.ReadCloser, bool)) {
 	want := map[string]map[string]bool{} // path → base lines to look for
 	for i := range s.findings {
@@ -237,7 +238,7 @@ func (s *SecretsScan) Allow(base func(path string) (io.ReadCloser, bool)) {
 			continue
 		}
 		if s.Audit {
-			f.Suppressed, f.SuppressedBy = true, "inline housekeeper:allow"
+			f.Suppressed, f.SuppressedBy = true, inlineAllow(f.Finding)
 			continue
 		}
 		if base == nil || f.lineText == "" {
@@ -259,9 +260,19 @@ func (s *SecretsScan) Allow(base func(path string) (io.ReadCloser, bool)) {
 	for i := range s.findings {
 		f := &s.findings[i]
 		if f.Allowed && !f.Suppressed && !s.Audit && want[f.Path][f.lineText] {
-			f.Suppressed, f.SuppressedBy = true, "inline housekeeper:allow (line already on the base branch)"
+			f.Suppressed, f.SuppressedBy = true, inlineAllow(f.Finding)+" (line already on the base branch)"
 		}
 	}
+}
+
+// inlineAllow is the SuppressedBy text for an honoured inline allow:
+// "inline " and the marker written on the line.
+func inlineAllow(f secrets.Finding) string {
+	m := f.AllowedBy
+	if m == "" {
+		m = "housekeeper:allow" // a Finding built without the engine
+	}
+	return "inline " + m
 }
 
 // markLines sets lines[l] for each line l of r found in it, reading r as a

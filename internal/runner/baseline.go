@@ -392,6 +392,7 @@ func (a *Auditor) snapshot(ctx context.Context, rd *change.Reader, t auditTask, 
 		return nil, errFallback // no commit in the tarball: name it through the API
 	}
 	snap.scan.AddTree(res)
+	snap.scan.Allow(nil) // an audit honours every inline allow, as Runner.Run's does
 	return snap, nil
 }
 

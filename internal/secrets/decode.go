@@ -139,7 +139,7 @@ func (fs *fileScan) scanDecoded(vs, ve int, dec []byte) {
 		c.start, c.end = vs, ve
 		c.line, c.col, c.endLine = line, col, line
 		c.note = noteBase64
-		c.allowed = hasAllowMarker(fs.data[ls:le])
+		c.allow, c.allowLine = lineAllow(fs.data[ls:le], line)
 		fs.cands = append(fs.cands, c)
 	}
 }

@@ -542,7 +542,7 @@ func (s *Scanner) ScanChange(ctx context.Context, d FileDiff, content []byte) (o
 				}
 				f := c.finding(p)
 				f.Deleted = true
-				f.Allowed = false
+				f.Allowed, f.AllowedBy, f.AllowedLine = false, "", 0
 				s.suppress(&f)
 				out = append(out, f)
 			}

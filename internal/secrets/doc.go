@@ -48,5 +48,6 @@
 // Allowed says the line carries an inline "housekeeper:allow" comment (or
 // detect-secrets' "pragma: allowlist secret"), which
 // the caller honours only where that line already exists on the base (always
-// in a whole-tree audit).
+// in a whole-tree audit); AllowedBy names the marker, so the caller can say
+// which comment it honoured.
 package secrets

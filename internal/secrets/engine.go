@@ -36,8 +36,8 @@ type candidate struct {
 	line, col  int
 	endLine    int // the line of the value's last byte
 	value      string
-	allowed    bool
-	allowLine  int // the line carrying the inline allow
+	allow      string // the inline allow marker on the value's line(s), "" for none
+	allowLine  int    // the line carrying it
 	// note says where the value sits when that matters more than its
 	// format (Atlantis's VCS token in chart values); see mergeNote.
 	note string
@@ -58,7 +58,8 @@ func (c candidate) finding(p string) Finding {
 		Redacted:    Redact(c.value),
 		Fingerprint: Fingerprint(c.rule.ID, p, c.value),
 		Remediation: Remediation(c.tier),
-		Allowed:     c.allowed,
+		Allowed:     c.allow != "",
+		AllowedBy:   c.allow,
 		AllowedLine: c.allowLine,
 		Context:     c.note,
 	}
@@ -626,26 +627,23 @@ func (fs *fileScan) consider(r *Rule, vs, ve int, key string) {
 		line: ln, col: utf8.RuneCount(data[ls:vs]) + 1, endLine: endLine,
 		value: value,
 	}
-	c.allowed, c.allowLine = fs.allowedAt(ls, le, ve, ln)
+	c.allow, c.allowLine = fs.allowedAt(ls, le, ve, ln)
 	fs.cands = append(fs.cands, c)
 }
 
 // allowedAt looks for an inline allow on the value's line or, for a value
 // spanning several lines (a private key block), on any of them, and
-// returns the line that carries it.
-func (fs *fileScan) allowedAt(ls, le, ve, line int) (bool, int) {
-	if hasAllowMarker(fs.data[ls:le]) {
-		return true, line
-	}
-	if ve <= le {
-		return false, 0
+// returns its marker and the line that carries it.
+func (fs *fileScan) allowedAt(ls, le, ve, line int) (string, int) {
+	if m, l := lineAllow(fs.data[ls:le], line); m != "" || ve <= le {
+		return m, l
 	}
 	_, last := lineBounds(fs.data, ve-1)
-	i := indexAllowMarker(fs.data[le:last])
+	i, m := indexAllowMarker(fs.data[le:last])
 	if i < 0 {
-		return false, 0
+		return "", 0
 	}
-	return true, line + bytes.Count(fs.data[le:le+i], []byte{'\n'})
+	return m, line + bytes.Count(fs.data[le:le+i], []byte{'\n'})
 }
 
 // inlineAllowMarkers are the inline allow comments: Housekeeper's own and
@@ -659,21 +657,26 @@ var inlineAllowMarkers = [][]byte{
 	[]byte("pragma: whitelist secret"),
 }
 
-// hasAllowMarker reports whether b holds an inline allow comment.
-func hasAllowMarker(b []byte) bool {
-	return indexAllowMarker(b) >= 0
+// lineAllow is the inline allow marker a line carries, "" for none, with
+// the line's number (0 for none) as a candidate keeps them.
+func lineAllow(line []byte, n int) (string, int) {
+	if _, m := indexAllowMarker(line); m != "" {
+		return m, n
+	}
+	return "", 0
 }
 
 // indexAllowMarker returns where the first inline allow comment in b
-// starts, or -1.
-func indexAllowMarker(b []byte) int {
+// starts and which marker it is, or -1 and "".
+func indexAllowMarker(b []byte) (int, string) {
 	first := -1
+	var marker []byte
 	for _, m := range inlineAllowMarkers {
 		if i := bytes.Index(b, m); i >= 0 && (first < 0 || i < first) {
-			first = i
+			first, marker = i, m
 		}
 	}
-	return first
+	return first, string(marker)
 }
 
 // inContext reports whether the rule's context regex matches the path or

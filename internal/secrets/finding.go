@@ -48,6 +48,11 @@ type Finding struct {
 	// caller decides whether to honour it (only where the line already
 	// exists on the base; always in a whole-tree audit).
 	Allowed bool `json:"allowed"`
+	// AllowedBy is the marker that made it Allowed, as written on the
+	// line ("housekeeper:allow", "pragma: allowlist secret", "pragma:
+	// whitelist secret", or "gitleaks:allow" with imported gitleaks
+	// rules), so the caller names the comment the author actually wrote.
+	AllowedBy string `json:"-"`
 	// AllowedLine is the line that carries the inline allow: the value's
 	// own, or another line of a multi-line value (a private key block).
 	AllowedLine int `json:"-"`

@@ -290,8 +290,8 @@ func (fs *fileScan) importedAllowlists() {
 		if g.allowedGlobally(c, line) {
 			continue
 		}
-		if line != nil && bytes.Contains(line, []byte(gitleaksAllowMarker)) {
-			c.allowed = true
+		if c.allow == "" && line != nil && bytes.Contains(line, []byte(gitleaksAllowMarker)) {
+			c.allow, c.allowLine = gitleaksAllowMarker, c.line
 		}
 		out = append(out, c)
 	}

@@ -88,7 +88,7 @@ func TestImportGitleaks(t *testing.T) {
 	// gitleaks:allow marks the line like housekeeper:allow: the caller
 	// honours it only where that line is already on the base.
 	fs := s.ScanContent("app/config.yaml", []byte("x: acme_k3j9v7q2m8w1z5r0t6y4u2p9 # gitleaks:allow\n"))
-	if len(fs) != 1 || !fs[0].Allowed || fs[0].Suppressed {
+	if len(fs) != 1 || !fs[0].Allowed || fs[0].AllowedBy != "gitleaks:allow" || fs[0].AllowedLine != 1 || fs[0].Suppressed {
 		t.Errorf("gitleaks:allow: %+v", fs)
 	}
 	// Without an import the marker means nothing.

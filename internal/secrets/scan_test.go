@@ -161,27 +161,32 @@ func TestAllowedAndIgnore(t *testing.T) {
 }
 
 // detect-secrets' inline allowlist comments (current and legacy spelling)
-// mark a line as housekeeper:allow does; the caller decides where that
-// counts. A similar comment that is not the pragma does not.
+// mark a line as housekeeper:allow does, and the finding names the marker
+// the line carries (the first, when there are several); the caller
+// decides where that counts. A similar comment that is not the pragma
+// does not.
 func TestDetectSecretsPragmaAllows(t *testing.T) {
 	s := newScanner(t, secrets.Options{})
 	tok := "gh" + "p_" + corpus.NewRand(18).String(corpus.Alnum, 36)
 	for _, tc := range []struct {
-		line    string
-		allowed bool
+		line string
+		by   string // "" when not allowed
 	}{
-		{"token = '" + tok + "'  # pragma: allowlist secret\n", true},
-		{"token = '" + tok + "'  # pragma: whitelist secret\n", true},
-		{"token = '" + tok + "'  # housekeeper:allow\n", true},
-		{"token = '" + tok + "'  # pragma: no cover\n", false},
-		{"token = '" + tok + "'\n# pragma: allowlist secret\n", false},
+		{"token = '" + tok + "'  # pragma: allowlist secret\n", "pragma: allowlist secret"},
+		{"token = '" + tok + "'  # pragma: whitelist secret\n", "pragma: whitelist secret"},
+		{"token = '" + tok + "'  # housekeeper:allow\n", "housekeeper:allow"},
+		{"token = '" + tok + "'  # pragma: allowlist secret housekeeper:allow\n", "pragma: allowlist secret"},
+		{"token = '" + tok + "'  # housekeeper:allow pragma: allowlist secret\n", "housekeeper:allow"},
+		{"token = '" + tok + "'  # pragma: no cover\n", ""},
+		{"token = '" + tok + "'\n# pragma: allowlist secret\n", ""},
 	} {
 		fs := s.ScanContent("app/settings.py", []byte(tc.line))
 		if len(fs) != 1 {
 			t.Fatalf("%q: want one finding, got %v", tc.line, fs)
 		}
-		if fs[0].Allowed != tc.allowed || (tc.allowed && fs[0].AllowedLine != 1) {
-			t.Errorf("%q: allowed %v (line %d), want %v", tc.line, fs[0].Allowed, fs[0].AllowedLine, tc.allowed)
+		allowed := tc.by != ""
+		if fs[0].Allowed != allowed || fs[0].AllowedBy != tc.by || (allowed && fs[0].AllowedLine != 1) {
+			t.Errorf("%q: allowed %v by %q (line %d), want by %q", tc.line, fs[0].Allowed, fs[0].AllowedBy, fs[0].AllowedLine, tc.by)
 		}
 	}
 }
@@ -344,5 +349,36 @@ func TestScanTreeLearnsSizesOnOpen(t *testing.T) {
 	}
 	if res.Stats.ScannedFiles != 1 || res.Stats.Bytes != int64(len(line)) {
 		t.Errorf("stats %+v, want 1 file of %d bytes scanned", res.Stats, len(line))
+	}
+}
+
+// Values found by the analysers that build their own candidates (a
+// Terraform variable's default, an XML element, a base64-decoded value)
+// say which marker their line carries and that line, as the others do: a
+// pull request honours an inline allow only by finding that line on the
+// base, so without it the allow was never honoured there.
+func TestAllowMarkerOnAnalysedValues(t *testing.T) {
+	s := newScanner(t, secrets.Options{})
+	g := corpus.NewRand(23)
+	v := g.String(corpus.Alnum, 20)
+	ghp := "gh" + "p_" + g.String(corpus.Alnum, 36)
+	for _, tc := range []struct {
+		path, content, rule, by string
+		line                    int
+	}{
+		{"infra/vars.tf", "variable \"db_password\" {\n  sensitive = true\n  default = \"" + v + "\" # housekeeper:allow\n}\n",
+			"terraform-variable-default", "housekeeper:allow", 3},
+		{"conf/settings.xml", "<settings>\n  <password>" + v + "</password> <!-- pragma: allowlist secret -->\n</settings>\n",
+			"xml-credential-element", "pragma: allowlist secret", 2},
+		{"k8s/ci.yaml", "apiVersion: v1\nkind: Secret\ndata:\n  GITHUB_TOKEN: " + b64(ghp) + " # pragma: whitelist secret\n",
+			"github-pat", "pragma: whitelist secret", 4},
+	} {
+		fs := s.ScanContent(tc.path, []byte(tc.content))
+		if len(fs) != 1 || fs[0].RuleID != tc.rule {
+			t.Fatalf("%s: want one %s finding, got %v", tc.path, tc.rule, got(fs))
+		}
+		if f := fs[0]; !f.Allowed || f.AllowedBy != tc.by || f.Line != tc.line || f.AllowedLine != tc.line {
+			t.Errorf("%s: allowed %v by %q on line %d (value on line %d), want by %q on line %d", tc.path, f.Allowed, f.AllowedBy, f.AllowedLine, f.Line, tc.by, tc.line)
+		}
 	}
 }

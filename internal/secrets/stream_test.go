@@ -287,7 +287,7 @@ func TestAllowOnAnyLineOfAKeyBlock(t *testing.T) {
 		lines = append(lines, body...)
 		lines = append(lines, "-----END "+"RSA PRIVATE KEY-----")
 		if allowAt >= 0 {
-			lines[allowAt] += " # housekeeper:allow test key"
+			lines[allowAt] += " # pragma: allowlist secret (test key)"
 		}
 		return "# key\n" + strings.Join(lines, "\n") + "\n"
 	}
@@ -296,8 +296,12 @@ func TestAllowOnAnyLineOfAKeyBlock(t *testing.T) {
 		if len(fs) != 1 {
 			t.Fatalf("allow at %d: %v", allowAt, got(fs))
 		}
-		if fs[0].Allowed != (wantLine > 0) || fs[0].AllowedLine != wantLine {
-			t.Errorf("allow at %d: allowed %v on line %d, want line %d", allowAt, fs[0].Allowed, fs[0].AllowedLine, wantLine)
+		wantBy := ""
+		if wantLine > 0 {
+			wantBy = "pragma: allowlist secret"
+		}
+		if fs[0].Allowed != (wantLine > 0) || fs[0].AllowedLine != wantLine || fs[0].AllowedBy != wantBy {
+			t.Errorf("allow at %d: allowed %v by %q on line %d, want line %d", allowAt, fs[0].Allowed, fs[0].AllowedBy, fs[0].AllowedLine, wantLine)
 		}
 	}
 }

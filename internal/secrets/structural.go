@@ -96,7 +96,7 @@ func (fs *fileScan) emitNote(r *Rule, tier Tier, line int, v *yaml.Node, note st
 		line: line, col: v.Column, endLine: line,
 		value: v.Value, note: note,
 	}
-	c.allowed, c.allowLine = fs.allowedAt(ls, le, le, line)
+	c.allow, c.allowLine = fs.allowedAt(ls, le, le, line)
 	fs.cands = append(fs.cands, c)
 }
 
@@ -278,7 +278,7 @@ func analyseAtlantisEnv(fs *fileScan, r *Rule) {
 			rule: r, tier: r.Tier, start: vs, end: ve,
 			line: ln, col: vs - ls + 1, endLine: ln, value: v,
 		}
-		c.allowed, c.allowLine = fs.allowedAt(ls, le, le, ln)
+		c.allow, c.allowLine = fs.allowedAt(ls, le, le, ln)
 		fs.cands = append(fs.cands, c)
 	}
 }

@@ -45,11 +45,12 @@ func analyseTerraformVariables(fs *fileScan, r *Rule) {
 			continue
 		}
 		ls, le := lineBounds(data, vs)
-		fs.cands = append(fs.cands, candidate{
+		c := candidate{
 			rule: r, tier: r.Tier, start: vs, end: ve,
 			line: fs.lineAt(vs), col: vs - ls + 1, value: v,
-			allowed: hasAllowMarker(data[ls:le]),
-		})
+		}
+		c.allow, c.allowLine = lineAllow(data[ls:le], c.line)
+		fs.cands = append(fs.cands, c)
 	}
 }
 
