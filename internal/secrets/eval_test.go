@@ -82,8 +82,10 @@ func corpusFiles(c corpus.Corpus) iter.Seq2[secrets.File, error] {
 }
 
 // TestEvaluationCorpus plants secrets of every rule in realistic files,
-// next to look-alikes, and requires ≥ 95% recall and precision with every
-// planted finding at its expected tier.
+// next to look-alikes, and requires every planted finding found, at its
+// expected tier, and nothing else: the corpus is the rules' own coverage
+// (its figures for detection quality come from the blind and external
+// corpora), so one missed plant or one look-alike reported is a bug.
 func TestEvaluationCorpus(t *testing.T) {
 	for _, seed := range []uint64{1, 2, 3} {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
@@ -99,8 +101,8 @@ func TestEvaluationCorpus(t *testing.T) {
 			for _, w := range e.WrongTier {
 				t.Errorf("wrong tier: %s", w)
 			}
-			if e.Recall() < 0.95 || e.Precision() < 0.95 {
-				t.Errorf("recall %.3f, precision %.3f: want ≥ 0.95 each", e.Recall(), e.Precision())
+			if len(e.Misses) > 0 || len(e.FalsePositives) > 0 {
+				t.Errorf("recall %.3f, precision %.3f: want 1 each (%d missed, %d false positives)", e.Recall(), e.Precision(), len(e.Misses), len(e.FalsePositives))
 			}
 		})
 	}

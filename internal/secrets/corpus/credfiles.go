@@ -72,7 +72,8 @@ func (g *Rand) credentialFiles(c *Corpus) {
 		p("registry-credentials-file", boot, "password = %s", g.String(Alnum, 40)).
 		label("generic-password", boot, 3).done()
 	c.file("legacy/.dockercfg").
-		p("docker-config-file", boot, `{"https://index.docker.io/v1/": {"auth": "%s", "email": "ci@acme.io"}}`, g.String(B64, 40)).done()
+		p("docker-config-file", boot, `{"https://index.docker.io/v1/": {"auth": "%s", "email": "ci@acme.io"}}`, g.String(B64, 40)).
+		label("docker-registry-auth", boot, 1).done() // the file, and the auth value in it
 	c.file("android/app/release.keystore").label("keystore-file", boot, 0).raw([]byte{0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2})
 	c.file("ops/passwords.kdbx").label("keepass-file", boot, 0).raw([]byte{0x03, 0xd9, 0xa2, 0x9a, 0x67, 0xfb, 0x4b, 0xb5, 0})
 	c.file("home/dev/.dbeaver/credentials-config.json").label("dbeaver-credentials-file", run, 0).raw([]byte{0x9a, 0x12, 0, 0x44})
@@ -91,14 +92,15 @@ func (g *Rand) appAndToolCredentials(c *Corpus) {
 	c.file("sites/shop/wp-config.php").
 		l("<?php", "define( 'DB_NAME', 'shop' );").
 		p("wordpress-salt", run, "define( 'AUTH_KEY',         '%s<}%s%%(#%s' );", g.String(Alnum, 20), g.String(B64, 20), g.String(Alnum, 19)).
-		p("wordpress-salt", run, "define( 'LOGGED_IN_SALT',   '%s{{%s ${%s' );", g.String(Alnum, 20), g.String(B64, 20), g.String(Alnum, 20)).done()
+		p("wordpress-salt", run, "define( 'LOGGED_IN_SALT',   '%s{{%s ${%s' );", g.String(Alnum, 20), g.String(B64, 20), g.String(Alnum, 19)).done() // 64 characters, as WordPress's generator writes
 	c.file("apps/portal/portal/settings.py").
 		l("from pathlib import Path", "", "BASE_DIR = Path(__file__).resolve().parent.parent").
 		p("django-secret-key", run, "SECRET_KEY = 'django-insecure-%s$(%s*(-_=+)%s'", g.String(Lower, 20), g.String(Lower, 20), g.String(Digits, 4)).
 		l("DEBUG = False").done()
 	c.file("apps/billing/.env.production").
 		l("APP_NAME=Billing", "APP_ENV=production").
-		p("laravel-app-key", run, "APP_KEY=base64:%s=", g.String(B64, 43)).done()
+		p("laravel-app-key", run, "APP_KEY=base64:%s=", g.String(B64, 43)).
+		label("dotenv-file", run, 1).done() // the file finding points at its first value
 	c.file("sites/blog/sftp-config.json").
 		l(`{`, `    "type": "sftp",`, `    "host": "www.acme.io",`, `    "user": "deploy",`).
 		p("editor-deployment-password", boot, `    "password": "%s",`, g.password()).
@@ -219,13 +221,15 @@ func (g *Rand) appAndToolCredentials(c *Corpus) {
 	c.file("ops/vpn/tailnet.env").
 		l("# joins the CI runners to the tailnet").
 		p("tailscale-key", boot, "TS_AUTHKEY=tskey-"+"auth-%sCNTRL-%s", g.String(Alnum, 7), g.String(Alnum, 33)).
-		p("tailscale-webhook-secret", run, "TS_WEBHOOK_SECRET=tskey-"+"webhook-%sCNTRL-%s", g.String(Alnum, 8), g.String(Alnum, 33)).done()
+		p("tailscale-webhook-secret", run, "TS_WEBHOOK_SECRET=tskey-"+"webhook-%sCNTRL-%s", g.String(Alnum, 8), g.String(Alnum, 33)).
+		label("dotenv-file", run, 2).done()
 	c.file("ci/provision.sh").
 		l("#!/bin/sh", "# the release job fetches tagged builds with curl --netrc", "cat > \"$HOME/.netrc\" <<EOF", "machine artifacts.acme.io", "  login ci").
 		p("netrc-entry-password", boot, "  password %s", g.String(Alnum, 28)).
 		l("EOF", `chmod 600 "$HOME/.netrc"`).done()
 	c.file("docs/handover.md").
-		l("# Billing exports", "", "The nightly export writes to the S3 bucket acme-billing-exports.", "", "AWS access key: "+"AK"+"IA"+g.String(B32, 16)).
+		l("# Billing exports", "", "The nightly export writes to the S3 bucket acme-billing-exports.", "").
+		p("aws-access-key-id", boot, "AWS access key: "+"AK"+"IA%s", g.String(B32, 16)).
 		p("aws-secret-access-key-labelled", boot, "Secret access key: %s", g.String(B64, 40)).done()
 	c.file("legacy/Reports/Db.vb").
 		l("Imports System.Data.OleDb", "", "Module Db", "    Function Open() As OleDbConnection").

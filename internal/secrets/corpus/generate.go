@@ -337,7 +337,7 @@ func (g *Rand) code(c *Corpus) {
 
 	c.file("services/worker/settings.py").
 		l(`import os`, ``, `DEBUG = False`).
-		p("generic-api-secret", run, `SECRET_KEY = "%s"`, g.String(Alnum, 50)).
+		p("django-secret-key", run, `SECRET_KEY = "%s"`, g.String(Alnum, 50)). // Django's name in a settings.py
 		l(`DATABASES = {`, `    "default": {`, `        "ENGINE": "django.db.backends.postgresql",`).
 		p("generic-password", run, `        "PASSWORD": "%s",`, g.password()).
 		l(`    },`, `    "replica": {"PASSWORD": os.environ["REPLICA_PASSWORD"]},`, `}`).
@@ -453,7 +453,8 @@ func (g *Rand) lookalikes(c *Corpus) {
 			`      "integrity": "sha512-`+g.String(B64, 86)+`=="`, `    }`, `  }`, `}`).done()
 
 	c.file("web/dist/app.min.js").
-		l(`var a={token:"` + g.String(Alnum, 40) + `",secret:"` + g.String(Alnum, 40) + `"};` + strings.Repeat("function f(){return 1};", 300)).done()
+		p("generic-api-secret", run, `var a={token:"%s",secret:"%s"};%s`, g.String(Alnum, 40), g.String(Alnum, 40), strings.Repeat("function f(){return 1};", 300)).
+		label("generic-api-secret", run, 1).done() // a bundle ships what it was built with: two secrets
 
 	c.file("infra/modules/db/main.tf").
 		l(`variable "password" {`, `  type      = string`, `  sensitive = true`, `}`, ``, `resource "aws_db_instance" "this" {`,

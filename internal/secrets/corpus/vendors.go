@@ -25,7 +25,7 @@ func (g *Rand) vendors(c *Corpus) {
 		p("discord-bot-token", run, "  bot_token: M%s.%s.%s", g.String(Alnum, 25), g.String(Alnum, 6), g.String(B64URL, 38)).done()
 	c.file("marketing/facebook.ini").
 		l("[facebook]").
-		p("facebook-app-token", run, "app_access = %s|%s", g.String(Digits, 16), g.String(B64URL, 27)).done()
+		p("facebook-app-token", run, "facebook_app_access = %s|%s", g.String(Digits, 16), g.String(B64URL, 27)).done()
 	c.file("infra/db/variables.tf").
 		l(`variable "region" {`, `  default = "eu-west-1"`, `}`, ``, `variable "db_password" {`, `  type      = string`, `  sensitive = true`).
 		p("terraform-variable-default", boot, `  default   = "%s#%s"`, g.String(Alnum, 6), g.String(Alnum, 10)).
