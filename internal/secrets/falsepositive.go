@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"encoding/base64"
 	"math"
 	"regexp"
 	"strings"
@@ -13,7 +14,7 @@ var placeholderWords = []string{
 	"placeholder", "replace_me", "replaceme", "replace-me", "replace_with",
 	"replace-with", "your_", "your-", "yourkey", "yourtoken", "yourpassword",
 	"xxxx", "****", "todo", "redacted",
-	"notasecret", "not_a_secret", "not-a-secret", "insert_",
+	"notasecret", "not_a_secret", "not-a-secret", "insert_", "mypassword",
 	"...", "…", "${", "{{", "}}", "$(", "%s", "%v", "%d", "%(",
 	"enc[", "vault:", "ref+", "infisical://", "secretkeyref", "valuefrom",
 	"secretref", "os.getenv", "getenv(", "process.env", "os.environ", "env(",
@@ -39,10 +40,12 @@ var placeholderExact = map[string]bool{
 }
 
 // referencePrefixes start values that refer to a variable or a secret
-// store instead of holding the secret.
+// store instead of holding the secret. A leading $ is judged apart
+// (dollarReference): it starts a reference only before a name.
 var referencePrefixes = []string{
-	"var.", "local.", "data.", "module.", "each.", "self.", "$", "env.",
+	"var.", "local.", "data.", "module.", "each.", "self.", "env.",
 	"secret/", "kv/", "!ref", "@",
+	"enc(", // Jasypt's encrypted property, ENC(ciphertext) (jasypt-spring-boot)
 }
 
 // tokenFormatSpecificity: rules at or above it match a vendor's token
@@ -191,8 +194,14 @@ func placeholderValue(v string, withTestWords bool) bool {
 			return true
 		}
 	}
-	if templateReference(v) {
+	if dollarReference(v) || templateReference(v) || jwtHeaderOnly(v) || urlStandIn(v) || encodedStandIn(v) {
 		return true
+	}
+	if i := strings.Index(v, "${"); i >= 0 && randomToken(v[:i]) {
+		// A long random literal joined to a ${…} (aOOb…=${suffix}): the
+		// literal part alone is a secret; the reference does not make
+		// the value a stand-in. Other marks still count.
+		l = l[:i]
 	}
 	for _, w := range placeholderWords {
 		if strings.Contains(l, w) {
@@ -268,6 +277,137 @@ func variableName(inner string) bool {
 		}
 	}
 	return upper || lower || !digit
+}
+
+// dollarReference: a value starting with a shell, PHP or Perl variable:
+// ${…}, $(…), or $NAME where NAME reads as a name (variableName) and what
+// follows it, if anything, goes on an interpolated string ($HOME/.ssh,
+// $USER:$PASS, $this->pw, $_ENV['X']) or is another reference. A $ before
+// a random-looking string ($A3ae68d9…, $c8e$743d…) is a character of the
+// value: generated passwords and salts hold $ anywhere, first included.
+func dollarReference(v string) bool {
+	if len(v) < 2 || v[0] != '$' {
+		return false
+	}
+	if v[1] == '{' || v[1] == '(' {
+		return true
+	}
+	i := 1
+	for i < len(v) && (isDigit(v[i]) || isLower(v[i]) || isUpper(v[i]) || v[i] == '_') {
+		i++
+	}
+	if i == 1 || !variableName(v[1:i]) {
+		return false
+	}
+	if i == len(v) {
+		return true
+	}
+	switch v[i] {
+	case '$':
+		return dollarReference(v[i:])
+	case '/', '.', ':', '@', '[', ' ', ',', ';', '\\':
+		return true
+	case '-':
+		return strings.HasPrefix(v[i:], "->") // PHP's $object->property
+	}
+	return false
+}
+
+// randomToken: at least 16 characters of base64's alphabet (padding and
+// separators at the end aside) with capitals, small letters and digits:
+// the shape of a generated secret, not of a name or a path.
+func randomToken(v string) bool {
+	v = strings.TrimRight(v, "=:-_.")
+	if len(v) < 16 {
+		return false
+	}
+	var up, lo, dg bool
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case isUpper(c):
+			up = true
+		case isLower(c):
+			lo = true
+		case isDigit(c):
+			dg = true
+		case c != '+' && c != '/' && c != '-' && c != '_':
+			return false
+		}
+	}
+	return up && lo && dg && v[0] != '/'
+}
+
+// jwtHeaderOnly: the first part of a JSON Web Token alone (eyJ…, a
+// trailing dot allowed, no payload or signature after it), whole or cut
+// short, decoding to a JOSE header ({"alg":…}, RFC 7515 section 4). The
+// header is public metadata; without the signed parts there is no token.
+func jwtHeaderOnly(v string) bool {
+	s := strings.TrimSuffix(v, ".")
+	if !strings.HasPrefix(s, "eyJ") || strings.ContainsAny(s, ".") {
+		return false
+	}
+	s = strings.TrimRight(s, "=")
+	dec, err := base64.RawURLEncoding.DecodeString(s[:len(s)-len(s)%4])
+	if err != nil {
+		return false
+	}
+	return strings.HasPrefix(string(dec), `{"`) && strings.Contains(string(dec), `"alg"`)
+}
+
+// urlStandIn: a URL whose user-info holds a stand-in for the password
+// (postgresql://user:password@host, redis://:your-password-here@host) or
+// none: the URL shows the shape of a connection string, not a credential.
+func urlStandIn(v string) bool {
+	i := strings.Index(v, "://")
+	if i <= 0 {
+		return false
+	}
+	rest := v[i+3:]
+	at := strings.IndexByte(rest, '@')
+	if at < 0 || strings.ContainsAny(rest[:at], "/?#") {
+		return false
+	}
+	pw := rest[:at]
+	c := strings.IndexByte(pw, ':')
+	if c < 0 {
+		return false
+	}
+	pw = pw[c+1:]
+	return pw == "" || placeholderValue(pw, false)
+}
+
+// decodedStandIns are the marks that make base64 text a stand-in once
+// decoded: the words documentation writes, an encrypted wrapper.
+var decodedStandIns = []string{
+	"changeme", "change_me", "change-me", "example", "placeholder",
+	"replace_me", "replaceme", "your_", "your-", "xxxx", "redacted",
+	"notasecret", "enc[", "enc(",
+}
+
+// encodedStandIn: base64 whose decoded text is a stand-in or an encrypted
+// value (RU5DW… is "ENC[…"): encoding a placeholder does not make it a
+// credential.
+func encodedStandIn(v string) bool {
+	if len(v) < 16 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if !isB64(v[i]) && v[i] != '=' {
+			return false
+		}
+	}
+	dec, ok := decodeText([]byte(v))
+	if !ok {
+		return false
+	}
+	l := strings.ToLower(string(dec))
+	for _, w := range decodedStandIns {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // repeated reports a value made of one character, or of a short unit

@@ -828,7 +828,7 @@ var generatedRuleSpecs = []RuleSpec{
 		Allow: []string{
 			`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(.*)?$`,
 			`^[a-z]{2,}(?:[A-Z][a-z]+)+[0-9]?$`,
-			`^[A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?(?:[_-][A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?)*$`,
+			`^_?[A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?(?:[_-][A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?)*$`,
 			`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`,
 			`^(?:sha1|sha256|sha384|sha512|md5)[:-]`,
 			`^(?:\./|\.\./|~/|[A-Za-z]:\\)`,
@@ -847,12 +847,14 @@ var generatedRuleSpecs = []RuleSpec{
 			`^[A-Za-z_][A-Za-z0-9_.-]*:(?:[A-Z][a-z]+){2,}$`,
 			`^\s*,|^\s*\+.*\s|\s\+\s*$`,
 			`^&lt;.*&gt;$`,
+			`^&quot;[a-z][a-z0-9+.-]*://[^:@]*&quot;$`,
 			`^#[a-z][a-z0-9]*(?:-[a-z0-9]+)+$`,
 			`^\{\s+[A-Za-z_][A-Za-z0-9_.-]*\s+\}$`,
 		},
 		AllowKey: []string{
 			`(?i)(?:^|[_.-])(?:file|path|env|var|name|names|id|ids|ref|length|len|ttl|type|types|url|uri|endpoint|header|field|policy|hash|sha\d*|md5|digest|checksum|fingerprint|count|size|expires?|expiry|expiration|timeout|max|min|enabled|mode|format|prefix|suffix|version|arn|location|store|provider|source|dir|template|label|key_id|keyid|selector|rotation|lifetime|validity|manager|kind|class|regex|pattern|algorithm|alg|method|strategy|input|output|placeholder|hint|description|question|prompt|reset|confirm|confirmation|request|limit|audience|issuer|scope|scopes)$`,
 			`(?i)^(?:next|page|continuation|csrf|xsrf|cancel|sync|refresh_token_url|token_endpoint|authenticity)`,
+			`(?i)(?:^|[_.-])(?:mock|fake|dummy|stub)(?:[_.-]|$)|^(?-i:(?:mock|fake|dummy|stub)[A-Z])`,
 			`(?i)(?:^|[_.-])public(?:[_.-]?(?:key|token|api[_.-]?key))?$|^(?-i:public[A-Z])|^public[_.-]`,
 		},
 		Paths: []string{
@@ -4493,6 +4495,7 @@ var generatedRuleSpecs = []RuleSpec{
 				`Authorization: Bearer $TOKEN`,
 				`authorization: "Bearer " + token`,
 				`Authorization header is required`,
+				`Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.`,
 			},
 		},
 	},
@@ -4997,12 +5000,12 @@ var generatedRuleSpecs = []RuleSpec{
 			`pass`,
 			`pwd`,
 		},
-		Regex:   "(?i)(?:^|[^a-z0-9_.-])(?P<key>[a-z0-9_.-]*(?:passw(?:or)?d|passphrase|pwd)(?:[_.-][a-z0-9]+)?|(?:[a-z0-9_.-]*[_.-])?pass(?:[_.-][a-z0-9]+)?)(?:(?:[\"'][ \\t]*,|[\"']?(?:[ \\t]+|[ \\t]*:[ \\t]*)(?-i:string|String|str|&str|&'static str|SecretString|SecretStr|Secret)\\??[ \\t]*=|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|\\.=|\\|\\|=|:))[ \\t]*(?:\"(?P<secret>[^\"\\r\\n]{6,})\"|'(?P<secret>[^'\\r\\n]{6,})')|[\"']?[ \\t]*:{0,3}=[ \\t]*`(?P<secret>[^`\\r\\n]{6,})`|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|:[ \\t])[ \\t]*(?P<secret>[^\\s\"'`,;#()\\[\\]{}\\\\]{6,}))",
+		Regex:   "(?i)(?:^|[^a-z0-9_.-])(?P<key>[a-z0-9_.-]*(?:passw(?:or)?d|passphrase|pwd)(?:[_.-][a-z0-9]+)?|(?:[a-z0-9_.-]*[_.-])?pass(?:[_.-][a-z0-9]+)?)(?:(?:[\"'][ \\t]*,|[\"']\\][ \\t]*(?:\\?\\??=|\\.=|\\|\\|=|=)|[\"']?(?:[ \\t]+|[ \\t]*:[ \\t]*)(?-i:string|String|str|&str|&'static str|SecretString|SecretStr|Secret)\\??[ \\t]*=|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|\\.=|\\|\\|=|:))[ \\t]*(?:\"(?P<secret>[^\"\\r\\n]{6,})\"|'(?P<secret>[^'\\r\\n]{6,})')|[\"']?[ \\t]*:{0,3}=[ \\t]*`(?P<secret>[^`\\r\\n]{6,})`|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|:[ \\t])[ \\t]*(?P<secret>[^\\s\"'`,;#()\\[\\]{}\\\\]{6,}))",
 		Entropy: 2.5,
 		Allow: []string{
 			`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(.*)?$`,
 			`^[a-z]{2,}(?:[A-Z][a-z]+)+[0-9]?$`,
-			`^[A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?(?:[_-][A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?)*$`,
+			`^_?[A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?(?:[_-][A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?)*$`,
 			`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`,
 			`^(?:sha1|sha256|sha384|sha512|md5)[:-]`,
 			`^(?:\./|\.\./|~/|[A-Za-z]:\\)`,
@@ -5021,6 +5024,7 @@ var generatedRuleSpecs = []RuleSpec{
 			`^[A-Za-z_][A-Za-z0-9_.-]*:(?:[A-Z][a-z]+){2,}$`,
 			`^\s*,|^\s*\+.*\s|\s\+\s*$`,
 			`^&lt;.*&gt;$`,
+			`^&quot;[a-z][a-z0-9+.-]*://[^:@]*&quot;$`,
 			`^#[a-z][a-z0-9]*(?:-[a-z0-9]+)+$`,
 			`^\{\s+[A-Za-z_][A-Za-z0-9_.-]*\s+\}$`,
 		},
@@ -5032,6 +5036,7 @@ var generatedRuleSpecs = []RuleSpec{
 		AllowKey: []string{
 			`(?i)(?:^|[_.-])(?:file|path|env|var|name|names|id|ids|ref|length|len|ttl|type|types|url|uri|endpoint|header|field|policy|hash|sha\d*|md5|digest|checksum|fingerprint|count|size|expires?|expiry|expiration|timeout|max|min|enabled|mode|format|prefix|suffix|version|arn|location|store|provider|source|dir|template|label|key_id|keyid|selector|rotation|lifetime|validity|manager|kind|class|regex|pattern|algorithm|alg|method|strategy|input|output|placeholder|hint|description|question|prompt|reset|confirm|confirmation|request|limit|audience|issuer|scope|scopes)$`,
 			`(?i)^(?:next|page|continuation|csrf|xsrf|cancel|sync|refresh_token_url|token_endpoint|authenticity)`,
+			`(?i)(?:^|[_.-])(?:mock|fake|dummy|stub)(?:[_.-]|$)|^(?-i:(?:mock|fake|dummy|stub)[A-Z])`,
 			`(?i)(?:^|[_.-])public(?:[_.-]?(?:key|token|api[_.-]?key))?$|^(?-i:public[A-Z])|^public[_.-]`,
 		},
 		ExcludePaths: []string{
@@ -5083,6 +5088,9 @@ var generatedRuleSpecs = []RuleSpec{
 				`SMTP_PASS={{alnum 7}}4{{alnum 6}}`,
 				`password = '{{alnum 12}}!'`,
 				`ldap_pwd = "{{alnum 6}}%4{{alnum 7}}"`,
+				`config["password"] = '{{alnum 16}}'`,
+				`$db['default']['password'] = '{{alnum 14}}';`,
+				`password = "$c8e${{hex 16}}}"`,
 			},
 			NoMatch: []string{
 				`"compass": "{{alnum 12}}"`,
@@ -5104,6 +5112,14 @@ var generatedRuleSpecs = []RuleSpec{
 				`password: getPassword()`,
 				`password = os.Getenv("DB_PASSWORD")`,
 				`db_password = "db_password_{{lower 6}} = "`,
+				`password: $DB_PASSWORD`,
+				`password = "$dbPassword"`,
+				`password: $db_password`,
+				`password_path = "$HOME/.{{lower 8}}"`,
+				`password = $(cat /run/secrets/db)`,
+				`DATABASE_URL=postgresql://username:password@localhost:5432/database`,
+				`password = $this->password;`,
+				`if config["password"] == "{{alnum 16}}":`,
 			},
 		},
 	},
@@ -5126,6 +5142,7 @@ var generatedRuleSpecs = []RuleSpec{
 		AllowKey: []string{
 			`(?i)(?:^|[_.-])(?:file|path|env|var|name|names|id|ids|ref|length|len|ttl|type|types|url|uri|endpoint|header|field|policy|hash|sha\d*|md5|digest|checksum|fingerprint|count|size|expires?|expiry|expiration|timeout|max|min|enabled|mode|format|prefix|suffix|version|arn|location|store|provider|source|dir|template|label|key_id|keyid|selector|rotation|lifetime|validity|manager|kind|class|regex|pattern|algorithm|alg|method|strategy|input|output|placeholder|hint|description|question|prompt|reset|confirm|confirmation|request|limit|audience|issuer|scope|scopes)$`,
 			`(?i)^(?:next|page|continuation|csrf|xsrf|cancel|sync|refresh_token_url|token_endpoint|authenticity)`,
+			`(?i)(?:^|[_.-])(?:mock|fake|dummy|stub)(?:[_.-]|$)|^(?-i:(?:mock|fake|dummy|stub)[A-Z])`,
 			`(?i)(?:^|[_.-])public(?:[_.-]?(?:key|token|api[_.-]?key))?$|^(?-i:public[A-Z])|^public[_.-]`,
 		},
 		Paths: []string{
@@ -5298,6 +5315,7 @@ var generatedRuleSpecs = []RuleSpec{
 		AllowKey: []string{
 			`(?i)(?:^|[_.-])(?:file|path|env|var|name|names|id|ids|ref|length|len|ttl|type|types|url|uri|endpoint|header|field|policy|hash|sha\d*|md5|digest|checksum|fingerprint|count|size|expires?|expiry|expiration|timeout|max|min|enabled|mode|format|prefix|suffix|version|arn|location|store|provider|source|dir|template|label|key_id|keyid|selector|rotation|lifetime|validity|manager|kind|class|regex|pattern|algorithm|alg|method|strategy|input|output|placeholder|hint|description|question|prompt|reset|confirm|confirmation|request|limit|audience|issuer|scope|scopes)$`,
 			`(?i)^(?:next|page|continuation|csrf|xsrf|cancel|sync|refresh_token_url|token_endpoint|authenticity)`,
+			`(?i)(?:^|[_.-])(?:mock|fake|dummy|stub)(?:[_.-]|$)|^(?-i:(?:mock|fake|dummy|stub)[A-Z])`,
 			`(?i)(?:^|[_.-])public(?:[_.-]?(?:key|token|api[_.-]?key))?$|^(?-i:public[A-Z])|^public[_.-]`,
 		},
 		ExcludePaths: []string{
@@ -5425,12 +5443,12 @@ var generatedRuleSpecs = []RuleSpec{
 			`encryption_key`,
 			`credential`,
 		},
-		Regex:   "(?i)(?P<key>[a-z0-9_.-]*(?:secret|token|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key|credentials?)(?:[_.-][a-z0-9]+)?)(?:(?:[\"'][ \\t]*,|[\"']?(?:[ \\t]+|[ \\t]*:[ \\t]*)(?-i:string|String|str|&str|&'static str|SecretString|SecretStr|Secret)\\??[ \\t]*=|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|\\.=|\\|\\|=|:))[ \\t]*(?:\"(?P<secret>[^\"\\r\\n]{10,})\"|'(?P<secret>[^'\\r\\n]{10,})')|[\"']?[ \\t]*:{0,3}=[ \\t]*`(?P<secret>[^`\\r\\n]{10,})`|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|:[ \\t])[ \\t]*(?:!!binary[ \\t]+)?(?P<secret>[^\\s\"'`,;#()\\[\\]{}\\\\]{10,}))",
+		Regex:   "(?i)(?P<key>[a-z0-9_.-]*(?:secret|token|api[_.-]?key|apikey|access[_.-]?key|auth[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key|credentials?)(?:[_.-][a-z0-9]+)?)(?:(?:[\"'][ \\t]*,|[\"']\\][ \\t]*(?:\\?\\??=|\\.=|\\|\\|=|=)|[\"']?(?:[ \\t]+|[ \\t]*:[ \\t]*)(?-i:string|String|str|&str|&'static str|SecretString|SecretStr|Secret)\\??[ \\t]*=|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|\\.=|\\|\\|=|:))[ \\t]*(?:\"(?P<secret>[^\"\\r\\n]{10,})\"|'(?P<secret>[^'\\r\\n]{10,})')|[\"']?[ \\t]*:{0,3}=[ \\t]*`(?P<secret>[^`\\r\\n]{10,})`|[\"']?[ \\t]*(?::{0,3}=|=>|\\?\\??=|:[ \\t])[ \\t]*(?:!!binary[ \\t]+)?(?P<secret>[^\\s\"'`,;#()\\[\\]{}\\\\]{10,}))",
 		Entropy: 3.2,
 		Allow: []string{
 			`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(.*)?$`,
 			`^[a-z]{2,}(?:[A-Z][a-z]+)+[0-9]?$`,
-			`^[A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?(?:[_-][A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?)*$`,
+			`^_?[A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?(?:[_-][A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?)*$`,
 			`^(?:sha1|sha256|sha384|sha512|md5)[:-]`,
 			`^(?:\./|\.\./|~/|[A-Za-z]:\\)`,
 			`^/.*[^A-Za-z0-9+/=_-]`,
@@ -5448,6 +5466,7 @@ var generatedRuleSpecs = []RuleSpec{
 			`^[A-Za-z_][A-Za-z0-9_.-]*:(?:[A-Z][a-z]+){2,}$`,
 			`^\s*,|^\s*\+.*\s|\s\+\s*$`,
 			`^&lt;.*&gt;$`,
+			`^&quot;[a-z][a-z0-9+.-]*://[^:@]*&quot;$`,
 			`^#[a-z][a-z0-9]*(?:-[a-z0-9]+)+$`,
 			`^\{\s+[A-Za-z_][A-Za-z0-9_.-]*\s+\}$`,
 			`^\S+(?:\s+\S+){2,}$`,
@@ -5460,6 +5479,7 @@ var generatedRuleSpecs = []RuleSpec{
 		AllowKey: []string{
 			`(?i)(?:^|[_.-])(?:file|path|env|var|name|names|id|ids|ref|length|len|ttl|type|types|url|uri|endpoint|header|field|policy|hash|sha\d*|md5|digest|checksum|fingerprint|count|size|expires?|expiry|expiration|timeout|max|min|enabled|mode|format|prefix|suffix|version|arn|location|store|provider|source|dir|template|label|key_id|keyid|selector|rotation|lifetime|validity|manager|kind|class|regex|pattern|algorithm|alg|method|strategy|input|output|placeholder|hint|description|question|prompt|reset|confirm|confirmation|request|limit|audience|issuer|scope|scopes)$`,
 			`(?i)^(?:next|page|continuation|csrf|xsrf|cancel|sync|refresh_token_url|token_endpoint|authenticity)`,
+			`(?i)(?:^|[_.-])(?:mock|fake|dummy|stub)(?:[_.-]|$)|^(?-i:(?:mock|fake|dummy|stub)[A-Z])`,
 			`(?i)(?:^|[_.-])public(?:[_.-]?(?:key|token|api[_.-]?key))?$|^(?-i:public[A-Z])|^public[_.-]`,
 		},
 		ExcludePaths: []string{
@@ -5516,6 +5536,9 @@ var generatedRuleSpecs = []RuleSpec{
 				`hmac_secret = "{{b64 42}}==";`,
 				`"client_secret": "{{alnum 40}}"`,
 				`System.setProperty("SERVICE_TOKEN", "{{alnum 32}}")`,
+				`config['secret'] = "{{alnum 32}}"`,
+				`secret = "$A{{alnum 24}}9b", some = "other value"`,
+				`secret='{{alnum 20}}aZ9{{alnum 10}}=${suffix}'`,
 			},
 			NoMatch: []string{
 				`ok := token == "{{alnum 32}}"`,
@@ -5540,6 +5563,15 @@ var generatedRuleSpecs = []RuleSpec{
 				`slack_token: "xoxb-{{alnum 12}}"`,
 				`api_token: /run/secrets/API_TOKEN`,
 				`client_secret: /Users/Deploy/Library/Keychains/login.keychain-db`,
+				`secret='ENC({{digits 4}}:{{b64 40}})'`,
+				`mock_token="{{alnum 40}}"`,
+				`fakeSecret: "{{alnum 32}}"`,
+				`static final String SOME_VALUE_FOR_TOKEN = "_{{lower 8}}_{{lower 10}}";`,
+				`bearerToken: "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXV"`,
+				`secret: Z3djQW0wR3VScnBCVU40NXlrbnhHZTdXRFd1UGhIdWRxM1FyZ2R2MklGQWNoYW5nZW1l`,
+				`token="&quot;http://{{lower 8}}.org/schema/spring&quot;"`,
+				`secret = "${{lower 8}}"`,
+				`token: "${{{upper 8}}}"`,
 			},
 		},
 	},
@@ -5589,7 +5621,7 @@ var generatedRuleSpecs = []RuleSpec{
 		Allow: []string{
 			`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(.*)?$`,
 			`^[a-z]{2,}(?:[A-Z][a-z]+)+[0-9]?$`,
-			`^[A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?(?:[_-][A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?)*$`,
+			`^_?[A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?(?:[_-][A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?)*$`,
 			`^(?:sha1|sha256|sha384|sha512|md5)[:-]`,
 			`^(?:\./|\.\./|~/|[A-Za-z]:\\)`,
 			`^/.*[^A-Za-z0-9+/=_-]`,
@@ -5607,6 +5639,7 @@ var generatedRuleSpecs = []RuleSpec{
 			`^[A-Za-z_][A-Za-z0-9_.-]*:(?:[A-Z][a-z]+){2,}$`,
 			`^\s*,|^\s*\+.*\s|\s\+\s*$`,
 			`^&lt;.*&gt;$`,
+			`^&quot;[a-z][a-z0-9+.-]*://[^:@]*&quot;$`,
 			`^#[a-z][a-z0-9]*(?:-[a-z0-9]+)+$`,
 			`^\{\s+[A-Za-z_][A-Za-z0-9_.-]*\s+\}$`,
 			`^\S+(?:\s+\S+){2,}$`,
@@ -5620,6 +5653,7 @@ var generatedRuleSpecs = []RuleSpec{
 		AllowKey: []string{
 			`(?i)(?:^|[_.-])(?:file|path|env|var|name|names|id|ids|ref|length|len|ttl|type|types|url|uri|endpoint|header|field|policy|hash|sha\d*|md5|digest|checksum|fingerprint|count|size|expires?|expiry|expiration|timeout|max|min|enabled|mode|format|prefix|suffix|version|arn|location|store|provider|source|dir|template|label|key_id|keyid|selector|rotation|lifetime|validity|manager|kind|class|regex|pattern|algorithm|alg|method|strategy|input|output|placeholder|hint|description|question|prompt|reset|confirm|confirmation|request|limit|audience|issuer|scope|scopes)$`,
 			`(?i)^(?:next|page|continuation|csrf|xsrf|cancel|sync|refresh_token_url|token_endpoint|authenticity)`,
+			`(?i)(?:^|[_.-])(?:mock|fake|dummy|stub)(?:[_.-]|$)|^(?-i:(?:mock|fake|dummy|stub)[A-Z])`,
 			`(?i)(?:^|[_.-])public(?:[_.-]?(?:key|token|api[_.-]?key))?$|^(?-i:public[A-Z])|^public[_.-]`,
 		},
 		ExcludePaths: []string{
@@ -5707,7 +5741,7 @@ var generatedRuleSpecs = []RuleSpec{
 		Allow: []string{
 			`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(.*)?$`,
 			`^[a-z]{2,}(?:[A-Z][a-z]+)+[0-9]?$`,
-			`^[A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?(?:[_-][A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?)*$`,
+			`^_?[A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?(?:[_-][A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?)*$`,
 			`^(?:sha1|sha256|sha384|sha512|md5)[:-]`,
 			`^(?:\./|\.\./|~/|[A-Za-z]:\\)`,
 			`^/.*[^A-Za-z0-9+/=_-]`,
@@ -5725,6 +5759,7 @@ var generatedRuleSpecs = []RuleSpec{
 			`^[A-Za-z_][A-Za-z0-9_.-]*:(?:[A-Z][a-z]+){2,}$`,
 			`^\s*,|^\s*\+.*\s|\s\+\s*$`,
 			`^&lt;.*&gt;$`,
+			`^&quot;[a-z][a-z0-9+.-]*://[^:@]*&quot;$`,
 			`^#[a-z][a-z0-9]*(?:-[a-z0-9]+)+$`,
 			`^\{\s+[A-Za-z_][A-Za-z0-9_.-]*\s+\}$`,
 			`^\S+(?:\s+\S+){2,}$`,
@@ -5732,6 +5767,7 @@ var generatedRuleSpecs = []RuleSpec{
 		AllowKey: []string{
 			`(?i)(?:^|[_.-])(?:file|path|env|var|name|names|id|ids|ref|length|len|ttl|type|types|url|uri|endpoint|header|field|policy|hash|sha\d*|md5|digest|checksum|fingerprint|count|size|expires?|expiry|expiration|timeout|max|min|enabled|mode|format|prefix|suffix|version|arn|location|store|provider|source|dir|template|label|key_id|keyid|selector|rotation|lifetime|validity|manager|kind|class|regex|pattern|algorithm|alg|method|strategy|input|output|placeholder|hint|description|question|prompt|reset|confirm|confirmation|request|limit|audience|issuer|scope|scopes)$`,
 			`(?i)^(?:next|page|continuation|csrf|xsrf|cancel|sync|refresh_token_url|token_endpoint|authenticity)`,
+			`(?i)(?:^|[_.-])(?:mock|fake|dummy|stub)(?:[_.-]|$)|^(?-i:(?:mock|fake|dummy|stub)[A-Z])`,
 			`(?i)(?:^|[_.-])public(?:[_.-]?(?:key|token|api[_.-]?key))?$|^(?-i:public[A-Z])|^public[_.-]`,
 		},
 		ExcludePaths: []string{
@@ -5806,7 +5842,7 @@ var generatedRuleSpecs = []RuleSpec{
 		Allow: []string{
 			`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(.*)?$`,
 			`^[a-z]{2,}(?:[A-Z][a-z]+)+[0-9]?$`,
-			`^[A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?(?:[_-][A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?)*$`,
+			`^_?[A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?(?:[_-][A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?)*$`,
 			`^(?:sha1|sha256|sha384|sha512|md5)[:-]`,
 			`^(?:\./|\.\./|~/|[A-Za-z]:\\)`,
 			`^/.*[^A-Za-z0-9+/=_-]`,
@@ -5824,6 +5860,7 @@ var generatedRuleSpecs = []RuleSpec{
 			`^[A-Za-z_][A-Za-z0-9_.-]*:(?:[A-Z][a-z]+){2,}$`,
 			`^\s*,|^\s*\+.*\s|\s\+\s*$`,
 			`^&lt;.*&gt;$`,
+			`^&quot;[a-z][a-z0-9+.-]*://[^:@]*&quot;$`,
 			`^#[a-z][a-z0-9]*(?:-[a-z0-9]+)+$`,
 			`^\{\s+[A-Za-z_][A-Za-z0-9_.-]*\s+\}$`,
 			`^\S+(?:\s+\S+){2,}$`,
@@ -5831,6 +5868,7 @@ var generatedRuleSpecs = []RuleSpec{
 		AllowKey: []string{
 			`(?i)(?:^|[_.-])(?:file|path|env|var|name|names|id|ids|ref|length|len|ttl|type|types|url|uri|endpoint|header|field|policy|hash|sha\d*|md5|digest|checksum|fingerprint|count|size|expires?|expiry|expiration|timeout|max|min|enabled|mode|format|prefix|suffix|version|arn|location|store|provider|source|dir|template|label|key_id|keyid|selector|rotation|lifetime|validity|manager|kind|class|regex|pattern|algorithm|alg|method|strategy|input|output|placeholder|hint|description|question|prompt|reset|confirm|confirmation|request|limit|audience|issuer|scope|scopes)$`,
 			`(?i)^(?:next|page|continuation|csrf|xsrf|cancel|sync|refresh_token_url|token_endpoint|authenticity)`,
+			`(?i)(?:^|[_.-])(?:mock|fake|dummy|stub)(?:[_.-]|$)|^(?-i:(?:mock|fake|dummy|stub)[A-Z])`,
 			`(?i)(?:^|[_.-])public(?:[_.-]?(?:key|token|api[_.-]?key))?$|^(?-i:public[A-Z])|^public[_.-]`,
 		},
 		Paths: []string{
@@ -6066,7 +6104,7 @@ var generatedRuleSpecs = []RuleSpec{
 		Allow: []string{
 			`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(.*)?$`,
 			`^[a-z]{2,}(?:[A-Z][a-z]+)+[0-9]?$`,
-			`^[A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?(?:[_-][A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?)*$`,
+			`^_?[A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?(?:[_-][A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?)*$`,
 			`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`,
 			`^(?:sha1|sha256|sha384|sha512|md5)[:-]`,
 			`^(?:\./|\.\./|~/|[A-Za-z]:\\)`,
@@ -6085,6 +6123,7 @@ var generatedRuleSpecs = []RuleSpec{
 			`^[A-Za-z_][A-Za-z0-9_.-]*:(?:[A-Z][a-z]+){2,}$`,
 			`^\s*,|^\s*\+.*\s|\s\+\s*$`,
 			`^&lt;.*&gt;$`,
+			`^&quot;[a-z][a-z0-9+.-]*://[^:@]*&quot;$`,
 			`^#[a-z][a-z0-9]*(?:-[a-z0-9]+)+$`,
 			`^\{\s+[A-Za-z_][A-Za-z0-9_.-]*\s+\}$`,
 		},
@@ -6351,7 +6390,7 @@ var generatedRuleSpecs = []RuleSpec{
 		Allow: []string{
 			`^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?:\(.*)?$`,
 			`^[a-z]{2,}(?:[A-Z][a-z]+)+[0-9]?$`,
-			`^[A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?(?:[_-][A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?)*$`,
+			`^_?[A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?(?:[_-][A-Za-z][a-z]*(?:[A-Z]+[a-z]{2,})*[A-Z]*[a-z]?)*$`,
 			`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`,
 			`^(?:sha1|sha256|sha384|sha512|md5)[:-]`,
 			`^(?:\./|\.\./|~/|[A-Za-z]:\\)`,
@@ -6370,12 +6409,14 @@ var generatedRuleSpecs = []RuleSpec{
 			`^[A-Za-z_][A-Za-z0-9_.-]*:(?:[A-Z][a-z]+){2,}$`,
 			`^\s*,|^\s*\+.*\s|\s\+\s*$`,
 			`^&lt;.*&gt;$`,
+			`^&quot;[a-z][a-z0-9+.-]*://[^:@]*&quot;$`,
 			`^#[a-z][a-z0-9]*(?:-[a-z0-9]+)+$`,
 			`^\{\s+[A-Za-z_][A-Za-z0-9_.-]*\s+\}$`,
 		},
 		AllowKey: []string{
 			`(?i)(?:^|[_.-])(?:file|path|env|var|name|names|id|ids|ref|length|len|ttl|type|types|url|uri|endpoint|header|field|policy|hash|sha\d*|md5|digest|checksum|fingerprint|count|size|expires?|expiry|expiration|timeout|max|min|enabled|mode|format|prefix|suffix|version|arn|location|store|provider|source|dir|template|label|key_id|keyid|selector|rotation|lifetime|validity|manager|kind|class|regex|pattern|algorithm|alg|method|strategy|input|output|placeholder|hint|description|question|prompt|reset|confirm|confirmation|request|limit|audience|issuer|scope|scopes)$`,
 			`(?i)^(?:next|page|continuation|csrf|xsrf|cancel|sync|refresh_token_url|token_endpoint|authenticity)`,
+			`(?i)(?:^|[_.-])(?:mock|fake|dummy|stub)(?:[_.-]|$)|^(?-i:(?:mock|fake|dummy|stub)[A-Z])`,
 			`(?i)(?:^|[_.-])public(?:[_.-]?(?:key|token|api[_.-]?key))?$|^(?-i:public[A-Z])|^public[_.-]`,
 		},
 		Paths: []string{
@@ -6518,11 +6559,14 @@ var generatedRuleSpecs = []RuleSpec{
 				"<servers>\n  <server>\n    <id>releases</id>\n    <username>deploy</username>\n    <password>{{alnum 16}}</password>\n  </server>\n</servers>",
 				`<Server><Host>ftp.acme.io</Host><User>u</User><Pass encoding="base64">{{b64 24}}</Pass></Server>`,
 				"<apiToken>\n    {{alnum 32}}\n</apiToken>",
+				`<password>$A{{alnum 16}}9b</password>`,
 			},
 			NoMatch: []string{
 				`<password>${env.MAVEN_PASSWORD}</password>`,
 				`<password>{{ .Values.password }}</password>`,
 				`<tokenUrl>https://auth.acme.io/token</tokenUrl>`,
+				`<password>mypassword</password>`,
+				`<password>$MAVEN_PASSWORD</password>`,
 			},
 		},
 	},
@@ -7011,7 +7055,7 @@ var generatedRuleSpecs = []RuleSpec{
 			`.env.*.sample`,
 			`.env.*.template`,
 		},
-		Specificity: 300,
+		Specificity: 240,
 	},
 	{
 		ID:          `ssh-private-key-file`,
