@@ -289,8 +289,13 @@ func dollarReference(v string) bool {
 	if len(v) < 2 || v[0] != '$' {
 		return false
 	}
-	if v[1] == '{' || v[1] == '(' {
+	switch v[1] {
+	case '{', '(':
 		return true
+	case '$':
+		// $$ writes a literal $ in Makefiles and Compose files: $$NAME
+		// is the reference handed on to the shell.
+		return dollarReference(v[1:])
 	}
 	i := 1
 	for i < len(v) && (isDigit(v[i]) || isLower(v[i]) || isUpper(v[i]) || v[i] == '_') {

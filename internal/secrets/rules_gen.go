@@ -5113,6 +5113,7 @@ var generatedRuleSpecs = []RuleSpec{
 				`password = os.Getenv("DB_PASSWORD")`,
 				`db_password = "db_password_{{lower 6}} = "`,
 				`password: $DB_PASSWORD`,
+				`password: $$DB_PASSWORD`,
 				`password = "$dbPassword"`,
 				`password: $db_password`,
 				`password_path = "$HOME/.{{lower 8}}"`,
