@@ -6527,8 +6527,8 @@ var generatedRuleSpecs = []RuleSpec{
 	},
 	{
 		ID:          `xml-credential-element`,
-		Description: `Password or token in an XML element (Maven settings.xml, FileZilla, app configs)`,
-		Source:      `Maven "Settings reference", servers/server/password (maven.apache.org/settings.html#servers); FileZilla sitemanager.xml <Pass>`,
+		Description: `Password or token in an XML element (Maven settings.xml, FileZilla, app configs, AWS SecretAccessKey)`,
+		Source:      `Maven "Settings reference", servers/server/password (maven.apache.org/settings.html#servers); FileZilla sitemanager.xml <Pass>; AWS STS API "Credentials" (docs.aws.amazon.com/STS/latest/APIReference/API_Credentials.html): <SecretAccessKey>`,
 		Tier:        `runtime`,
 		Kind:        `structural`,
 		Keywords: []string{
@@ -6541,6 +6541,12 @@ var generatedRuleSpecs = []RuleSpec{
 			`api_key>`,
 			`passphrase>`,
 			`pass encoding=`,
+			`secretaccesskey>`,
+			`secretkey>`,
+			`secret_key>`,
+			`secret-key>`,
+			`secret_access_key>`,
+			`secret-access-key>`,
 		},
 		Specificity: 95,
 		BootstrapIf: &TierEscalation{
@@ -6561,6 +6567,7 @@ var generatedRuleSpecs = []RuleSpec{
 				`<Server><Host>ftp.acme.io</Host><User>u</User><Pass encoding="base64">{{b64 24}}</Pass></Server>`,
 				"<apiToken>\n    {{alnum 32}}\n</apiToken>",
 				`<password>$A{{alnum 16}}9b</password>`,
+				"<Credentials>\n  <AccessKeyId>ASIA{{upper 16}}</AccessKeyId>\n  <SecretAccessKey>{{b64 40}}</SecretAccessKey>\n</Credentials>",
 			},
 			NoMatch: []string{
 				`<password>${env.MAVEN_PASSWORD}</password>`,
