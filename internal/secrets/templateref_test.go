@@ -48,3 +48,53 @@ func TestAngleBracketsArePlaceholdersOnlyAsANameOrMarkup(t *testing.T) {
 		}
 	}
 }
+
+// A leading $ starts a reference only before a variable's name, ${ or $(;
+// before a random-looking string it is a character of the value.
+func TestDollarIsAReferenceOnlyBeforeAName(t *testing.T) {
+	for v, want := range map[string]bool{
+		"$DB_PASSWORD":             true,
+		"$dbPassword":              true,
+		"$db_password":             true,
+		"$password":                true,
+		"$$DB_PASSWORD":            true,
+		"${DB_PASSWORD}":           true,
+		"$(cat /run/secrets/db)":   true,
+		"$HOME/.config/pw":         true,
+		"$USER:$PASS":              true,
+		"$this->password":          true,
+		"$_ENV['DB_PASSWORD']":     true,
+		"$A3ae68d9f8ccfc898ee2555": false,
+		"$c8e$743df9d386d895}":     false,
+		"$%Xk9mQ2vLp7wRt4":         false,
+		"$ecret-Xk9mQ2vLp7":        false,
+	} {
+		if got := secrets.IsPlaceholder(v); got != want {
+			t.Errorf("IsPlaceholder(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
+
+// Stand-ins in disguise: an encrypted wrapper, base64 of a stand-in, a JWT
+// header alone, a connection URL whose password is a stand-in. Their
+// look-alikes holding a credential are not.
+func TestDisguisedStandIns(t *testing.T) {
+	for v, want := range map[string]bool{
+		"ENC(2048:Xk9mQ2vLp7wRt4Xk9mQ2vLp7wRt4)":                       true,
+		"RU5DW1JTQSx0VWY4M0V4MG9TYkRHYTh2YVUxaEdxZXNPREc5SjRqNDBFZ0xD": true, // ENC[RSA,…
+		"WGs5bVEydkxwN3dSdDRjaGFuZ2VtZQ==":                             true, // Xk9mQ2vLp7wRt4changeme
+		"WGs5bVEydkxwN3dSdDRYazltUTJ2THA3d1J0NA==":                     false,
+		"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.":                        true,
+		"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXV":                            true,
+		"eyJvIjoiNjEwODMxIiwiayI6IlhrOW1RMnZMcDd3UnQ0In0":              false, // {"o":…,"k":…}: not a header
+		"postgresql://username:password@localhost:5432/database":       true,
+		"redis://:your-password-here@localhost:6379/0":                 true,
+		"postgresql://app:Xk9mQ2vLp7wRt4@db.internal:5432/app":         false,
+		"Xk9mQ2vLp7wRt4Xk9mQ2vLp7wRt4=${suffix}":                       false,
+		"prefix-${SUFFIX}":                                             true,
+	} {
+		if got := secrets.IsPlaceholder(v); got != want {
+			t.Errorf("IsPlaceholder(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
