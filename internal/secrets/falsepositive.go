@@ -282,7 +282,8 @@ func variableName(inner string) bool {
 // dollarReference: a value starting with a shell, PHP or Perl variable:
 // ${…}, $(…), or $NAME where NAME reads as a name (variableName) and what
 // follows it, if anything, goes on an interpolated string ($HOME/.ssh,
-// $USER:$PASS, $this->pw, $_ENV['X']) or is another reference. A $ before
+// $USER:$PASS, $this->pw, $_ENV['X'], Perl's $ENV{X}) or is another
+// reference. A $ before
 // a random-looking string ($A3ae68d9…, $c8e$743d…) is a character of the
 // value: generated passwords and salts hold $ anywhere, first included.
 func dollarReference(v string) bool {
@@ -310,7 +311,7 @@ func dollarReference(v string) bool {
 	switch v[i] {
 	case '$':
 		return dollarReference(v[i:])
-	case '/', '.', ':', '@', '[', ' ', ',', ';', '\\':
+	case '/', '.', ':', '@', '[', '{', ' ', ',', ';', '\\':
 		return true
 	case '-':
 		return strings.HasPrefix(v[i:], "->") // PHP's $object->property
