@@ -182,12 +182,47 @@ func (fs *fileScan) k8sSecret(r *Rule, doc *yaml.Node, depth int) {
 			if v.Kind != yaml.ScalarNode || v.Value == "" || v.Tag == "!!null" || templated(v.Value) {
 				continue
 			}
+			if secretStandIn(v.Value, field == "data") {
+				continue
+			}
 			fs.emit(r, tier, k.Line, v)
 		}
 	}
 }
 
 func second(_, v *yaml.Node) *yaml.Node { return v }
+
+// maxSecretLayers bounds how many base64 layers of a Secret's data value
+// are opened to judge it (a value encoded once more by hand is common;
+// more is not).
+const maxSecretLayers = 3
+
+// secretStandIn: a Secret value that marks itself a stand-in as a token
+// would (a vendor's published example such as AWS's AKIAIOSFODNN7EXAMPLE,
+// "example", masking, <your-key>). A data value is judged on what it
+// decodes to, through up to maxSecretLayers base64 layers: encoding a
+// documented example does not make it a credential. Anything else stays a
+// literal Secret value, however weak it looks.
+func secretStandIn(v string, encoded bool) bool {
+	if markedStandIn(v) {
+		return true
+	}
+	if !encoded {
+		return false
+	}
+	b := []byte(strings.TrimSpace(v))
+	for range maxSecretLayers {
+		dec, ok := decodeText(b)
+		if !ok {
+			return false
+		}
+		if markedStandIn(string(dec)) {
+			return true
+		}
+		b = bytes.TrimSpace(dec)
+	}
+	return false
+}
 
 // atlantisKeys are values of the runatlantis/atlantis chart that show a
 // file (or a sub-tree) configures Atlantis.

@@ -1,12 +1,14 @@
 package secrets_test
 
 import (
+	"encoding/base64"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/housekeeper-app/housekeeper/internal/secrets"
+	"github.com/housekeeper-app/housekeeper/internal/secrets/corpus"
 )
 
 // got lists findings as "rule@line:column".
@@ -126,4 +128,31 @@ func deepBlock(n int) string {
 		b.WriteString("k:\n")
 	}
 	return b.String()
+}
+
+// TestK8sSecretStandIns: a Secret value that marks itself a stand-in (a
+// documented example, an angle-bracketed name) is not reported, also when
+// its data value is base64 of one, once or twice over; any other literal
+// still is, however it is encoded.
+func TestK8sSecretStandIns(t *testing.T) {
+	s := newScanner(t, secrets.Options{})
+	g := corpus.NewRand(7)
+	b64 := base64.StdEncoding.EncodeToString
+	example := g.Expand("{{upper 8}}EXAMPLE{{upper 5}}")
+	random := g.Expand("{{alnum 24}}")
+	manifest := "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ndata:\n" +
+		"  once: " + b64([]byte(example)) + "\n" +
+		"  twice: " + b64([]byte(b64([]byte(`{"key":"`+example+`"}`)))) + "\n" +
+		"  real: " + b64([]byte(random)) + "\n" +
+		"  real-twice: " + b64([]byte(b64([]byte(random)))) + "\n" +
+		"stringData:\n  hint: \"<your-api-key>\"\n  plain: " + random + "\n"
+	var lines []int
+	for _, f := range s.ScanContent("k8s/secret.yaml", []byte(manifest)) {
+		if f.RuleID == "k8s-secret-literal" {
+			lines = append(lines, f.Line)
+		}
+	}
+	if want := []int{8, 9, 12}; !reflect.DeepEqual(lines, want) {
+		t.Errorf("k8s-secret-literal on lines %v, want %v\n%s", lines, want, manifest)
+	}
 }
