@@ -31,6 +31,9 @@ var vendorExamples = []VendorExample{
 	{"33f!!lloppa", "Microsoft (NuGet)", `NuGet docs, "nuget.config reference", packageSourceCredentials example with unencrypted passwords`},
 	{"hal+9ooo_da!sY", "Microsoft (NuGet)", `NuGet docs, "nuget.config reference", packageSourceCredentials example with unencrypted passwords`},
 	{"6fe4476ee5a1832882e326b506d14126", "Yarn", "Yarn CLI source (yarnpkg/berry plugin-interactive-tools, algolia.ts): the public search-only key of the npm-search index"},
+	{"gho_16C7e42F292c6912E7710c838347Ae178B4a", "GitHub", `GitHub Docs, "Authorizing OAuth apps" (docs.github.com/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps; github/docs content/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps.md): the access_token of every sample response, web and device flow`},
+	{"ghu_16C7e42F292c6912E7710c838347Ae178B4a", "GitHub", `GitHub Docs, "Identifying and authorizing users for GitHub Apps" (github/docs content/developers/apps/building-github-apps/identifying-and-authorizing-users-for-github-apps.md): the access_token of the sample user-to-server token response`},
+	{"ghr_1B4a2e77838347a7E420ce178F2E7c6912E169246c34E1ccbF66C46812d16D5B1A9Dc86A1498", "GitHub", `GitHub Docs, "Identifying and authorizing users for GitHub Apps": the refresh_token of the same sample response`},
 	{"D1fficultP%40ssw0rd", "MongoDB", `MongoDB Manual, "Connection String Examples" (mongodb.com/docs/manual/reference/connection-string-self-managed-examples): the password of every sample URI, mongodb+srv://myDatabaseUser:…@mongodb0.example.com`},
 }
 

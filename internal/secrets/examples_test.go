@@ -16,6 +16,7 @@ var exampleContexts = map[string]struct{ path, format string }{
 	"Google (Firebase)": {"app/config.yaml", "firebase:\n  api_key: %s\n"},
 	"Microsoft (NuGet)": {"NuGet.Config", "<packageSourceCredentials>\n  <Contoso>\n    <add key=\"ClearTextPassword\" value=\"%s\" />\n  </Contoso>\n</packageSourceCredentials>\n"},
 	"Yarn":              {"search/config", ",apiKey:\"%s\",\n"},
+	"GitHub":            {"deploy/auth.json", "{\"access_token\": \"%s\", \"token_type\": \"bearer\"}\n"},
 	"MongoDB":           {"config/db.env", "MONGO_URL=mongodb+srv://myDatabaseUser:%s@mongodb0.example.com/?authSource=admin&replicaSet=myRepl\n"},
 }
 

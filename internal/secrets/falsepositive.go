@@ -89,7 +89,17 @@ func placeholderFor(r *Rule, v string) bool {
 	if len(v) == 0 {
 		return true
 	}
-	if angleStandIn(v) {
+	if markedStandIn(v) || hexKeyBody(v) {
+		return true
+	}
+	return repeated(v) || repeatedTail(v) || sequential(v)
+}
+
+// markedStandIn: the marks that make even a well-formed value a stand-in,
+// a vendor's published example, documentation's masking or an
+// angle-bracketed name.
+func markedStandIn(v string) bool {
+	if vendorExample(v) || angleStandIn(v) {
 		return true
 	}
 	l := strings.ToLower(v)
@@ -98,7 +108,39 @@ func placeholderFor(r *Rule, v string) bool {
 			return true
 		}
 	}
-	return repeated(v) || repeatedTail(v) || sequential(v)
+	return false
+}
+
+// hexKeyBody: a key block (-----BEGIN … PRIVATE KEY-----) whose body is
+// nothing but hex digits. A PEM body (RFC 7468) and a PGP armour (RFC 4880)
+// are base64 of binary key material, which uses all 64 characters: 64
+// characters or more drawn only from the 22 hex ones do not happen by
+// chance (odds below 1e-29). Such a body is typed-in text, not a key.
+func hexKeyBody(v string) bool {
+	if !strings.HasPrefix(v, "-----BEGIN") {
+		return false
+	}
+	i := strings.Index(v[len("-----BEGIN"):], "-----")
+	if i < 0 {
+		return false
+	}
+	body := v[len("-----BEGIN")+i+len("-----"):]
+	if j := strings.LastIndex(body, "-----END"); j >= 0 {
+		body = body[:j]
+	}
+	body = strings.ReplaceAll(body, `\n`, "")
+	n := 0
+	for k := 0; k < len(body); k++ {
+		c := body[k]
+		switch {
+		case isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F':
+			n++
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '"' || c == '\'' || c == ',' || c == '=':
+		default:
+			return false // a header line (Proc-Type: …) or a base64 character
+		}
+	}
+	return n >= 64
 }
 
 // repeatedTail: a token whose end repeats one short unit (ghp_aaaaaaaa…,

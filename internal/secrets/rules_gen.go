@@ -665,6 +665,7 @@ var generatedRuleSpecs = []RuleSpec{
 				"-----BEGIN PUBLIC KEY-----\n{{b64 64}}\n-----END PUBLIC KEY-----\n",
 				`-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----`,
 				`ssh-rsa AAAAB3NzaC1yc2E{{b64 200}} user@host`,
+				"-----BEGIN PGP PRIVATE KEY-----\n{{hex 64}}\n{{hex 32}}\n-----END PGP PRIVATE KEY-----\n",
 			},
 		},
 	},
@@ -4388,6 +4389,13 @@ var generatedRuleSpecs = []RuleSpec{
 		Regex: `(?i)\b[a-z][a-z0-9+.-]{1,20}://(?P<user>[A-Za-z0-9._~%!$&\'()*+,;=-]{1,128}):(?P<secret>[^@/\s"\'<>:]{3,256})@(?P<key>[A-Za-z0-9][A-Za-z0-9.-]{0,253})`,
 		Allow: []string{
 			`(?i)^(?:postgres|root|admin|guest|mysql|redis|user|pass|secret|password|passw0rd)$`,
+			`^[a-z]{1,16}(?:pass|passwd|password)$`,
+		},
+		AllowLine: []string{
+			`(?i)[a-z]://mailto:`,
+		},
+		AllowKey: []string{
+			`^(?i:sha(?:256|384|512))$`,
 		},
 		Specificity: 245,
 		BootstrapIf: &TierEscalation{
@@ -4429,6 +4437,9 @@ var generatedRuleSpecs = []RuleSpec{
 				`postgres://postgres:postgres@localhost/dev`,
 				`https://localhost:8080/path`,
 				`postgres://app:{{alnum 20}}@db/app`,
+				`image: docker://{{lower 8}}:{{digits 2}}.1.0-{{lower 6}}@sha256:{{hex 64}}`,
+				`<a href="https://mailto:{{lower 10}}@{{lower 8}}.org">mail us</a>`,
+				`proxy: "http://proxyuser:proxypass@proxy.{{lower 8}}.com:3128"`,
 			},
 		},
 	},
@@ -6039,7 +6050,11 @@ var generatedRuleSpecs = []RuleSpec{
 			`$argon2`,
 			`pbkdf2_sha`,
 		},
-		Regex:       `(?:^|[^A-Za-z0-9$])(?P<secret>\$(?:1|5|6|apr1)\$(?:rounds=[0-9]+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{22,86}|\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}|\$y\$[./A-Za-z0-9]+\$[./A-Za-z0-9]{1,64}\$[./A-Za-z0-9]{43}|\$argon2(?:id|i|d)\$v=[0-9]+\$m=[0-9]+,t=[0-9]+,p=[0-9]+\$[A-Za-z0-9+/]{11,64}\$[A-Za-z0-9+/]{16,128}|pbkdf2_sha(?:256|1)\$[0-9]{4,7}\$[A-Za-z0-9]{6,32}\$[A-Za-z0-9+/]{43}=?)`,
+		Regex: `(?:^|[^A-Za-z0-9$])(?P<secret>\$(?:1|5|6|apr1)\$(?:rounds=[0-9]+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{22,86}|\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}|\$y\$[./A-Za-z0-9]+\$[./A-Za-z0-9]{1,64}\$[./A-Za-z0-9]{43}|\$argon2(?:id|i|d)\$v=[0-9]+\$m=[0-9]+,t=[0-9]+,p=[0-9]+\$[A-Za-z0-9+/]{11,64}\$[A-Za-z0-9+/]{16,128}|pbkdf2_sha(?:256|1)\$[0-9]{4,7}\$[A-Za-z0-9]{6,32}\$[A-Za-z0-9+/]{43}=?)`,
+		AllowLine: []string{
+			`(?i)\ban example\b|\bfor example\b|\bexample (?:of|hash|output)\b`,
+			`(?i)\b(?:assert(?:[._]?[A-Za-z]+)*|expect|require\.[A-Za-z]+)\s*\(`,
+		},
 		Specificity: 300,
 		BootstrapIf: &TierEscalation{
 			Paths: []string{
@@ -6064,6 +6079,9 @@ var generatedRuleSpecs = []RuleSpec{
 				`commit {{hex 40}}`,
 				`root:*:19000:0:99999:7:::`,
 				`daemon:!:19000::::::`,
+				`Here is an example of a password hash: $5${{alnum 16}}${{alnum 43}}`,
+				`assert.Equal(t, "$6${{alnum 16}}${{alnum 86}}", got)`,
+				`self.assertEqual(crypt(pw, salt), "$1${{alnum 8}}${{alnum 22}}")`,
 			},
 		},
 	},

@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"slices"
@@ -182,12 +183,104 @@ func (fs *fileScan) k8sSecret(r *Rule, doc *yaml.Node, depth int) {
 			if v.Kind != yaml.ScalarNode || v.Value == "" || v.Tag == "!!null" || templated(v.Value) {
 				continue
 			}
+			if secretStandIn(v.Value, field == "data") {
+				continue
+			}
 			fs.emit(r, tier, k.Line, v)
 		}
 	}
 }
 
 func second(_, v *yaml.Node) *yaml.Node { return v }
+
+// maxSecretLayers bounds how many base64 layers of a Secret's data value
+// are opened to judge it (a value encoded once more by hand is common;
+// more is not).
+const maxSecretLayers = 3
+
+// secretStandIn: a Secret value that marks itself a stand-in as a token
+// would (a vendor's published example such as AWS's AKIAIOSFODNN7EXAMPLE,
+// "example", masking, <your-key>). A data value is judged on what it
+// decodes to, through up to maxSecretLayers base64 layers: encoding a
+// documented example does not make it a credential. Anything else stays a
+// literal Secret value, however weak it looks.
+func secretStandIn(v string, encoded bool) bool {
+	t := strings.TrimSpace(v)
+	for layer := 0; ; layer++ {
+		if standInText(t) {
+			return true
+		}
+		if !encoded || layer == maxSecretLayers {
+			return false
+		}
+		dec, ok := decodeText([]byte(t))
+		if !ok {
+			return false
+		}
+		t = strings.TrimSpace(string(dec))
+	}
+}
+
+// standInText judges one value: a single word or a single PEM block by
+// its stand-in marks, a JSON document by its string leaves (every one
+// that is not public, a certificate or a public key, must be a marked
+// stand-in). Other text (a config file, several fields) is not judged as
+// a whole: an "example" host in it says nothing of its password.
+func standInText(t string) bool {
+	switch {
+	case t == "":
+		return false
+	case t[0] == '{' || t[0] == '[':
+		var doc any
+		if json.Unmarshal([]byte(t), &doc) != nil {
+			return false
+		}
+		marked := false
+		var walk func(any) bool
+		walk = func(n any) bool {
+			switch n := n.(type) {
+			case map[string]any:
+				for _, c := range n {
+					if !walk(c) {
+						return false
+					}
+				}
+			case []any:
+				for _, c := range n {
+					if !walk(c) {
+						return false
+					}
+				}
+			case string:
+				switch {
+				case publicPEM(n):
+				case singleValue(n) && markedStandIn(n):
+					marked = true
+				default:
+					return false
+				}
+			}
+			return true
+		}
+		return walk(doc) && marked
+	case singleValue(t):
+		return markedStandIn(t)
+	}
+	return false
+}
+
+// singleValue: one word, or one PEM block.
+func singleValue(t string) bool {
+	if strings.HasPrefix(t, "-----BEGIN ") {
+		return strings.HasSuffix(strings.TrimSpace(t), "-----") && strings.Count(t, "-----BEGIN ") == 1
+	}
+	return !strings.ContainsAny(t, " \t\r\n")
+}
+
+// publicPEM: a certificate or a public key, published by design.
+func publicPEM(t string) bool {
+	return strings.HasPrefix(t, "-----BEGIN CERTIFICATE-----") || strings.HasPrefix(t, "-----BEGIN PUBLIC KEY-----")
+}
 
 // atlantisKeys are values of the runatlantis/atlantis chart that show a
 // file (or a sub-tree) configures Atlantis.

@@ -1,12 +1,15 @@
 package secrets_test
 
 import (
+	"encoding/base64"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/housekeeper-app/housekeeper/internal/secrets"
+	"github.com/housekeeper-app/housekeeper/internal/secrets/corpus"
 )
 
 // got lists findings as "rule@line:column".
@@ -126,4 +129,42 @@ func deepBlock(n int) string {
 		b.WriteString("k:\n")
 	}
 	return b.String()
+}
+
+// TestK8sSecretStandIns: a Secret value that marks itself a stand-in (a
+// documented example, an angle-bracketed name) is not reported, also when
+// its data value is base64 of one, once or twice over, or of a JSON
+// document whose every non-public string is one; any other literal still
+// is, however it is encoded, and an "example" elsewhere in a document (a
+// registry host) does not hide its credential.
+func TestK8sSecretStandIns(t *testing.T) {
+	s := newScanner(t, secrets.Options{})
+	g := corpus.NewRand(7)
+	b64 := func(v string) string { return base64.StdEncoding.EncodeToString([]byte(v)) }
+	example := g.Expand("{{upper 8}}EXAMPLE{{upper 5}}")
+	random := g.Expand("{{alnum 24}}")
+	pem := func(label, body string) string {
+		return "-----BEGIN " + label + "-----\n" + body + "\n-----END " + label + "-----\n"
+	}
+	exampleKey := `{"crt":` + strconv.Quote(pem("CERTIFICATE", g.Expand("{{b64 64}}"))) +
+		`,"key":` + strconv.Quote(pem("EXAMPLE PRIVATE KEY", g.Expand("{{b64 64}}"))) + `}`
+	registry := `{"auths":{"https://example/v1/":{"auth":"` + random + `"}}}`
+	manifest := "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ndata:\n" +
+		"  once: " + b64(example) + "\n" + // line 6
+		"  twice: " + b64(b64(`{"key":"`+example+`"}`)) + "\n" +
+		"  key-json-twice: " + b64(b64(exampleKey)) + "\n" +
+		"  real: " + b64(random) + "\n" + // line 9
+		"  real-twice: " + b64(b64(random)) + "\n" +
+		"  .dockercfg: " + b64(registry) + "\n" +
+		"  config: " + b64("url: https://example.com\npassword: "+random+"\n") + "\n" +
+		"stringData:\n  hint: \"<your-api-key>\"\n  plain: " + random + "\n" // lines 14, 15
+	var lines []int
+	for _, f := range s.ScanContent("k8s/secret.yaml", []byte(manifest)) {
+		if f.RuleID == "k8s-secret-literal" {
+			lines = append(lines, f.Line)
+		}
+	}
+	if want := []int{9, 10, 11, 12, 15}; !reflect.DeepEqual(lines, want) {
+		t.Errorf("k8s-secret-literal on lines %v, want %v\n%s", lines, want, manifest)
+	}
 }
