@@ -10,7 +10,8 @@ import (
 
 var (
 	xmlElement = lazyRegexp(`<([A-Za-z][\w.:-]{0,64})(\s[^<>]{0,200})?>\s*([^<>\s][^<>]{0,512}?)\s*</([A-Za-z][\w.:-]{0,64})>`)
-	xmlSecret  = lazyRegexp(`(?i)(?:pass|passwd|password|passphrase|token|secret|api[_-]?key)$`)
+	// secret access key / secret key: AWS's SecretAccessKey element (STS, IAM responses)
+	xmlSecret = lazyRegexp(`(?i)(?:pass|passwd|password|passphrase|token|secret|api[_-]?key|secret[_-]?(?:access[_-]?)?key)$`)
 )
 
 func analyseXMLElements(fs *fileScan, r *Rule) {
