@@ -54,10 +54,12 @@ func (fs *fileScan) fileRule(r *Rule, from, to int) {
 				break
 			}
 		}
-		if ve > vs && placeholderFor(r, string(fs.data[from+vs:from+ve])) {
+		if v := string(fs.data[from+vs : from+ve]); ve > vs && (placeholderFor(r, v) ||
+			len(v) < r.MinLength || (r.Entropy > 0 && entropy(v) < r.Entropy)) {
 			continue
 		}
-		ls, _ := lineBounds(fs.data, from+m[0])
+		// The value's line: a condition may read lines above it (comments).
+		ls, _ := lineBounds(fs.data, from+vs)
 		ln := fs.lineAt(ls)
 		fs.cands = append(fs.cands, candidate{rule: r, tier: r.Tier, start: -1, end: -1, line: ln, endLine: ln, col: 1})
 		fs.fileDone[r.index] = true

@@ -30,21 +30,25 @@ var generatedRuleSpecs = []RuleSpec{
 	{
 		ID:          `github-fine-grained-pat`,
 		Description: `GitHub fine-grained personal access token`,
-		Source:      `GitHub "Managing your personal access tokens" (docs.github.com): github_pat_ + 22 + _ + 59`,
+		Source:      `GitHub "About authentication to GitHub", token formats (docs.github.com/en/authentication/keeping-your-account-and-data-secure/about-authentication-to-github#githubs-token-formats): the github_pat_ prefix names a fine-grained PAT; issued as github_pat_ + 22 + _ + 59, GitHub says token lengths may change (up to 255)`,
 		Tier:        `bootstrap`,
 		Kind:        `secret`,
 		Keywords: []string{
 			`github_pat_`,
 		},
-		Regex:       `\b(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})\b`,
+		Regex:       `\b(github_pat_[A-Za-z0-9]{1,250}_[A-Za-z0-9_]{1,250})\b`,
+		Entropy:     3.5,
+		MinLength:   60,
 		Specificity: 300,
 		Tests: &RuleTests{
 			Match: []string{
 				`export GITHUB_TOKEN=github_pat_{{alnum 22}}_{{alnum 59}}`,
+				`<access-token>github_pat_{{alnum 49}}_{{alnum 32}}</access-token>`,
 			},
 			NoMatch: []string{
 				`github_pat_{{alnum 10}}`,
 				`github_pat_<your token>`,
+				`github_pat_xxxxxxxxxxxxxxxxxxxxxx_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx`,
 			},
 		},
 	},
@@ -736,6 +740,38 @@ var generatedRuleSpecs = []RuleSpec{
 		},
 	},
 	{
+		ID:          `vault-approle-secret-id`,
+		Description: `HashiCorp Vault AppRole secret ID`,
+		Source:      `Vault "AppRole auth method" (developer.hashicorp.com/vault/docs/auth/approle): login with role_id and secret_id (vault write auth/approle/login role_id=… secret_id=…); Vault generates secret IDs as UUIDs`,
+		Tier:        `bootstrap`,
+		Kind:        `secret`,
+		Keywords: []string{
+			`secret_id`,
+			`secret-id`,
+			`secretid`,
+			`secret.id`,
+		},
+		Regex:        `(?i)(?P<key>[a-z0-9_.-]*secret[_.-]?id)["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?(?P<secret>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[^0-9a-f-]|$)`,
+		Entropy:      3,
+		Context:      `(?i)app[_-]?role|role[_.-]?id|\bvault`,
+		ContextLines: 6,
+		Specificity:  280,
+		Tests: &RuleTests{
+			Match: []string{
+				`vault write auth/approle/login role_id={{hex 8}}-{{hex 4}}-{{hex 4}}-{{hex 4}}-{{hex 12}} secret_id={{hex 8}}-{{hex 4}}-{{hex 4}}-{{hex 4}}-{{hex 12}}`,
+				"url: https://vault.acme.io:8200\nrole_id: {{hex 8}}-{{hex 4}}-{{hex 4}}-{{hex 4}}-{{hex 12}}\nsecret_id: {{hex 8}}-{{hex 4}}-{{hex 4}}-{{hex 4}}-{{hex 12}}",
+				`export VAULT_SECRET_ID={{hex 8}}-{{hex 4}}-{{hex 4}}-{{hex 4}}-{{hex 12}}`,
+				`lookup('community.hashi_vault.vault_read', 'auth/approle/role/web/role-id', secret_id='{{hex 8}}-{{hex 4}}-{{hex 4}}-{{hex 4}}-{{hex 12}}')`,
+			},
+			NoMatch: []string{
+				`secret_id={{hex 8}}-{{hex 4}}-{{hex 4}}-{{hex 4}}-{{hex 12}}`,
+				`aws secretsmanager get-secret-value --secret-id {{hex 8}}-{{hex 4}}-{{hex 4}}-{{hex 4}}-{{hex 12}}`,
+				`VAULT_SECRET_ID=00000000-0000-0000-0000-000000000000`,
+				`vault write auth/approle/login role_id=$ROLE_ID secret_id=$SECRET_ID`,
+			},
+		},
+	},
+	{
 		ID:          `infisical-token`,
 		Description: `Infisical service token or machine-identity client secret`,
 		Source:      `Infisical "Service tokens" and "Universal Auth" (infisical.com/docs/documentation/platform/identities): st.<id>.<32 hex>.<32 hex>, 64-hex client secrets`,
@@ -963,14 +999,18 @@ var generatedRuleSpecs = []RuleSpec{
 		Kind:        `secret`,
 		Keywords: []string{
 			`"auth"`,
+			`auth\`,
 		},
-		Regex: `"auth"\s*:\s*"(?P<secret>[A-Za-z0-9+/=]{8,})"`,
+		Regex: `\\*"auth\\*"\s*:\s*\\*"(?P<secret>[A-Za-z0-9+/=_-]{12,})\\*"`,
+		AllowLine: []string{
+			`"email\\*"\s*:\s*\\*"[^"\\]*@example\.(?:com|org|net)\\*"`,
+		},
 		Paths: []string{
 			`**/*.json`,
 			`.dockercfg`,
 			`.dockerconfigjson`,
 		},
-		Context:      `"auths"|(?:^|/)(?:\.dockercfg|\.docker/config\.json|\.dockerconfigjson)$`,
+		Context:      `\\*"auths\\*"|(?:^|/)(?:\.dockercfg|\.docker/config\.json|\.dockerconfigjson)$`,
 		ContextLines: 20,
 		Specificity:  240,
 		Tests: &RuleTests{
@@ -978,9 +1018,13 @@ var generatedRuleSpecs = []RuleSpec{
 			Match: []string{
 				"{\n  \"auths\": {\n    \"ghcr.io\": {\n      \"auth\": \"{{b64 40}}\"\n    }\n  }\n}\n",
 				"{\n  \"auths\": {\n    \"registry1.acme.dev\": {\n      \"auth\": \"{{b64 40}}\"\n    },\n    \"registry2.acme.dev\": {\n      \"auth\": \"{{b64 40}}\"\n    },\n    \"registry3.acme.dev\": {\n      \"auth\": \"{{b64 40}}\"\n    },\n    \"registry4.acme.dev\": {\n      \"auth\": \"{{b64 40}}\"\n    },\n    \"registry5.acme.dev\": {\n      \"auth\": \"{{b64 40}}\"\n    },\n    \"registry6.acme.dev\": {\n      \"auth\": \"{{b64 40}}\"\n    },\n    \"registry7.acme.dev\": {\n      \"auth\": \"{{b64 40}}\"\n    },\n    \"registry8.acme.dev\": {\n      \"auth\": \"{{b64 40}}\"\n    }\n  }\n}\n",
+				"{\"pullSecret\": \"{\\\"auths\\\":{\\\"quay.io\\\":{\\\"auth\\\":\\\"{{b64url 60}}\\\"}}}\"}\n",
+				"\"\\\"{\\\\\\\"auths\\\\\\\":{\\\\\\\"quay.io\\\\\\\":{\\\\\\\"auth\\\\\\\":\\\\\\\"{{b64 60}}\\\\\\\"}}}\\\"\"\n",
 			},
 			NoMatch: []string{
 				"{\"auths\": {\"ghcr.io\": {}}, \"credsStore\": \"desktop\"}\n",
+				"{\"auths\": {\"quay.io\": {\"auth\": \"{{b64 40}}\", \"email\": \"me@example.com\"}}}\n",
+				"{\"pull_secret\": \"{\\\"auths\\\":{\\\"quay.io\\\":{\\\"auth\\\":\\\"{{b64 8}}\\\"}}}\"}\n",
 			},
 		},
 	},
@@ -1211,27 +1255,68 @@ var generatedRuleSpecs = []RuleSpec{
 		},
 	},
 	{
+		ID:          `tines-webhook-url`,
+		Description: `Tines webhook URL with its secret`,
+		Source:      `Tines "Webhook" action (www.tines.com/docs/actions/types/webhook): each webhook action has a unique URL, https://<tenant>.tines.com/webhook/<path>/<secret>; the secret authenticates the caller`,
+		Tier:        `runtime`,
+		Kind:        `secret`,
+		Keywords: []string{
+			`.tines.com/webhook/`,
+			`.tines.io/webhook/`,
+		},
+		Regex:       `https://[a-z0-9-]{1,63}\.tines\.(?:com|io)/webhook/[A-Za-z0-9_-]{1,64}/(?P<secret>[A-Za-z0-9_-]{16,64})(?:[^A-Za-z0-9_/-]|$)`,
+		Entropy:     3,
+		Specificity: 300,
+		Tests: &RuleTests{
+			Match: []string{
+				`TINES_WEBHOOK=https://acme-{{digits 4}}.tines.com/webhook/{{hex 32}}/{{hex 32}}`,
+			},
+			NoMatch: []string{
+				`https://acme.tines.com/webhook/{{hex 32}}`,
+				`https://acme.tines.com/webhook/<path>/<secret>`,
+			},
+		},
+	},
+	{
 		ID:          `sendgrid-api-key`,
 		Description: `SendGrid API key`,
 		Source:      `Twilio SendGrid "API keys" (www.twilio.com/docs/sendgrid/ui/account-and-settings/api-keys): SG.<22>.<43>`,
 		Tier:        `runtime`,
 		Kind:        `secret`,
 		Keywords: []string{
-			`"sg.`,
-			`'sg.`,
-			`=sg.`,
-			` sg.`,
-			`:sg.`,
-			`sendgrid`,
+			`sg.`,
 		},
 		Regex:       `(?:^|[^A-Za-z0-9_.])(?P<secret>SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?:[^A-Za-z0-9_-]|$)`,
 		Specificity: 300,
 		Tests: &RuleTests{
 			Match: []string{
 				`SENDGRID_API_KEY=SG.{{b64url 22}}.{{b64url 43}}`,
+				`SG.{{b64url 22}}.{{b64url 43}}`,
 			},
 			NoMatch: []string{
 				`msg.{{b64url 22}}.{{b64url 43}}`,
+			},
+		},
+	},
+	{
+		ID:          `braintree-access-token`,
+		Description: `Braintree (PayPal) access token`,
+		Source:      `Braintree "Braintree Auth: Merchant API" (developer.paypal.com/braintree/docs/guides/braintree-auth/merchant-api): a gateway built from an access token alone; the SDKs read the environment and merchant ID out of it, access_token$<environment>$<16-character merchant ID>$<32 hex>`,
+		Tier:        `runtime`,
+		Kind:        `secret`,
+		Keywords: []string{
+			`access_token$`,
+		},
+		Regex:       `\b(access_token\$(?:production|sandbox|development|qa)\$[0-9a-z]{16}\$[0-9a-f]{32})\b`,
+		Specificity: 300,
+		Tests: &RuleTests{
+			Match: []string{
+				`gateway = braintree.BraintreeGateway(access_token="access_token$production${{lower 16}}${{hex 32}}")`,
+				`BT_ACCESS_TOKEN=access_token$sandbox${{lower 16}}${{hex 32}}`,
+			},
+			NoMatch: []string{
+				`access_token$production$<merchant id>$<token>`,
+				`access_token$sandbox${{lower 16}}${{hex 10}}`,
 			},
 		},
 	},
@@ -1270,12 +1355,13 @@ var generatedRuleSpecs = []RuleSpec{
 			`sk-svcacct-`,
 			`sk-admin-`,
 		},
-		Regex:       `\b(sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,250}|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})\b`,
+		Regex:       `\b(sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,250}|sk-[A-Za-z0-9_-]{20,100}T3BlbkFJ[A-Za-z0-9_-]{20,100})(?:[^A-Za-z0-9_-]|$)`,
 		Specificity: 300,
 		Tests: &RuleTests{
 			Match: []string{
 				`OPENAI_API_KEY=sk-proj-{{b64url 156}}`,
 				`openai.api_key = "sk-{{alnum 20}}T3BlbkFJ{{alnum 20}}"`,
+				`sk-{{b64url 42}}T3BlbkFJ{{b64url 42}}`,
 			},
 			NoMatch: []string{
 				`sk-proj-{{alnum 10}}`,
@@ -6545,7 +6631,7 @@ var generatedRuleSpecs = []RuleSpec{
 	},
 	{
 		ID:          `xml-credential-element`,
-		Description: `Password or token in an XML element (Maven settings.xml, FileZilla, app configs, AWS SecretAccessKey)`,
+		Description: `Password, token or secret key in an XML element (Maven settings.xml, FileZilla, app configs, AWS SecretAccessKey)`,
 		Source:      `Maven "Settings reference", servers/server/password (maven.apache.org/settings.html#servers); FileZilla sitemanager.xml <Pass>; AWS STS API "Credentials" (docs.aws.amazon.com/STS/latest/APIReference/API_Credentials.html): <SecretAccessKey>`,
 		Tier:        `runtime`,
 		Kind:        `structural`,
@@ -6565,6 +6651,9 @@ var generatedRuleSpecs = []RuleSpec{
 			`secret-key>`,
 			`secret_access_key>`,
 			`secret-access-key>`,
+			`accesskey>`,
+			`access_key>`,
+			`access-key>`,
 		},
 		Specificity: 95,
 		BootstrapIf: &TierEscalation{
@@ -6585,9 +6674,10 @@ var generatedRuleSpecs = []RuleSpec{
 				`<Server><Host>ftp.acme.io</Host><User>u</User><Pass encoding="base64">{{b64 24}}</Pass></Server>`,
 				"<apiToken>\n    {{alnum 32}}\n</apiToken>",
 				`<password>$A{{alnum 16}}9b</password>`,
-				"<Credentials>\n  <AccessKeyId>ASIA{{upper 16}}</AccessKeyId>\n  <SecretAccessKey>{{b64 40}}</SecretAccessKey>\n</Credentials>",
+				`<Credentials><AccessKeyId>AKIA{{upper 16}}</AccessKeyId><SecretAccessKey>{{b64 40}}</SecretAccessKey></Credentials>`,
 			},
 			NoMatch: []string{
+				`<AccessKeyId>AKIA{{upper 16}}</AccessKeyId>`,
 				`<password>${env.MAVEN_PASSWORD}</password>`,
 				`<password>{{ .Values.password }}</password>`,
 				`<tokenUrl>https://auth.acme.io/token</tokenUrl>`,
@@ -7082,6 +7172,39 @@ var generatedRuleSpecs = []RuleSpec{
 			`.env.*.template`,
 		},
 		Specificity: 240,
+	},
+	{
+		ID:          `mounted-secret-file`,
+		Description: `File named for a secret (*.password, *.secret, *.token, *.clientSecret) that holds one bare random value`,
+		Source:      `Kubernetes "Secrets", using a Secret as files from a Pod (kubernetes.io/docs/concepts/configuration/secret/): each key becomes a file holding the bare value; Docker "Manage sensitive data with Docker secrets" (docs.docker.com/engine/swarm/secrets/): one secret per file`,
+		Tier:        `runtime`,
+		Kind:        `file`,
+		Regex:       `\A(?:[ \t]*(?:#[^\n]*)?\r?\n)*(?P<secret>[A-Za-z0-9+/=_~.-]{24,256})[ \t]*(?:\r?\n[ \t]*)*\z`,
+		Entropy:     4,
+		Paths: []string{
+			`*.password`,
+			`*.passwd`,
+			`*.secret`,
+			`*.*secret`,
+			`*.*Secret`,
+			`*.token`,
+			`*.*token`,
+			`*.*Token`,
+		},
+		Specificity: 240,
+		Tests: &RuleTests{
+			Path: `run/secrets/db.password`,
+			Match: []string{
+				"{{alnum 44}}\n",
+				"# rotated monthly\n{{b64 40}}",
+			},
+			NoMatch: []string{
+				"{{alnum 44}}\n{{alnum 44}}\n",
+				"changeme\n",
+				"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+				"see the vault entry\n",
+			},
+		},
 	},
 	{
 		ID:          `ssh-private-key-file`,

@@ -168,3 +168,25 @@ func TestK8sSecretStandIns(t *testing.T) {
 		t.Errorf("k8s-secret-literal on lines %v, want %v\n%s", lines, want, manifest)
 	}
 }
+
+// TestXMLSecretKeyElements: an AWS <SecretAccessKey> is an XML credential
+// element and, being a cloud key, Tier 1; <AccessKeyId> names the key and
+// is not reported; an app's <apiSecret> stays Tier 2.
+func TestXMLSecretKeyElements(t *testing.T) {
+	s := newScanner(t, secrets.Options{})
+	content := "<Credentials>\n  <AccessKeyId>AKIA" + strings.Repeat("Q7", 8) + "</AccessKeyId>\n" +
+		"  <SecretAccessKey>" + strings.Repeat("Xk7/Pq2+Lm", 4) + "</SecretAccessKey>\n" +
+		"  <apiSecret>" + strings.Repeat("p4Kx9mQ2", 3) + "</apiSecret>\n</Credentials>\n"
+	fs := s.ScanContent("sts/response.xml", []byte(content))
+	tiers := map[int]secrets.Tier{}
+	for _, f := range fs {
+		if f.RuleID != "xml-credential-element" {
+			t.Errorf("line %d: rule %s, want xml-credential-element", f.Line, f.RuleID)
+		}
+		tiers[f.Line] = f.Tier
+	}
+	want := map[int]secrets.Tier{3: secrets.Bootstrap, 4: secrets.Runtime}
+	if !reflect.DeepEqual(tiers, want) {
+		t.Errorf("tiers by line %v, want %v", tiers, want)
+	}
+}

@@ -10,8 +10,9 @@ import (
 
 var (
 	xmlElement = lazyRegexp(`<([A-Za-z][\w.:-]{0,64})(\s[^<>]{0,200})?>\s*([^<>\s][^<>]{0,512}?)\s*</([A-Za-z][\w.:-]{0,64})>`)
-	// SecretAccessKey: AWS's XML APIs (STS Credentials) name the secret so.
-	xmlSecret = lazyRegexp(`(?i)(?:pass|passwd|password|passphrase|token|secret|api[_-]?key|secret[_-]?(?:access[_-]?)?key)$`)
+	// secret access key / secret key: AWS's SecretAccessKey element (STS, IAM responses)
+	xmlSecret   = lazyRegexp(`(?i)(?:pass|passwd|password|passphrase|token|secret|api[_-]?key|secret[_-]?(?:access[_-]?)?key)$`)
+	xmlCloudKey = lazyRegexp(`(?i)secret[_-]?access[_-]?key$`)
 )
 
 func analyseXMLElements(fs *fileScan, r *Rule) {
@@ -31,6 +32,9 @@ func analyseXMLElements(fs *fileScan, r *Rule) {
 		tier := r.Tier
 		if e := r.BootstrapIf; e != nil && (matchAny(e.Paths, fs.path, fs.base) || (r.escKey != nil && r.escKey.MatchString(fs.path))) {
 			tier = Bootstrap
+		}
+		if xmlCloudKey().MatchString(tag) {
+			tier = Bootstrap // an AWS secret access key: cloud control
 		}
 		ls, le := lineBounds(data, vs)
 		c := candidate{

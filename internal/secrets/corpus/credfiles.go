@@ -74,6 +74,14 @@ func (g *Rand) credentialFiles(c *Corpus) {
 	c.file("legacy/.dockercfg").
 		p("docker-config-file", boot, `{"https://index.docker.io/v1/": {"auth": "%s", "email": "ci@acme.io"}}`, g.String(B64, 40)).
 		label("docker-registry-auth", boot, 1).done() // the file, and the auth value in it
+	uuid := func() string {
+		return g.String(Hex, 8) + "-" + g.String(Hex, 4) + "-" + g.String(Hex, 4) + "-" + g.String(Hex, 4) + "-" + g.String(Hex, 12)
+	}
+	c.file("deploy/vault/approle-login.sh").
+		l("#!/bin/sh", "vault write auth/approle/login \\", "    role_id="+uuid()+" \\").
+		p("vault-approle-secret-id", boot, "    secret_id=%s", uuid()).done()
+	c.file("deploy/k8s/mounted/api.token").
+		p("mounted-secret-file", run, "%s", g.String(B64, 44)).done() // a Secret's key as the Pod sees it: the bare value
 	c.file("android/app/release.keystore").label("keystore-file", boot, 0).raw([]byte{0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2})
 	c.file("ops/passwords.kdbx").label("keepass-file", boot, 0).raw([]byte{0x03, 0xd9, 0xa2, 0x9a, 0x67, 0xfb, 0x4b, 0xb5, 0})
 	c.file("home/dev/.dbeaver/credentials-config.json").label("dbeaver-credentials-file", run, 0).raw([]byte{0x9a, 0x12, 0, 0x44})
