@@ -34,6 +34,8 @@ var vendorExamples = []VendorExample{
 	{"gho_16C7e42F292c6912E7710c838347Ae178B4a", "GitHub", `GitHub Docs, "Authorizing OAuth apps" (docs.github.com/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps; github/docs content/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps.md): the access_token of every sample response, web and device flow`},
 	{"ghu_16C7e42F292c6912E7710c838347Ae178B4a", "GitHub", `GitHub Docs, "Identifying and authorizing users for GitHub Apps" (github/docs content/developers/apps/building-github-apps/identifying-and-authorizing-users-for-github-apps.md): the access_token of the sample user-to-server token response`},
 	{"ghr_1B4a2e77838347a7E420ce178F2E7c6912E169246c34E1ccbF66C46812d16D5B1A9Dc86A1498", "GitHub", `GitHub Docs, "Identifying and authorizing users for GitHub Apps": the refresh_token of the same sample response`},
+	{"6a174c20-f6de-a53c-74d2-6018fcceff64", "HashiCorp (Vault)", `Vault docs, "AppRole auth method" (developer.hashicorp.com/vault/docs/auth/approle; hashicorp/vault website/content/docs/auth/approle/index.mdx): the secret_id of the CLI login and secret-id examples`},
+	{"37b74931-c4cd-d49a-9246-ccc62d682a25", "HashiCorp (Vault)", `Vault docs, "AppRole auth method": the secret_id of the API secret-id response example`},
 	{"D1fficultP%40ssw0rd", "MongoDB", `MongoDB Manual, "Connection String Examples" (mongodb.com/docs/manual/reference/connection-string-self-managed-examples): the password of every sample URI, mongodb+srv://myDatabaseUser:…@mongodb0.example.com`},
 }
 

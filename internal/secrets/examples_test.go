@@ -18,6 +18,7 @@ var exampleContexts = map[string]struct{ path, format string }{
 	"Yarn":              {"search/config", ",apiKey:\"%s\",\n"},
 	"GitHub":            {"deploy/auth.json", "{\"access_token\": \"%s\", \"token_type\": \"bearer\"}\n"},
 	"MongoDB":           {"config/db.env", "MONGO_URL=mongodb+srv://myDatabaseUser:%s@mongodb0.example.com/?authSource=admin&replicaSet=myRepl\n"},
+	"HashiCorp (Vault)": {"deploy/vault-login.sh", "vault write auth/approle/login role_id=db02de05-fa39-4855-059b-67221c5c2f63 secret_id=%s\n"},
 }
 
 // variant changes one character of v within its own class (digit, lower,

@@ -99,7 +99,7 @@ func placeholderFor(r *Rule, v string) bool {
 // a vendor's published example, documentation's masking or an
 // angle-bracketed name.
 func markedStandIn(v string) bool {
-	if vendorExample(v) || angleStandIn(v) {
+	if vendorExample(v) || angleStandIn(v) || urlStandIn(v) {
 		return true
 	}
 	l := strings.ToLower(v)
@@ -175,8 +175,9 @@ func repeatedTail(v string) bool {
 
 // sequential: six or more consecutive letters or digits in order
 // (abcdef, 123456, TUVWXYZ), also letters and digits taking turns
-// (a1b2c3d4e5f6), the mark of a typed-in stand-in. A random token of 40
-// characters holds such a run with odds below one in a million.
+// (a1b2c3d4e5f6), or ten letters walking the alphabet (letterWalk), the
+// mark of a typed-in stand-in. A random token of 40 characters holds such
+// a run with odds below one in a million.
 func sequential(v string) bool {
 	for stride := 1; stride <= 2; stride++ {
 		for start := 0; start < stride; start++ {
@@ -197,6 +198,34 @@ func sequential(v string) bool {
 				run = 1
 			}
 		}
+	}
+	return letterWalk(v)
+}
+
+// letterWalk: ten or more letters walking the alphabet in order, whatever
+// their case and with up to two other characters between them
+// (gI8jK9lM0nO1pQ…, aBcDeFgHiJ), a hand-typed signature or key. Random
+// text does not walk ten letters (odds near 26^-9 at each start).
+func letterWalk(v string) bool {
+	run, gap := 0, 0
+	var prev byte
+	for i := 0; i < len(v); i++ {
+		c := v[i] | 0x20
+		if c < 'a' || c > 'z' {
+			if gap++; gap > 2 {
+				run = 0
+			}
+			continue
+		}
+		if run > 0 && (c == prev+1 || prev == 'z' && c == 'a') {
+			run++
+		} else {
+			run = 1
+		}
+		if run >= 10 {
+			return true
+		}
+		prev, gap = c, 0
 	}
 	return false
 }
@@ -229,7 +258,7 @@ func placeholderValue(v string, withTestWords bool) bool {
 				return true
 			}
 		}
-		return false
+		return letterWalk(v) // a typed-in signature: no chance run
 	}
 	for _, p := range referencePrefixes {
 		if strings.HasPrefix(l, p) {
@@ -422,8 +451,12 @@ func urlStandIn(v string) bool {
 		return false
 	}
 	pw = pw[c+1:]
-	return pw == "" || placeholderValue(pw, false)
+	return pw == "" || selfNamed.MatchString(pw) || placeholderValue(pw, false)
 }
+
+// selfNamed: a lower-case word that names the field it fills (proxypass,
+// dbpassword, userpass), documentation's way of writing user:password.
+var selfNamed = regexp.MustCompile(`^[a-z]{1,16}(?:pass|passwd|password)$`)
 
 // decodedStandIns are the marks that make base64 text a stand-in once
 // decoded: the words documentation writes, an encrypted wrapper.

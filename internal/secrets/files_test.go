@@ -40,3 +40,28 @@ func TestMountedSecretFile(t *testing.T) {
 		})
 	}
 }
+
+// TestStandInKeyFileNames: a private key in a file whose own name says it
+// is a stand-in (dummy.key, fake-ca.pem) is not reported; the same key in
+// any other file is, by the content rule and the file rule.
+func TestStandInKeyFileNames(t *testing.T) {
+	key := "-----BEGIN OPENSSH PRIVATE KEY-----\n" + strings.Repeat("b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtz\n", 3) +
+		"-----END OPENSSH PRIVATE KEY-----\n"
+	s := newScanner(t, secrets.Options{})
+	for path, want := range map[string]bool{
+		"pki/dummy.key":          false,
+		"certs/fake-ca.pem":      false,
+		"certs/Dummy_Server.pem": false,
+		"pki/deploy.key":         true,
+		"certs/server.pem":       true,
+		"docs/dummy/deploy.key":  true, // the file's own name decides, not a folder's
+	} {
+		var rules []string
+		for _, f := range s.ScanContent(path, []byte(key)) {
+			rules = append(rules, f.RuleID)
+		}
+		if got := len(rules) > 0; got != want {
+			t.Errorf("%s: findings %v, want reported=%v", path, rules, want)
+		}
+	}
+}

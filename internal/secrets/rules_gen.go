@@ -654,7 +654,15 @@ var generatedRuleSpecs = []RuleSpec{
 		Keywords: []string{
 			`private key`,
 		},
-		Regex:       `-----BEGIN[ A-Z0-9]{0,24}PRIVATE KEY(?: BLOCK)?-----(?:\\n|[\s"',])+(?:[A-Za-z0-9-]+: [^\n]*\n\s*)*[A-Za-z0-9+/=\\\s"',]{64,}?-----END[ A-Z0-9]{0,24}PRIVATE KEY(?: BLOCK)?-----`,
+		Regex: `-----BEGIN[ A-Z0-9]{0,24}PRIVATE KEY(?: BLOCK)?-----(?:\\n|[\s"',])+(?:[A-Za-z0-9-]+: [^\n]*\n\s*)*[A-Za-z0-9+/=\\\s"',]{64,}?-----END[ A-Z0-9]{0,24}PRIVATE KEY(?: BLOCK)?-----`,
+		ExcludePaths: []string{
+			`*dummy*`,
+			`*Dummy*`,
+			`*DUMMY*`,
+			`*fake*`,
+			`*Fake*`,
+			`*FAKE*`,
+		},
 		Multiline:   true,
 		Specificity: 300,
 		Tests: &RuleTests{
@@ -1397,8 +1405,11 @@ var generatedRuleSpecs = []RuleSpec{
 		Keywords: []string{
 			`eyj`,
 		},
-		Regex:       `\b(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,})`,
-		Entropy:     4,
+		Regex:   `\b(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,})`,
+		Entropy: 4,
+		AllowLine: []string{
+			`(?i)https://private-user-images\.githubusercontent\.com/[^\s"'<>)]*[?&]jwt=eyJ`,
+		},
 		Specificity: 260,
 		Tests: &RuleTests{
 			Match: []string{
@@ -1406,6 +1417,7 @@ var generatedRuleSpecs = []RuleSpec{
 			},
 			NoMatch: []string{
 				`eyJhbGciOiJIUzI1NiJ9.payload.sig`,
+				`![screenshot](https://private-user-images.githubusercontent.com/{{digits 8}}/{{digits 9}}-{{hex 8}}.png?jwt=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ{{b64url 120}}.{{b64url 43}})`,
 			},
 		},
 	},
@@ -6121,7 +6133,7 @@ var generatedRuleSpecs = []RuleSpec{
 	{
 		ID:          `password-hash`,
 		Description: `Password hash (crypt, bcrypt, Argon2, PBKDF2) as in shadow files, .htpasswd and SQL dumps`,
-		Source:      `crypt(5) hash formats ($1$, $5$, $6$, $y$, $2a$/$2b$/$2y$ bcrypt, $apr1$ Apache); PHC string format (Argon2, github.com/P-H-C/phc-string-format); Django "Password management" (pbkdf2_sha256$…)`,
+		Source:      `crypt(5) hash formats ($1$, $5$, $6$, $y$ yescrypt, $gy$ gost-yescrypt, $md5 SunMD5, $2a$/$2b$/$2y$ bcrypt, $apr1$ Apache; libxcrypt crypt(5)); PHC string format (Argon2, github.com/P-H-C/phc-string-format); Django "Password management" (pbkdf2_sha256$…)`,
 		Tier:        `runtime`,
 		Kind:        `secret`,
 		Keywords: []string{
@@ -6129,6 +6141,8 @@ var generatedRuleSpecs = []RuleSpec{
 			`$5$`,
 			`$6$`,
 			`$y$`,
+			`$gy$`,
+			`$md5`,
 			`$2a$`,
 			`$2b$`,
 			`$2y$`,
@@ -6136,7 +6150,7 @@ var generatedRuleSpecs = []RuleSpec{
 			`$argon2`,
 			`pbkdf2_sha`,
 		},
-		Regex: `(?:^|[^A-Za-z0-9$])(?P<secret>\$(?:1|5|6|apr1)\$(?:rounds=[0-9]+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{22,86}|\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}|\$y\$[./A-Za-z0-9]+\$[./A-Za-z0-9]{1,64}\$[./A-Za-z0-9]{43}|\$argon2(?:id|i|d)\$v=[0-9]+\$m=[0-9]+,t=[0-9]+,p=[0-9]+\$[A-Za-z0-9+/]{11,64}\$[A-Za-z0-9+/]{16,128}|pbkdf2_sha(?:256|1)\$[0-9]{4,7}\$[A-Za-z0-9]{6,32}\$[A-Za-z0-9+/]{43}=?)`,
+		Regex: `(?:^|[^A-Za-z0-9$])(?P<secret>\$(?:1|5|6|apr1)\$(?:rounds=[0-9]+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{22,86}|\$md5(?:,rounds=[0-9]+)?\$[./A-Za-z0-9]{1,8}\$\$?[./A-Za-z0-9]{22}|\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}|\$g?y\$[./A-Za-z0-9]+\$[./A-Za-z0-9]{1,64}\$[./A-Za-z0-9]{43}|\$argon2(?:id|i|d)\$v=[0-9]+\$m=[0-9]+,t=[0-9]+,p=[0-9]+\$[A-Za-z0-9+/]{11,64}\$[A-Za-z0-9+/]{16,128}|pbkdf2_sha(?:256|1)\$[0-9]{4,7}\$[A-Za-z0-9]{6,32}\$[A-Za-z0-9+/]{43}=?)`,
 		AllowLine: []string{
 			`(?i)\ban example\b|\bfor example\b|\bexample (?:of|hash|output)\b`,
 			`(?i)\b(?:assert(?:[._]?[A-Za-z]+)*|expect|require\.[A-Za-z]+)\s*\(`,
@@ -6159,6 +6173,8 @@ var generatedRuleSpecs = []RuleSpec{
 				"INSERT INTO `users` VALUES (1,'admin','$2y$10${{alnum 53}}');",
 				`password = "$argon2id$v=19$m=65536,t=3,p=4${{b64 22}}${{b64 43}}"`,
 				`('pbkdf2_sha256$600000${{alnum 22}}${{b64 43}}=', 'alice')`,
+				`sun:$md5,rounds=5000${{alnum 8}}$${{alnum 22}}:19000::::::`,
+				`ops:$gy$j9T${{alnum 22}}${{alnum 43}}:19000::::::`,
 			},
 			NoMatch: []string{
 				`sha256: {{hex 64}}`,
@@ -7244,6 +7260,14 @@ var generatedRuleSpecs = []RuleSpec{
 		Paths: []string{
 			`*.pem`,
 			`*.key`,
+		},
+		ExcludePaths: []string{
+			`*dummy*`,
+			`*Dummy*`,
+			`*DUMMY*`,
+			`*fake*`,
+			`*Fake*`,
+			`*FAKE*`,
 		},
 		Specificity: 300,
 	},

@@ -98,3 +98,19 @@ func TestDisguisedStandIns(t *testing.T) {
 		}
 	}
 }
+
+// Letters typed walking the alphabet are a stand-in whatever their case and
+// the digits between them; random text and a walk of nine are not.
+func TestLetterWalkIsPlaceholder(t *testing.T) {
+	for v, want := range map[string]bool{
+		"gI8jK9lM0nO1pQ2rS3tU4vW5xY6zA7bC8dE9fG0hI1jK": true,
+		"XaBcDeFgHiJkQ7":                true,
+		"wXyZaBcDeF93kq":                true,
+		"q7RmZx2KpLw9VbN4tYc8HsJd3FgA6": false,
+		"q7aBcDeFgHiZ2":                 false,
+	} {
+		if got := secrets.IsPlaceholder(v); got != want {
+			t.Errorf("IsPlaceholder(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
