@@ -698,7 +698,10 @@ func (p *parser) listItems(l *gast.List, block *Block, bi int, lb *listBlock, pa
 		if raw, rest, ok := p.itemPath(it); ok {
 			full := raw
 			clean, _, _ := normalisePath(raw)
-			if parentPath != "" && clean != parentPath && !strings.HasPrefix(clean, parentPath+"/") {
+			// A nested path is full when it extends its parent's; else, and
+			// when it is the parent's own (a directory is not its own
+			// child: `A0/` under `A0/` is A0/A0), relative to it.
+			if parentPath != "" && !strings.HasPrefix(clean, parentPath+"/") {
 				full = parentPath + "/" + strings.TrimPrefix(strings.TrimSpace(raw), "./")
 				lb.relative = true
 			}

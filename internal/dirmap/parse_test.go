@@ -104,6 +104,14 @@ func TestParseFormats(t *testing.T) {
 				{path: "apps/*", line: 4, anns: map[string]string{"Function": "each app"}},
 			},
 		},
+		"list child named as its parent": {
+			// a directory is not its own child: the nested `a0/` is a0/a0
+			src: "- `a0/` — Function: Outer\n  - `a0/` — Function: Inner\n",
+			want: []wantEntry{
+				{path: "a0", line: 1, anns: map[string]string{"Function": "Outer"}},
+				{path: "a0/a0", line: 2, anns: map[string]string{"Function": "Inner"}},
+			},
+		},
 		"list planned and status key": {
 			src: "* `future/` — Function: Later (planned)\n* `other/` — Status: planned | Function: x\n",
 			want: []wantEntry{
