@@ -52,14 +52,7 @@ func newFixture(t testing.TB, opts ...githubtest.Option) *fixture {
 // fixture's emulator.
 func (f *fixture) start() {
 	t, gh := f.t, f.gh
-	cc, err := githubapp.NewDefaultCachingClientCreator(githubapp.Config{
-		V3APIURL: gh.URL + "/",
-		App: struct {
-			IntegrationID int64  `yaml:"integration_id" json:"integrationId"`
-			WebhookSecret string `yaml:"webhook_secret" json:"webhookSecret"`
-			PrivateKey    string `yaml:"private_key" json:"privateKey"`
-		}{IntegrationID: gh.AppID(), WebhookSecret: gh.WebhookSecret(), PrivateKey: string(gh.AppPrivateKeyPEM())},
-	})
+	cc, err := githubapp.NewDefaultCachingClientCreator(gh.AppConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/palantir/go-githubapp/githubapp"
 )
 
 // Generating a 2048-bit key costs tens of milliseconds; every emulator of a
@@ -49,6 +51,17 @@ func (s *Server) BotLogin() string { return s.cfg.appSlug + "[bot]" }
 // (PKCS#1 "RSA PRIVATE KEY" PEM), for GITHUB_APP_PRIVATE_KEY.
 func (s *Server) AppPrivateKeyPEM() []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(s.appKey)})
+}
+
+// AppConfig is go-githubapp's configuration of the App under test
+// against this emulator: its API URL, App ID, webhook secret and key.
+func (s *Server) AppConfig() githubapp.Config {
+	var c githubapp.Config
+	c.V3APIURL = s.URL + "/"
+	c.App.IntegrationID = s.AppID()
+	c.App.WebhookSecret = s.WebhookSecret()
+	c.App.PrivateKey = string(s.AppPrivateKeyPEM())
+	return c
 }
 
 // WebhookSecret is the secret webhooks are signed with.

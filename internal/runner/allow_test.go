@@ -40,14 +40,7 @@ func allowRepo(t *testing.T) (*Runner, *githubtest.Server, int64) {
 			"LEGACY = '" + token() + "'  # pragma: allowlist secret\n" +
 			"LEAKED = '" + token() + "'\n",
 	})
-	cc, err := githubapp.NewDefaultCachingClientCreator(githubapp.Config{
-		V3APIURL: gh.URL + "/",
-		App: struct {
-			IntegrationID int64  `yaml:"integration_id" json:"integrationId"`
-			WebhookSecret string `yaml:"webhook_secret" json:"webhookSecret"`
-			PrivateKey    string `yaml:"private_key" json:"privateKey"`
-		}{IntegrationID: gh.AppID(), WebhookSecret: gh.WebhookSecret(), PrivateKey: string(gh.AppPrivateKeyPEM())},
-	})
+	cc, err := githubapp.NewDefaultCachingClientCreator(gh.AppConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
