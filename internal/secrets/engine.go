@@ -546,10 +546,7 @@ func (fs *fileScan) match(r *Rule, ws int, m []int) {
 func (fs *fileScan) consider(r *Rule, vs, ve int, key string) {
 	data := fs.data
 	v := data[vs:ve]
-	if len(v) < r.MinLength || len(v) == 0 {
-		return
-	}
-	if r.Entropy > 0 && entropy(string(v)) < r.Entropy {
+	if len(v) == 0 || !r.strongEnough(string(v)) {
 		return
 	}
 	if r.QuotedInCode && codeExts[fs.ext] {

@@ -54,8 +54,7 @@ func (fs *fileScan) fileRule(r *Rule, from, to int) {
 				break
 			}
 		}
-		if v := string(fs.data[from+vs : from+ve]); ve > vs && (placeholderFor(r, v) ||
-			len(v) < r.MinLength || (r.Entropy > 0 && entropy(v) < r.Entropy)) {
+		if v := string(fs.data[from+vs : from+ve]); ve > vs && (placeholderFor(r, v) || !r.strongEnough(v)) {
 			continue
 		}
 		// The value's line: a condition may read lines above it (comments).

@@ -786,6 +786,12 @@ func inClass(ranges []rune, r rune) bool {
 	return false
 }
 
+// strongEnough: v reaches the rule's floors, its min_length and its
+// entropy (when set).
+func (r *Rule) strongEnough(v string) bool {
+	return len(v) >= r.MinLength && (r.Entropy == 0 || entropy(v) >= r.Entropy)
+}
+
 // appliesTo reports whether the rule's path restrictions admit path.
 func (r *Rule) appliesTo(path, base string) bool {
 	if len(r.paths) > 0 && !matchGlobs(r.paths, path, base) {

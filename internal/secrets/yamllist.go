@@ -69,5 +69,5 @@ func listedPassword(r *Rule, v string) bool {
 	if len(v) < 6 || len(v) > 256 || strings.ContainsAny(v, " \t\n") || templated(v) || placeholderFor(r, v) {
 		return false
 	}
-	return r.Entropy == 0 || entropy(v) >= r.Entropy
+	return r.strongEnough(v)
 }
